@@ -1,0 +1,186 @@
+//! A building as the worker walks it: floors top to bottom, units left to right,
+//! each household a cell coloured by how recently it was visited.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::error::ApiError;
+use crate::model::{BuildingDetail, HouseholdCell, Recency};
+use crate::ui::{AppBar, Loading, show};
+
+pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
+    let id = crate::api::parse_id(&id)?;
+    #[cfg(feature = "ssr")]
+    {
+        ssr::building(&crate::api::caller().await?, &id).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        crate::api::get_json(format!("/api/buildings/{id}"), vec![]).await
+    }
+}
+
+#[component]
+pub fn BuildingPage() -> impl IntoView {
+    let params = use_params_map();
+    let building = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_building);
+    let title = move || building.get().and_then(Result::ok).map(|b| b.name).unwrap_or_else(|| "楼栋".into());
+    let back = move || {
+        building
+            .get()
+            .and_then(Result::ok)
+            .map(|b| format!("/grids/{}", b.grid_id))
+            .unwrap_or_else(|| "/".into())
+    };
+    view! {
+        <AppBar title=title back=back/>
+        <main class="page page-wide">
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move { show(building.await, |b| view! { <Matrix building=b/> }) })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn Matrix(building: BuildingDetail) -> impl IntoView {
+    let BuildingDetail { address, units, floors, households, .. } = building;
+    let total = households.len();
+    let mut by_floor: BTreeMap<i64, BTreeMap<i64, Vec<HouseholdCell>>> = BTreeMap::new();
+    for cell in households {
+        by_floor.entry(cell.floor).or_default().entry(cell.unit).or_default().push(cell);
+    }
+    let unit_numbers: Vec<i64> = (1..=units).collect();
+    let header = unit_numbers.clone();
+    let rows = by_floor.into_iter().rev().map(move |(floor, by_unit)| {
+        let units = unit_numbers.clone();
+        view! {
+            <tr>
+                <th scope="row" class="floor">{floor}"层"</th>
+                {units.into_iter().map(|unit| {
+                    let cells = by_unit.get(&unit).cloned().unwrap_or_default();
+                    view! {
+                        <td class="unit-cells">
+                            {cells.into_iter().map(|c| view! { <Cell cell=c/> }).collect_view()}
+                        </td>
+                    }
+                }).collect_view()}
+            </tr>
+        }
+    }).collect_view();
+    view! {
+        <p class="muted small">{address}" · "{floors}"层 · "{total}"户"</p>
+        <Legend/>
+        <div class="matrix-scroll">
+            <table class="matrix">
+                <thead>
+                    <tr>
+                        <th></th>
+                        {header.into_iter().map(|u| view! { <th scope="col">{u}"单元"</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn Cell(cell: HouseholdCell) -> impl IntoView {
+    let recency = Recency::of(cell.last_visit_days);
+    let class = format!("cell {}{}", recency.css(), if cell.residents == 0 { " vacant" } else { "" });
+    let label = match cell.last_visit_days {
+        Some(days) => format!("{}，{}人，{}", cell.door_number, cell.residents, crate::model::days_ago_label(days)),
+        None => format!("{}，{}人，未走访", cell.door_number, cell.residents),
+    };
+    view! {
+        <a class=class href=format!("/households/{}", cell.id) aria-label=label>
+            <span class="door">{cell.door_number}</span>
+            <span class="cell-meta">
+                {cell.residents}"人"
+                {cell.key_group.then(|| view! { <span class="key-mark" title="重点户">"★"</span> })}
+            </span>
+        </a>
+    }
+}
+
+#[component]
+fn Legend() -> impl IntoView {
+    view! {
+        <ul class="legend">
+            <li><span class="swatch recent"></span>"30天内走访"</li>
+            <li><span class="swatch stale"></span>"31–90天"</li>
+            <li><span class="swatch never"></span>"超90天或未走访"</li>
+            <li><span class="key-mark">"★"</span>"重点户"</li>
+        </ul>
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::auth::ssr::Caller;
+    use crate::error::ApiError;
+    use crate::model::{BuildingDetail, HouseholdCell};
+    use crate::state::{DAY_MS, now_ms};
+
+    #[derive(sqlx::FromRow)]
+    struct BuildingRow {
+        id: String,
+        grid_id: String,
+        grid_name: String,
+        name: String,
+        address: String,
+        units: i64,
+        floors: i64,
+        doors_per_floor: i64,
+    }
+
+    pub async fn building(caller: &Caller, id: &str) -> Result<BuildingDetail, ApiError> {
+        let row: BuildingRow = sqlx::query_as(
+            "SELECT b.id, b.grid_id, g.name AS grid_name, b.name, b.address, b.units, b.floors, b.doors_per_floor
+             FROM buildings b JOIN grids g ON g.id = b.grid_id WHERE b.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&caller.pool)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+        caller.require_grid(&row.grid_id, "building", id).await?;
+        let now = now_ms();
+        let households = sqlx::query_as::<_, (String, i64, i64, String, i64, i64, Option<i64>)>(
+            "SELECT h.id, h.unit, h.floor, h.door_number,
+               (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.moved_out = 0),
+               CASE WHEN EXISTS (SELECT 1 FROM residents r JOIN resident_tags t ON t.resident_id = r.id
+                                 WHERE r.household_id = h.id AND r.moved_out = 0) THEN 1 ELSE 0 END,
+               (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id)
+             FROM households h WHERE h.building_id = $1
+             ORDER BY h.unit, h.floor, h.door_number",
+        )
+        .bind(id)
+        .fetch_all(&caller.pool)
+        .await?
+        .into_iter()
+        .map(|(id, unit, floor, door_number, residents, key_group, last_visit)| HouseholdCell {
+            id,
+            unit,
+            floor,
+            door_number,
+            residents,
+            key_group: key_group != 0,
+            last_visit_days: last_visit.map(|at| (now - at).max(0) / DAY_MS),
+        })
+        .collect();
+        Ok(BuildingDetail {
+            id: row.id,
+            grid_id: row.grid_id,
+            grid_name: row.grid_name,
+            name: row.name,
+            address: row.address,
+            units: row.units,
+            floors: row.floors,
+            doors_per_floor: row.doors_per_floor,
+            households,
+        })
+    }
+}

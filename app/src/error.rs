@@ -1,0 +1,97 @@
+//! The one error type of the HTTP boundary, shared so the phone can show the
+//! server's message as is.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", content = "message", rename_all = "snake_case")]
+pub enum ApiError {
+    #[error("请先登录")]
+    Unauthorized,
+    #[error("没有权限查看此内容")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("尝试次数过多，请{0}秒后再试")]
+    RateLimited(u64),
+    #[error("服务器出错了，请稍后再试")]
+    Internal,
+    #[error("网络不可用，请检查信号后重试")]
+    Network,
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Unauthorized => 401,
+            ApiError::Forbidden => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::BadRequest(_) => 400,
+            ApiError::RateLimited(_) => 429,
+            ApiError::Internal => 500,
+            ApiError::Network => 503,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::NotFound("没有找到，可能已被删除或不在您负责的网格".into())
+    }
+
+    pub fn bad_id() -> Self {
+        ApiError::BadRequest("编号格式不正确".into())
+    }
+}
+
+/// The JSON body of every error response: `{"error": code, "message": text}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+impl From<&ApiError> for ErrorBody {
+    fn from(err: &ApiError) -> Self {
+        let error = match err {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Internal => "internal",
+            ApiError::Network => "network",
+        };
+        ErrorBody { error: error.into(), message: err.to_string() }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::{ApiError, ErrorBody};
+    use axum::Json;
+    use axum::response::{IntoResponse, Response};
+    use http::StatusCode;
+
+    impl IntoResponse for ApiError {
+        fn into_response(self) -> Response {
+            let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = (status, Json(ErrorBody::from(&self))).into_response();
+            if let ApiError::RateLimited(secs) = self
+                && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
+            {
+                response.headers_mut().insert(http::header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+
+    /// The cause goes to the log (inside the request span); the person gets a
+    /// generic message, never SQL.
+    impl From<sqlx::Error> for ApiError {
+        fn from(err: sqlx::Error) -> Self {
+            tracing::error!(error = %err, "database error");
+            ApiError::Internal
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Gridwalk's UI and the types it shares with the server. Compiled twice: with
+//! `ssr` into the server (pages rendered on the server, queries included), with
+//! `hydrate` into the WASM the phone runs.
+
+pub mod api;
+pub mod auth;
+pub mod buildings;
+pub mod domain;
+pub mod error;
+pub mod grids;
+pub mod households;
+pub mod login;
+pub mod model;
+pub mod residents;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod ui;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::error::ApiError;
+use crate::model::Me;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="theme-color" content="#1f6f5c"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+                <script src="/register-sw.js" defer></script>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Who is signed in, fetched once per page load for the app bar.
+    let me: Resource<Result<Me, ApiError>> = Resource::new(|| (), |_| login::fetch_me());
+    provide_context(me);
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gridwalk.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "网格通".to_string() } else { format!("{page} · 网格通") }/>
+        // Data pages render whole on the server (SsrMode::Async): right status
+        // codes, and readable before (or without) the WASM.
+        <Router>
+            <Routes fallback=ui::NotFound>
+                <Route path=path!("/login") view=login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view=grids::MyGridsPage ssr=SsrMode::Async/>
+                <Route path=path!("/grids/:id") view=grids::GridPage ssr=SsrMode::Async/>
+                <Route path=path!("/buildings/:id") view=buildings::BuildingPage ssr=SsrMode::Async/>
+                <Route path=path!("/households/:id") view=households::HouseholdPage ssr=SsrMode::Async/>
+                <Route path=path!("/residents/:id") view=residents::ResidentPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,169 @@
+//! What the server sends the pages: already masked, already counted, so the
+//! phone never holds more personal data than the screen shows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Gender, KeyGroup, Outcome, RegistrationType, Role, VisitType};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridSummary {
+    pub id: String,
+    pub name: String,
+    pub community_name: String,
+    pub buildings: i64,
+    pub households: i64,
+    pub residents: i64,
+    pub key_households: i64,
+    /// Households with at least one visit in the last 30 days.
+    pub visited_30d: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridDetail {
+    pub id: String,
+    pub name: String,
+    pub community_name: String,
+    pub buildings: Vec<BuildingSummary>,
+    /// Households whose door number matched the search, if there was one.
+    pub household_hits: Vec<HouseholdHit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildingSummary {
+    pub id: String,
+    pub number: i64,
+    pub name: String,
+    pub units: i64,
+    pub floors: i64,
+    pub households: i64,
+    pub visited_30d: i64,
+    pub key_households: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdHit {
+    pub id: String,
+    pub building_name: String,
+    pub unit: i64,
+    pub door_number: String,
+    pub residents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildingDetail {
+    pub id: String,
+    pub grid_id: String,
+    pub grid_name: String,
+    pub name: String,
+    pub address: String,
+    pub units: i64,
+    pub floors: i64,
+    pub doors_per_floor: i64,
+    pub households: Vec<HouseholdCell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdCell {
+    pub id: String,
+    pub unit: i64,
+    pub floor: i64,
+    pub door_number: String,
+    pub residents: i64,
+    pub key_group: bool,
+    pub last_visit_days: Option<i64>,
+}
+
+/// How recently a household was visited, for colouring cells and badges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recency {
+    Recent,
+    Stale,
+    Never,
+}
+
+impl Recency {
+    pub fn of(last_visit_days: Option<i64>) -> Self {
+        match last_visit_days {
+            Some(days) if days <= 30 => Recency::Recent,
+            Some(days) if days <= 90 => Recency::Stale,
+            _ => Recency::Never,
+        }
+    }
+
+    pub fn css(self) -> &'static str {
+        match self {
+            Recency::Recent => "recent",
+            Recency::Stale => "stale",
+            Recency::Never => "never",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdDetail {
+    pub id: String,
+    pub building_id: String,
+    pub building_name: String,
+    pub grid_name: String,
+    pub unit: i64,
+    pub floor: i64,
+    pub door_number: String,
+    pub residents: Vec<ResidentSummary>,
+    pub visits: Vec<VisitSummary>,
+}
+
+impl HouseholdDetail {
+    pub fn label(&self) -> String {
+        format!("{}{}单元{}", self.building_name, self.unit, self.door_number)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidentSummary {
+    pub id: String,
+    pub name: String,
+    pub gender: Gender,
+    pub age: i64,
+    pub registration_type: RegistrationType,
+    pub tags: Vec<KeyGroup>,
+    pub id_number_masked: Option<String>,
+    pub moved_out: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidentDetail {
+    pub resident: ResidentSummary,
+    pub birth_date: String,
+    pub phone_masked: Option<String>,
+    pub household_id: String,
+    pub household_label: String,
+    pub last_visit_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitSummary {
+    pub id: String,
+    pub visited_at: i64,
+    pub days_ago: i64,
+    pub visit_type: VisitType,
+    pub outcome: Outcome,
+    pub worker_name: String,
+    pub notes: String,
+}
+
+/// "今天", "3天前".
+pub fn days_ago_label(days: i64) -> String {
+    match days {
+        i64::MIN..=0 => "今天".into(),
+        1 => "昨天".into(),
+        _ => format!("{days}天前"),
+    }
+}

@@ -1,0 +1,114 @@
+//! One resident's record, as much as the worker needs and no more.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::error::ApiError;
+use crate::model::{ResidentDetail, days_ago_label};
+use crate::ui::{AppBar, Loading, TagChips, show};
+
+pub async fn fetch_resident(id: String) -> Result<ResidentDetail, ApiError> {
+    let id = crate::api::parse_id(&id)?;
+    #[cfg(feature = "ssr")]
+    {
+        ssr::resident(&crate::api::caller().await?, &id).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        crate::api::get_json(format!("/api/residents/{id}"), vec![]).await
+    }
+}
+
+#[component]
+pub fn ResidentPage() -> impl IntoView {
+    let params = use_params_map();
+    let resident = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_resident);
+    let title = move || resident.get().and_then(Result::ok).map(|r| r.resident.name).unwrap_or_else(|| "居民".into());
+    let back = move || {
+        resident
+            .get()
+            .and_then(Result::ok)
+            .map(|r| format!("/households/{}", r.household_id))
+            .unwrap_or_else(|| "/".into())
+    };
+    view! {
+        <AppBar title=title back=back/>
+        <main class="page">
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move { show(resident.await, |r| view! { <ResidentBody detail=r/> }) })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn ResidentBody(detail: ResidentDetail) -> impl IntoView {
+    let r = detail.resident;
+    view! {
+        <section class="card profile">
+            <span class="avatar avatar-lg" aria-hidden="true">{r.name.chars().next().map(String::from)}</span>
+            <div>
+                <h2 class="profile-name">{r.name.clone()}</h2>
+                <p class="muted">{r.gender.label()}" · "{r.age}"岁"{r.moved_out.then_some(" · 已迁出")}</p>
+                <TagChips tags=r.tags.clone()/>
+            </div>
+        </section>
+        <dl class="fields card">
+            <div><dt>"住址"</dt><dd><a href=format!("/households/{}", detail.household_id)>{detail.household_label}</a></dd></div>
+            <div><dt>"出生日期"</dt><dd>{detail.birth_date}</dd></div>
+            <div><dt>"身份证号"</dt><dd class="idno">{r.id_number_masked.unwrap_or_else(|| "未登记".into())}</dd></div>
+            <div><dt>"手机号"</dt><dd>{detail.phone_masked.unwrap_or_else(|| "未登记".into())}</dd></div>
+            <div><dt>"户籍类型"</dt><dd>{r.registration_type.label()}</dd></div>
+            <div><dt>"上次走访"</dt><dd>{detail.last_visit_days.map(days_ago_label).unwrap_or_else(|| "暂无记录".into())}</dd></div>
+        </dl>
+        <p class="muted small privacy">"居民信息属于敏感个人信息，仅限本网格工作使用；每次查看均留有记录。"</p>
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::auth::ssr::Caller;
+    use crate::domain::{CivilDate, KeyGroup, mask_phone};
+    use crate::error::ApiError;
+    use crate::households::ssr::{RESIDENT_COLUMNS, ResidentRow};
+    use crate::model::ResidentDetail;
+    use crate::state::{DAY_MS, now_ms};
+
+    pub async fn resident(caller: &Caller, id: &str) -> Result<ResidentDetail, ApiError> {
+        let row: ResidentRow = sqlx::query_as(&format!("SELECT {RESIDENT_COLUMNS} FROM residents r WHERE r.id = $1"))
+            .bind(id)
+            .fetch_optional(&caller.pool)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let (grid_id, building_name, unit, door_number): (String, String, i64, String) = sqlx::query_as(
+            "SELECT b.grid_id, b.name, h.unit, h.door_number
+             FROM households h JOIN buildings b ON b.id = h.building_id WHERE h.id = $1",
+        )
+        .bind(&row.household_id)
+        .fetch_one(&caller.pool)
+        .await?;
+        caller.require_grid(&grid_id, "resident", id).await?;
+
+        let tags: Vec<(String,)> = sqlx::query_as("SELECT tag FROM resident_tags WHERE resident_id = $1 ORDER BY tag")
+            .bind(id)
+            .fetch_all(&caller.pool)
+            .await?;
+        let mut tags: Vec<KeyGroup> = tags.iter().filter_map(|(t,)| KeyGroup::parse(t)).collect();
+        tags.sort();
+        let now = now_ms();
+        let last_visit: Option<i64> = sqlx::query_scalar("SELECT MAX(visited_at) FROM visits WHERE household_id = $1")
+            .bind(&row.household_id)
+            .fetch_one(&caller.pool)
+            .await?;
+        let summary = row.summary(tags, CivilDate::from_epoch_ms(now))?;
+        caller.audit("read", "resident", id).await?;
+        Ok(ResidentDetail {
+            resident: summary,
+            birth_date: row.birth_date.clone(),
+            phone_masked: row.phone.as_deref().map(mask_phone),
+            household_id: row.household_id.clone(),
+            household_label: format!("{building_name}{unit}单元{door_number}"),
+            last_visit_days: last_visit.map(|at| (now - at).max(0) / DAY_MS),
+        })
+    }
+}

@@ -1,0 +1,38 @@
+//! Server-side state handed to handlers (axum) and to SSR (Leptos context).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::SqlitePool;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub leptos_options: LeptosOptions,
+    pub auth: Arc<AuthSettings>,
+}
+
+/// How sessions behave; from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub session_ttl_ms: i64,
+    /// Set the cookie's `Secure` flag (behind HTTPS in production).
+    pub secure_cookie: bool,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+pub const DAY_MS: i64 = 86_400_000;

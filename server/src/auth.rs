@@ -1,0 +1,241 @@
+//! Signing in and out, the session cookie, the login rate limit, and the
+//! extractor every JSON route uses to know its caller.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use app::auth::SESSION_COOKIE;
+use app::auth::ssr::{Caller, hash_token, session_token, user_from_headers, user_from_token};
+use app::error::ApiError;
+use app::model::Me;
+use app::state::{AppState, now_ms};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::rejection::JsonRejection;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// Failed logins per key within a sliding window. In memory: a restart resets
+/// it, which is acceptable for a single server; several servers would keep it
+/// in the shared database.
+pub struct LoginLimiter {
+    max_failures: usize,
+    window_ms: i64,
+    failures: Mutex<HashMap<String, Vec<i64>>>,
+}
+
+impl LoginLimiter {
+    pub fn new(max_failures: u32, window_secs: i64) -> Self {
+        LoginLimiter { max_failures: max_failures as usize, window_ms: window_secs * 1000, failures: Mutex::default() }
+    }
+
+    /// Seconds to wait if any key is over its limit.
+    fn blocked_for(&self, keys: &[String], now: i64) -> Option<u64> {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        keys.iter()
+            .filter_map(|key| {
+                let times = failures.get_mut(key)?;
+                times.retain(|t| now - t < self.window_ms);
+                (times.len() >= self.max_failures).then(|| ((times[0] + self.window_ms - now) / 1000 + 1) as u64)
+            })
+            .max()
+    }
+
+    fn record_failure(&self, keys: &[String], now: i64) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget stale keys now and then so the map cannot grow without bound.
+        if failures.len() > 10_000 {
+            failures.retain(|_, times| times.iter().any(|t| now - t < self.window_ms));
+        }
+        for key in keys {
+            failures.entry(key.clone()).or_default().push(now);
+        }
+    }
+
+    fn clear(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}
+
+/// The user's session token and profile, or why not. A wrong user name and a
+/// wrong password take the same time and give the same answer.
+async fn authenticate(
+    state: &AppState,
+    limiter: &LoginLimiter,
+    client: SocketAddr,
+    credentials: Credentials,
+) -> Result<(Me, String), ApiError> {
+    let username = credentials.username.trim().to_lowercase();
+    let user_key = format!("user:{username}");
+    let keys = [user_key.clone(), format!("ip:{}", client.ip())];
+    let now = now_ms();
+    if let Some(wait) = limiter.blocked_for(&keys, now) {
+        tracing::warn!(%username, client = %client.ip(), "login rate-limited");
+        return Err(ApiError::RateLimited(wait));
+    }
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND disabled = 0")
+            .bind(&username)
+            .fetch_optional(&state.pool)
+            .await?;
+    // Unknown users are checked against a fixed hash so timing does not tell.
+    let (user_id, hash) = row.unwrap_or_else(|| (String::new(), unknown_user_hash().to_owned()));
+    let password = credentials.password;
+    let verified = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password check failed to run");
+            ApiError::Internal
+        })?;
+    if !verified || user_id.is_empty() {
+        limiter.record_failure(&keys, now);
+        tracing::info!(%username, client = %client.ip(), "login failed");
+        return Err(ApiError::Unauthorized);
+    }
+    limiter.clear(&user_key);
+
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| {
+        tracing::error!(error = %e, "no randomness for a session token");
+        ApiError::Internal
+    })?;
+    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash_token(&token))
+        .bind(&user_id)
+        .bind(now)
+        .bind(now + state.auth.session_ttl_ms)
+        .execute(&state.pool)
+        .await?;
+    // Sessions past their expiry are of no use to anyone.
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&state.pool).await?;
+    let user = user_from_token(&state.pool, &token).await?;
+    tracing::info!(user = %user.id, "login");
+    Ok((user.me(), token))
+}
+
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password_auth::generate_hash("no such user"))
+}
+
+fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+    let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("gw_session=; Path=/; Max-Age=0"))
+}
+
+fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    response
+}
+
+/// `POST /api/login` with JSON `{username, password}`.
+pub async fn login_json(
+    State(state): State<AppState>,
+    axum::Extension(limiter): axum::Extension<std::sync::Arc<LoginLimiter>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: Result<Json<Credentials>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(credentials) = body.map_err(|e| ApiError::BadRequest(format!("请求格式不正确：{}", e.body_text())))?;
+    let (me, token) = authenticate(&state, &limiter, client, credentials).await?;
+    let cookie = session_cookie(&state, &token, state.auth.session_ttl_ms / 1000);
+    Ok(with_cookie(Json(me).into_response(), cookie))
+}
+
+/// `POST /login` from the HTML form: redirects back with an error code, or home.
+pub async fn login_form(
+    State(state): State<AppState>,
+    axum::Extension(limiter): axum::Extension<std::sync::Arc<LoginLimiter>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    form: Result<Form<Credentials>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(credentials)) = form else {
+        return Redirect::to("/login?error=invalid").into_response();
+    };
+    match authenticate(&state, &limiter, client, credentials).await {
+        Ok((_, token)) => {
+            with_cookie(Redirect::to("/").into_response(), session_cookie(&state, &token, state.auth.session_ttl_ms / 1000))
+        }
+        Err(ApiError::RateLimited(_)) => Redirect::to("/login?error=limited").into_response(),
+        Err(ApiError::Unauthorized) => Redirect::to("/login?error=invalid").into_response(),
+        Err(_) => Redirect::to("/login?error=server").into_response(),
+    }
+}
+
+/// `POST /logout`: ends the session on the server, not just in the browser.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(&headers) {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(&state.pool).await?;
+    }
+    Ok(with_cookie(Redirect::to("/login").into_response(), session_cookie(&state, "", 0)))
+}
+
+/// The signed-in caller of a JSON route; 401 otherwise.
+pub struct Api(pub Caller);
+
+impl FromRequestParts<AppState> for Api {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = user_from_headers(&state.pool, &parts.headers).await?;
+        let route = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| parts.uri.path().to_owned());
+        Ok(Api(Caller { pool: state.pool.clone(), user, route }))
+    }
+}
+
+/// Pages other than the login page need a live session: without one, go to
+/// the login page instead of rendering an error.
+pub async fn require_login_for_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let is_page = path == "/"
+        || ["/grids/", "/buildings/", "/households/", "/residents/"].iter().any(|p| path.starts_with(p));
+    let is_login = path == "/login";
+    if !(is_page || is_login) || request.method() != http::Method::GET {
+        return next.run(request).await;
+    }
+    let signed_in = match user_from_headers(&state.pool, request.headers()).await {
+        Ok(_) => true,
+        Err(ApiError::Unauthorized) => false,
+        Err(e) => return e.into_response(),
+    };
+    match (is_page, signed_in) {
+        (true, false) => Redirect::to("/login").into_response(),
+        (false, true) => Redirect::to("/").into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoginLimiter;
+
+    #[test]
+    fn limiter_blocks_after_max_failures_and_forgets_after_window() {
+        let limiter = LoginLimiter::new(3, 60);
+        let keys = ["user:a".to_string()];
+        for t in 0..3 {
+            assert_eq!(limiter.blocked_for(&keys, t * 1000), None);
+            limiter.record_failure(&keys, t * 1000);
+        }
+        assert_eq!(limiter.blocked_for(&keys, 3_000), Some(58));
+        assert_eq!(limiter.blocked_for(&keys, 61_000), None);
+        limiter.record_failure(&keys, 61_000);
+        limiter.clear("user:a");
+        assert_eq!(limiter.blocked_for(&keys, 61_000), None);
+    }
+}

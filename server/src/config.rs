@@ -1,0 +1,85 @@
+//! Typed, layered configuration: defaults that just work, then `gridwalk.toml`
+//! (or the file named by `GRIDWALK_CONFIG`), then `GRIDWALK_*` environment
+//! variables. cargo-leptos' `LEPTOS_SITE_ADDR` / `LEPTOS_SITE_ROOT` are honoured.
+
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// `sqlite://path/to/file.db`; the file and its folder are created on first start.
+    pub database_url: String,
+    /// Where photos are stored (local-disk object store).
+    pub photo_dir: PathBuf,
+    /// `host:port` to listen on; port 0 picks a free port (tests).
+    pub addr: String,
+    /// The built site (`/pkg`, icons, service worker): cargo-leptos' `target/site`.
+    pub site_root: String,
+    /// Seed the demo street when the database is empty.
+    pub demo_data: bool,
+    /// Long: a worker may be offline for days and must not lose the session mid-walk.
+    pub session_ttl_hours: i64,
+    /// Mark the session cookie `Secure` (serve over HTTPS in production).
+    pub secure_cookie: bool,
+    /// Failed logins allowed per user name and per client address in `login_window_secs`.
+    pub login_max_failures: u32,
+    pub login_window_secs: i64,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: "sqlite://data/gridwalk.db".into(),
+            photo_dir: "data/photos".into(),
+            addr: "127.0.0.1:3000".into(),
+            site_root: "target/site".into(),
+            demo_data: true,
+            session_ttl_hours: 24 * 30,
+            secure_cookie: false,
+            login_max_failures: 5,
+            login_window_secs: 15 * 60,
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn load() -> Result<Self, Box<figment::Error>> {
+        let file = std::env::var("GRIDWALK_CONFIG").unwrap_or_else(|_| "gridwalk.toml".into());
+        let mut figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(file));
+        if let Ok(addr) = std::env::var("LEPTOS_SITE_ADDR") {
+            figment = figment.merge(Serialized::default("addr", addr));
+        }
+        if let Ok(root) = std::env::var("LEPTOS_SITE_ROOT") {
+            figment = figment.merge(Serialized::default("site_root", root));
+        }
+        figment.merge(Env::prefixed("GRIDWALK_").ignore(&["config"])).extract().map_err(Box::new)
+    }
+
+    /// The SQLite file behind `database_url`, if it is a file.
+    pub fn database_file(&self) -> Option<PathBuf> {
+        let path = self.database_url.strip_prefix("sqlite://").or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = path.split('?').next().unwrap_or(path);
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn database_file_from_url() {
+        let mut s = Settings::default();
+        assert_eq!(s.database_file().unwrap().to_str(), Some("data/gridwalk.db"));
+        s.database_url = "sqlite:/tmp/x.db?mode=rwc".into();
+        assert_eq!(s.database_file().unwrap().to_str(), Some("/tmp/x.db"));
+        s.database_url = "sqlite::memory:".into();
+        assert!(s.database_file().is_none());
+    }
+}

@@ -1,0 +1,12 @@
+//! The Gridwalk server as a library: `main` reads the configuration and calls
+//! [`serve`]; tests call it on port 0 with a fresh SQLite file.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod startup;
+pub mod telemetry;
+
+pub use startup::{Server, build};

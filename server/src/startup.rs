@@ -1,0 +1,153 @@
+//! Wiring: database, demo data, routes and layers, the listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::state::{AppState, AuthSettings};
+use app::{App, shell};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::routing::{get, post};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::{LoginLimiter, login_form, logout, require_login_for_pages};
+use crate::config::Settings;
+use crate::{api, db, demo, telemetry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("listening on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("photo folder {path}: {source}")]
+    PhotoDir { path: String, source: std::io::Error },
+}
+
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+/// Everything up to accepting connections: the caller learns the bound address
+/// (port 0 in tests) before the server runs.
+pub async fn build(settings: Settings) -> Result<Server, StartupError> {
+    let pool = db::connect(&settings).await?;
+    std::fs::create_dir_all(&settings.photo_dir)
+        .map_err(|source| StartupError::PhotoDir { path: settings.photo_dir.display().to_string(), source })?;
+    if settings.demo_data && is_empty(&pool).await? {
+        let started = std::time::Instant::now();
+        let counts = demo::generate(&pool, &demo::DemoSpec::standard(app::state::now_ms())).await?;
+        tracing::info!(?counts, elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");
+    }
+    let listener = TcpListener::bind(&settings.addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr: settings.addr.clone(), source })?;
+    let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.addr.clone(), source })?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("gridwalk")
+        .site_root(settings.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = AppState {
+        pool,
+        leptos_options,
+        auth: Arc::new(AuthSettings {
+            session_ttl_ms: settings.session_ttl_hours * 3_600_000,
+            secure_cookie: settings.secure_cookie,
+        }),
+    };
+    let limiter = Arc::new(LoginLimiter::new(settings.login_max_failures, settings.login_window_secs));
+    let router = router(state.clone(), limiter);
+    Ok(Server { listener, router, state })
+}
+
+async fn is_empty(pool: &sqlx::SqlitePool) -> Result<bool, sqlx::Error> {
+    let streets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM streets").fetch_one(pool).await?;
+    Ok(streets == 0)
+}
+
+fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let app_shell = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    let api = api::routes().layer(SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/login", post(login_form))
+        .route("/logout", post(logout))
+        .nest("/api", api)
+        .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), require_login_for_pages))
+        .layer(axum::Extension(limiter))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(telemetry::trace_layer())
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// 200 when the database answers; the sync client and load balancers probe it.
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if db::ping(&state.pool).await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+impl Server {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.state.leptos_options.site_addr
+    }
+
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "listening");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// The URL and the demo accounts, for a newcomer's first start.
+    pub async fn print_banner(&self) {
+        println!("\n  网格通 Gridwalk 已启动: http://{}\n", self.local_addr());
+        match demo::accounts(&self.state.pool).await {
+            Ok(accounts) if !accounts.is_empty() => {
+                println!("  演示账号 (密码均为 {}):", demo::DEMO_PASSWORD);
+                for a in accounts {
+                    println!("    {:<10} {:<6} {} · {}", a.username, a.role, a.display_name, a.scope);
+                }
+                println!();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not list demo accounts"),
+        }
+    }
+}
