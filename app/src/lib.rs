@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Gridwalk's UI and the types it shares with the server. Compiled twice: with
 //! `ssr` into the server (pages rendered on the server, queries included), with
 //! `hydrate` into the WASM the phone runs.
@@ -75,4 +76,8 @@ pub fn App() -> impl IntoView {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    // A flag for the browser tests (and for debugging on a phone): the WASM is live.
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&window, &"__gridwalk_hydrated".into(), &true.into());
+    }
 }

@@ -127,13 +127,14 @@ pub async fn generate(pool: &SqlitePool, spec: &DemoSpec) -> Result<DemoCounts, 
         let mut building_no = 0;
         for g in 0..spec.grids_per_community {
             let grid_id = rng.uuid_v7(created);
+            worker_no += 1;
+            // Grids are numbered across the street, one worker each.
             sqlx::query("INSERT INTO grids (id, community_id, name) VALUES ($1, $2, $3)")
                 .bind(&grid_id)
                 .bind(&community_id)
-                .bind(format!("第{}网格", g + 1))
+                .bind(format!("第{worker_no}网格"))
                 .execute(&mut *tx)
                 .await?;
-            worker_no += 1;
             let worker_id = rng.uuid_v7(created);
             let worker_name = WORKER_NAMES[(worker_no - 1) % WORKER_NAMES.len()];
             insert_user(
