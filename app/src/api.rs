@@ -6,7 +6,9 @@ use crate::error::ApiError;
 
 /// Ids are UUIDs; anything else is refused before it reaches a URL or a query.
 pub fn parse_id(text: &str) -> Result<String, ApiError> {
-    uuid::Uuid::try_parse(text).map(|id| id.to_string()).map_err(|_| ApiError::bad_id())
+    uuid::Uuid::try_parse(text)
+        .map(|id| id.to_string())
+        .map_err(|_| ApiError::bad_id())
 }
 
 #[cfg(feature = "ssr")]
@@ -16,7 +18,11 @@ pub async fn caller() -> Result<crate::auth::ssr::Caller, ApiError> {
     let state = use_context::<crate::state::AppState>().ok_or(ApiError::Internal)?;
     let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;
     let user = crate::auth::ssr::user_from_headers(&state.pool, &parts.headers).await?;
-    Ok(crate::auth::ssr::Caller { pool: state.pool, user, route: parts.uri.path().to_owned() })
+    Ok(crate::auth::ssr::Caller {
+        pool: state.pool,
+        user,
+        route: parts.uri.path().to_owned(),
+    })
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -37,12 +43,17 @@ where
             return response.json::<T>().await.map_err(|_| ApiError::Internal);
         }
         let status = response.status();
-        let message = response.json::<ErrorBody>().await.map(|b| b.message).unwrap_or_default();
+        let message = response
+            .json::<ErrorBody>()
+            .await
+            .map(|b| b.message)
+            .unwrap_or_default();
         Err(match status {
             400 => ApiError::BadRequest(message),
             401 => ApiError::Unauthorized,
             403 => ApiError::Forbidden,
             404 => ApiError::NotFound(message),
+            413 => ApiError::TooLarge,
             429 => ApiError::RateLimited(60),
             502..=504 => ApiError::Network,
             _ => ApiError::Internal,

@@ -37,7 +37,11 @@ pub mod ssr {
         /// The ids of the grids this user may see now.
         pub async fn visible_grids(&self, pool: &SqlitePool) -> Result<Vec<String>, ApiError> {
             let rows: Vec<(String,)> = match self.role {
-                Role::Admin => sqlx::query_as("SELECT id FROM grids ORDER BY name").fetch_all(pool).await?,
+                Role::Admin => {
+                    sqlx::query_as("SELECT id FROM grids ORDER BY name")
+                        .fetch_all(pool)
+                        .await?
+                }
                 Role::Lead => {
                     sqlx::query_as("SELECT id FROM grids WHERE community_id = $1 ORDER BY name")
                         .bind(&self.community_id)
@@ -56,7 +60,6 @@ pub mod ssr {
             };
             Ok(rows.into_iter().map(|(id,)| id).collect())
         }
-
     }
 
     /// One authenticated request: who, through which route, against which database.
@@ -69,8 +72,19 @@ pub mod ssr {
     impl Caller {
         /// Fails with "not found" rather than "forbidden", so ids of other grids
         /// cannot be probed; the refusal is still written to the audit log.
-        pub async fn require_grid(&self, grid_id: &str, entity: &str, entity_id: &str) -> Result<(), ApiError> {
-            if self.user.visible_grids(&self.pool).await?.iter().any(|g| g == grid_id) {
+        pub async fn require_grid(
+            &self,
+            grid_id: &str,
+            entity: &str,
+            entity_id: &str,
+        ) -> Result<(), ApiError> {
+            if self
+                .user
+                .visible_grids(&self.pool)
+                .await?
+                .iter()
+                .any(|g| g == grid_id)
+            {
                 return Ok(());
             }
             self.audit("denied", entity, entity_id).await?;
@@ -78,7 +92,12 @@ pub mod ssr {
         }
 
         /// Writes the access log of resident data required by PIPL.
-        pub async fn audit(&self, action: &str, entity: &str, entity_id: &str) -> Result<(), ApiError> {
+        pub async fn audit(
+            &self,
+            action: &str,
+            entity: &str,
+            entity_id: &str,
+        ) -> Result<(), ApiError> {
             sqlx::query(
                 "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, route)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -106,7 +125,10 @@ pub mod ssr {
     }
 
     pub fn hash_token(token: &str) -> String {
-        Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     pub fn session_token(headers: &HeaderMap) -> Option<&str> {
@@ -121,7 +143,10 @@ pub mod ssr {
     }
 
     /// The user behind the request's session cookie, if the session is live.
-    pub async fn user_from_headers(pool: &SqlitePool, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
+    pub async fn user_from_headers(
+        pool: &SqlitePool,
+        headers: &HeaderMap,
+    ) -> Result<CurrentUser, ApiError> {
         user_from_token(pool, session_token(headers).ok_or(ApiError::Unauthorized)?).await
     }
 

@@ -25,8 +25,17 @@ pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
 #[component]
 pub fn BuildingPage() -> impl IntoView {
     let params = use_params_map();
-    let building = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_building);
-    let title = move || building.get().and_then(Result::ok).map(|b| b.name).unwrap_or_else(|| "楼栋".into());
+    let building = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        fetch_building,
+    );
+    let title = move || {
+        building
+            .get()
+            .and_then(Result::ok)
+            .map(|b| b.name)
+            .unwrap_or_else(|| "楼栋".into())
+    };
     let back = move || {
         building
             .get()
@@ -46,30 +55,45 @@ pub fn BuildingPage() -> impl IntoView {
 
 #[component]
 fn Matrix(building: BuildingDetail) -> impl IntoView {
-    let BuildingDetail { address, units, floors, households, .. } = building;
+    let BuildingDetail {
+        address,
+        units,
+        floors,
+        households,
+        ..
+    } = building;
     let total = households.len();
     let mut by_floor: BTreeMap<i64, BTreeMap<i64, Vec<HouseholdCell>>> = BTreeMap::new();
     for cell in households {
-        by_floor.entry(cell.floor).or_default().entry(cell.unit).or_default().push(cell);
+        by_floor
+            .entry(cell.floor)
+            .or_default()
+            .entry(cell.unit)
+            .or_default()
+            .push(cell);
     }
     let unit_numbers: Vec<i64> = (1..=units).collect();
     let header = unit_numbers.clone();
-    let rows = by_floor.into_iter().rev().map(move |(floor, by_unit)| {
-        let units = unit_numbers.clone();
-        view! {
-            <tr>
-                <th scope="row" class="floor">{floor}"层"</th>
-                {units.into_iter().map(|unit| {
-                    let cells = by_unit.get(&unit).cloned().unwrap_or_default();
-                    view! {
-                        <td class="unit-cells">
-                            {cells.into_iter().map(|c| view! { <Cell cell=c/> }).collect_view()}
-                        </td>
-                    }
-                }).collect_view()}
-            </tr>
-        }
-    }).collect_view();
+    let rows = by_floor
+        .into_iter()
+        .rev()
+        .map(move |(floor, by_unit)| {
+            let units = unit_numbers.clone();
+            view! {
+                <tr>
+                    <th scope="row" class="floor">{floor}"层"</th>
+                    {units.into_iter().map(|unit| {
+                        let cells = by_unit.get(&unit).cloned().unwrap_or_default();
+                        view! {
+                            <td class="unit-cells">
+                                {cells.into_iter().map(|c| view! { <Cell cell=c/> }).collect_view()}
+                            </td>
+                        }
+                    }).collect_view()}
+                </tr>
+            }
+        })
+        .collect_view();
     view! {
         <p class="muted small">{address}" · "{floors}"层 · "{total}"户"</p>
         <Legend/>
@@ -90,9 +114,18 @@ fn Matrix(building: BuildingDetail) -> impl IntoView {
 #[component]
 fn Cell(cell: HouseholdCell) -> impl IntoView {
     let recency = Recency::of(cell.last_visit_days);
-    let class = format!("cell {}{}", recency.css(), if cell.residents == 0 { " vacant" } else { "" });
+    let class = format!(
+        "cell {}{}",
+        recency.css(),
+        if cell.residents == 0 { " vacant" } else { "" }
+    );
     let label = match cell.last_visit_days {
-        Some(days) => format!("{}，{}人，{}", cell.door_number, cell.residents, crate::model::days_ago_label(days)),
+        Some(days) => format!(
+            "{}，{}人，{}",
+            cell.door_number,
+            cell.residents,
+            crate::model::days_ago_label(days)
+        ),
         None => format!("{}，{}人，未走访", cell.door_number, cell.residents),
     };
     view! {

@@ -16,6 +16,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("尝试次数过多，请{0}秒后再试")]
     RateLimited(u64),
+    #[error("提交的内容过大")]
+    TooLarge,
     #[error("服务器出错了，请稍后再试")]
     Internal,
     #[error("网络不可用，请检查信号后重试")]
@@ -30,6 +32,7 @@ impl ApiError {
             ApiError::NotFound(_) => 404,
             ApiError::BadRequest(_) => 400,
             ApiError::RateLimited(_) => 429,
+            ApiError::TooLarge => 413,
             ApiError::Internal => 500,
             ApiError::Network => 503,
         }
@@ -59,10 +62,14 @@ impl From<&ApiError> for ErrorBody {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::TooLarge => "too_large",
             ApiError::Internal => "internal",
             ApiError::Network => "network",
         };
-        ErrorBody { error: error.into(), message: err.to_string() }
+        ErrorBody {
+            error: error.into(),
+            message: err.to_string(),
+        }
     }
 }
 
@@ -75,12 +82,15 @@ mod ssr {
 
     impl IntoResponse for ApiError {
         fn into_response(self) -> Response {
-            let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = (status, Json(ErrorBody::from(&self))).into_response();
             if let ApiError::RateLimited(secs) = self
                 && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
             {
-                response.headers_mut().insert(http::header::RETRY_AFTER, value);
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, value);
             }
             response
         }

@@ -10,8 +10,8 @@ use app::auth::ssr::{Caller, hash_token, session_token, user_from_headers, user_
 use app::error::ApiError;
 use app::model::Me;
 use app::state::{AppState, now_ms};
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -25,9 +25,10 @@ pub struct Credentials {
     password: String,
 }
 
-/// Failed logins per key within a sliding window. In memory: a restart resets
-/// it, which is acceptable for a single server; several servers would keep it
-/// in the shared database.
+/// Failed logins per user name and per client address within a sliding window.
+/// An address gets more tries than a name, since a whole office may share one
+/// address. In memory: a restart resets it, which is acceptable for a single
+/// server; several servers would keep it in the shared database.
 pub struct LoginLimiter {
     max_failures: usize,
     window_ms: i64,
@@ -36,7 +37,11 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(max_failures: u32, window_secs: i64) -> Self {
-        LoginLimiter { max_failures: max_failures as usize, window_ms: window_secs * 1000, failures: Mutex::default() }
+        LoginLimiter {
+            max_failures: max_failures as usize,
+            window_ms: window_secs * 1000,
+            failures: Mutex::default(),
+        }
     }
 
     /// Seconds to wait if any key is over its limit.
@@ -46,7 +51,12 @@ impl LoginLimiter {
             .filter_map(|key| {
                 let times = failures.get_mut(key)?;
                 times.retain(|t| now - t < self.window_ms);
-                (times.len() >= self.max_failures).then(|| ((times[0] + self.window_ms - now) / 1000 + 1) as u64)
+                let max = if key.starts_with("ip:") {
+                    self.max_failures * 4
+                } else {
+                    self.max_failures
+                };
+                (times.len() >= max).then(|| ((times[0] + self.window_ms - now) / 1000 + 1) as u64)
             })
             .max()
     }
@@ -63,7 +73,10 @@ impl LoginLimiter {
     }
 
     fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 }
 
@@ -91,12 +104,14 @@ async fn authenticate(
     // Unknown users are checked against a fixed hash so timing does not tell.
     let (user_id, hash) = row.unwrap_or_else(|| (String::new(), unknown_user_hash().to_owned()));
     let password = credentials.password;
-    let verified = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password check failed to run");
-            ApiError::Internal
-        })?;
+    let verified = tokio::task::spawn_blocking(move || {
+        password_auth::verify_password(password, &hash).is_ok()
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password check failed to run");
+        ApiError::Internal
+    })?;
     if !verified || user_id.is_empty() {
         limiter.record_failure(&keys, now);
         tracing::info!(%username, client = %client.ip(), "login failed");
@@ -118,7 +133,10 @@ async fn authenticate(
         .execute(&state.pool)
         .await?;
     // Sessions past their expiry are of no use to anyone.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&state.pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(now)
+        .execute(&state.pool)
+        .await?;
     let user = user_from_token(&state.pool, &token).await?;
     tracing::info!(user = %user.id, "login");
     Ok((user.me(), token))
@@ -130,9 +148,16 @@ fn unknown_user_hash() -> &'static str {
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
-    let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
-    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("gw_session=; Path=/; Max-Age=0"))
+    let secure = if state.auth.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    );
+    HeaderValue::from_str(&cookie)
+        .unwrap_or_else(|_| HeaderValue::from_static("gw_session=; Path=/; Max-Age=0"))
 }
 
 fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
@@ -147,7 +172,10 @@ pub async fn login_json(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(credentials) = body.map_err(|e| ApiError::BadRequest(format!("请求格式不正确：{}", e.body_text())))?;
+    let Json(credentials) = body.map_err(|e| match e.status() {
+        http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::BadRequest(format!("请求格式不正确：{}", e.body_text())),
+    })?;
     let (me, token) = authenticate(&state, &limiter, client, credentials).await?;
     let cookie = session_cookie(&state, &token, state.auth.session_ttl_ms / 1000);
     Ok(with_cookie(Json(me).into_response(), cookie))
@@ -164,9 +192,10 @@ pub async fn login_form(
         return Redirect::to("/login?error=invalid").into_response();
     };
     match authenticate(&state, &limiter, client, credentials).await {
-        Ok((_, token)) => {
-            with_cookie(Redirect::to("/").into_response(), session_cookie(&state, &token, state.auth.session_ttl_ms / 1000))
-        }
+        Ok((_, token)) => with_cookie(
+            Redirect::to("/").into_response(),
+            session_cookie(&state, &token, state.auth.session_ttl_ms / 1000),
+        ),
         Err(ApiError::RateLimited(_)) => Redirect::to("/login?error=limited").into_response(),
         Err(ApiError::Unauthorized) => Redirect::to("/login?error=invalid").into_response(),
         Err(_) => Redirect::to("/login?error=server").into_response(),
@@ -174,11 +203,20 @@ pub async fn login_form(
 }
 
 /// `POST /logout`: ends the session on the server, not just in the browser.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = session_token(&headers) {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(&state.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(hash_token(token))
+            .execute(&state.pool)
+            .await?;
     }
-    Ok(with_cookie(Redirect::to("/login").into_response(), session_cookie(&state, "", 0)))
+    Ok(with_cookie(
+        Redirect::to("/login").into_response(),
+        session_cookie(&state, "", 0),
+    ))
 }
 
 /// The signed-in caller of a JSON route; 401 otherwise.
@@ -187,23 +225,36 @@ pub struct Api(pub Caller);
 impl FromRequestParts<AppState> for Api {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let user = user_from_headers(&state.pool, &parts.headers).await?;
         let route = parts
             .extensions
             .get::<axum::extract::MatchedPath>()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| parts.uri.path().to_owned());
-        Ok(Api(Caller { pool: state.pool.clone(), user, route }))
+        Ok(Api(Caller {
+            pool: state.pool.clone(),
+            user,
+            route,
+        }))
     }
 }
 
 /// Pages other than the login page need a live session: without one, go to
 /// the login page instead of rendering an error.
-pub async fn require_login_for_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_login_for_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     let is_page = path == "/"
-        || ["/grids/", "/buildings/", "/households/", "/residents/"].iter().any(|p| path.starts_with(p));
+        || ["/grids/", "/buildings/", "/households/", "/residents/"]
+            .iter()
+            .any(|p| path.starts_with(p));
     let is_login = path == "/login";
     if !(is_page || is_login) || request.method() != http::Method::GET {
         return next.run(request).await;

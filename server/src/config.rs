@@ -51,19 +51,26 @@ impl Default for Settings {
 impl Settings {
     pub fn load() -> Result<Self, Box<figment::Error>> {
         let file = std::env::var("GRIDWALK_CONFIG").unwrap_or_else(|_| "gridwalk.toml".into());
-        let mut figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(file));
+        let mut figment =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(file));
         if let Ok(addr) = std::env::var("LEPTOS_SITE_ADDR") {
             figment = figment.merge(Serialized::default("addr", addr));
         }
         if let Ok(root) = std::env::var("LEPTOS_SITE_ROOT") {
             figment = figment.merge(Serialized::default("site_root", root));
         }
-        figment.merge(Env::prefixed("GRIDWALK_").ignore(&["config"])).extract().map_err(Box::new)
+        figment
+            .merge(Env::prefixed("GRIDWALK_").ignore(&["config"]))
+            .extract()
+            .map_err(Box::new)
     }
 
     /// The SQLite file behind `database_url`, if it is a file.
     pub fn database_file(&self) -> Option<PathBuf> {
-        let path = self.database_url.strip_prefix("sqlite://").or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
         let path = path.split('?').next().unwrap_or(path);
         (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
     }
@@ -76,7 +83,10 @@ mod tests {
     #[test]
     fn database_file_from_url() {
         let mut s = Settings::default();
-        assert_eq!(s.database_file().unwrap().to_str(), Some("data/gridwalk.db"));
+        assert_eq!(
+            s.database_file().unwrap().to_str(),
+            Some("data/gridwalk.db")
+        );
         s.database_url = "sqlite:/tmp/x.db?mode=rwc".into();
         assert_eq!(s.database_file().unwrap().to_str(), Some("/tmp/x.db"));
         s.database_url = "sqlite::memory:".into();

@@ -9,7 +9,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::config::Settings;
 
 pub async fn connect(settings: &Settings) -> Result<SqlitePool, sqlx::Error> {
-    if let Some(parent) = settings.database_file().as_deref().and_then(std::path::Path::parent)
+    if let Some(parent) = settings
+        .database_file()
+        .as_deref()
+        .and_then(std::path::Path::parent)
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent)?;
@@ -22,12 +25,18 @@ pub async fn connect(settings: &Settings) -> Result<SqlitePool, sqlx::Error> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
 }
 
 /// For `/healthz`: the database answers a query.
 pub async fn ping(pool: &SqlitePool) -> bool {
-    sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool).await.is_ok()
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(pool)
+        .await
+        .is_ok()
 }

@@ -30,9 +30,15 @@ pub enum StartupError {
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("listening on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("photo folder {path}: {source}")]
-    PhotoDir { path: String, source: std::io::Error },
+    PhotoDir {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 pub struct Server {
@@ -45,17 +51,30 @@ pub struct Server {
 /// (port 0 in tests) before the server runs.
 pub async fn build(settings: Settings) -> Result<Server, StartupError> {
     let pool = db::connect(&settings).await?;
-    std::fs::create_dir_all(&settings.photo_dir)
-        .map_err(|source| StartupError::PhotoDir { path: settings.photo_dir.display().to_string(), source })?;
+    std::fs::create_dir_all(&settings.photo_dir).map_err(|source| StartupError::PhotoDir {
+        path: settings.photo_dir.display().to_string(),
+        source,
+    })?;
     if settings.demo_data && is_empty(&pool).await? {
         let started = std::time::Instant::now();
         let counts = demo::generate(&pool, &demo::DemoSpec::standard(app::state::now_ms())).await?;
-        tracing::info!(?counts, elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");
+        tracing::info!(
+            ?counts,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "demo data seeded"
+        );
     }
-    let listener = TcpListener::bind(&settings.addr)
-        .await
-        .map_err(|source| StartupError::Bind { addr: settings.addr.clone(), source })?;
-    let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.addr.clone(), source })?;
+    let listener =
+        TcpListener::bind(&settings.addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: settings.addr.clone(),
+                source,
+            })?;
+    let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+        addr: settings.addr.clone(),
+        source,
+    })?;
     let leptos_options = LeptosOptions::builder()
         .output_name("gridwalk")
         .site_root(settings.site_root.as_str())
@@ -70,13 +89,22 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
             secure_cookie: settings.secure_cookie,
         }),
     };
-    let limiter = Arc::new(LoginLimiter::new(settings.login_max_failures, settings.login_window_secs));
+    let limiter = Arc::new(LoginLimiter::new(
+        settings.login_max_failures,
+        settings.login_window_secs,
+    ));
     let router = router(state.clone(), limiter);
-    Ok(Server { listener, router, state })
+    Ok(Server {
+        listener,
+        router,
+        state,
+    })
 }
 
 async fn is_empty(pool: &sqlx::SqlitePool) -> Result<bool, sqlx::Error> {
-    let streets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM streets").fetch_one(pool).await?;
+    let streets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM streets")
+        .fetch_one(pool)
+        .await?;
     Ok(streets == 0)
 }
 
@@ -100,15 +128,32 @@ fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
         .route("/logout", post(logout))
         .nest("/api", api)
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), require_login_for_pages))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_login_for_pages,
+        ))
         .layer(axum::Extension(limiter))
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(telemetry::trace_layer())
         .layer(CatchPanicLayer::new())
         .with_state(state)
@@ -128,11 +173,18 @@ impl Server {
         self.state.leptos_options.site_addr
     }
 
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 
     /// The URL and the demo accounts, for a newcomer's first start.
@@ -142,7 +194,12 @@ impl Server {
             Ok(accounts) if !accounts.is_empty() => {
                 println!("  演示账号 (密码均为 {}):", demo::DEMO_PASSWORD);
                 for a in accounts {
-                    println!("    {:<10} {:<6} {} · {}", a.username, a.role, a.display_name, a.scope);
+                    let role = app::domain::Role::parse(&a.role).map_or("?", |r| r.label());
+                    let scope = a.scope.as_deref().unwrap_or("全部");
+                    println!(
+                        "    {:<10} {role:<6} {} · {scope}",
+                        a.username, a.display_name
+                    );
                 }
                 println!();
             }

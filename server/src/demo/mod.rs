@@ -28,7 +28,14 @@ pub struct DemoSpec {
 impl DemoSpec {
     /// The demo: 2 communities, 8 grids, 64 buildings, ~3,600 households.
     pub fn standard(now_ms: i64) -> Self {
-        DemoSpec { seed: 2026, communities: 2, grids_per_community: 4, buildings_per_grid: 8, visit_days: 90, now_ms }
+        DemoSpec {
+            seed: 2026,
+            communities: 2,
+            grids_per_community: 4,
+            buildings_per_grid: 8,
+            visit_days: 90,
+            now_ms,
+        }
     }
 
     /// About `households` households (56 per building on average), for benchmarks.
@@ -56,11 +63,13 @@ pub struct DemoCounts {
 }
 
 /// A demo account for the start-up banner.
+#[derive(sqlx::FromRow)]
 pub struct DemoAccount {
     pub username: String,
     pub display_name: String,
-    pub role: &'static str,
-    pub scope: String,
+    pub role: String,
+    /// The lead's community, the worker's grid, or none for the admin.
+    pub scope: Option<String>,
 }
 
 /// Building shapes of an ordinary compound: six-storey walk-ups, mid-rises,
@@ -69,8 +78,12 @@ const SHAPES: [(i64, i64, i64); 3] = [(6, 3, 2), (11, 2, 2), (18, 2, 3)];
 /// Per grid of 8: four walk-ups, two mid-rises, two high-rises.
 const SHAPE_CYCLE: [usize; 8] = [0, 1, 0, 2, 0, 1, 0, 2];
 
-const COMMUNITY_NAMES: &[&str] = &["春华", "秋实", "明德", "和畅", "安居", "新桥", "兴隆", "长庆", "映月", "滨河"];
-const WORKER_NAMES: &[&str] = &["王芳", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴刚"];
+const COMMUNITY_NAMES: &[&str] = &[
+    "春华", "秋实", "明德", "和畅", "安居", "新桥", "兴隆", "长庆", "映月", "滨河",
+];
+const WORKER_NAMES: &[&str] = &[
+    "王芳", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄磊", "周婷", "吴刚",
+];
 const LEAD_NAMES: &[&str] = &["孙书记", "钱书记", "郑书记", "冯书记", "韩书记"];
 const NOTES: &[&str] = &[
     "身体状况良好，生活能自理",
@@ -97,8 +110,17 @@ pub async fn generate(pool: &SqlitePool, spec: &DemoSpec) -> Result<DemoCounts, 
         .bind("和平街道")
         .execute(&mut *tx)
         .await?;
-    insert_user(&mut tx, &rng.uuid_v7(created), "admin", "街道管理员", "admin", None, &password_hash, created)
-        .await?;
+    insert_user(
+        &mut tx,
+        &rng.uuid_v7(created),
+        "admin",
+        "街道管理员",
+        "admin",
+        None,
+        &password_hash,
+        created,
+    )
+    .await?;
 
     let mut worker_no = 0;
     for c in 0..spec.communities {
@@ -187,11 +209,19 @@ pub async fn generate(pool: &SqlitePool, spec: &DemoSpec) -> Result<DemoCounts, 
                                 door_number: format!("{floor}{door:02}"),
                             };
                             let members = people::household(&mut rng, today);
-                            insert_household(&mut tx, &mut rng, &household, &members, created).await?;
+                            insert_household(&mut tx, &mut rng, &household, &members, created)
+                                .await?;
                             counts.households += 1;
                             counts.residents += members.len();
-                            counts.visits +=
-                                insert_visits(&mut tx, &mut rng, spec, &household.id, &worker_id, &members).await?;
+                            counts.visits += insert_visits(
+                                &mut tx,
+                                &mut rng,
+                                spec,
+                                &household.id,
+                                &worker_id,
+                                &members,
+                            )
+                            .await?;
                         }
                     }
                 }
@@ -204,28 +234,16 @@ pub async fn generate(pool: &SqlitePool, spec: &DemoSpec) -> Result<DemoCounts, 
 
 /// The demo accounts as stored, for the start-up banner.
 pub async fn accounts(pool: &SqlitePool) -> Result<Vec<DemoAccount>, sqlx::Error> {
-    let rows: Vec<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT u.username, u.display_name, u.role, c.name,
-                (SELECT MIN(g.name) FROM user_grids ug JOIN grids g ON g.id = ug.grid_id WHERE ug.user_id = u.id)
+    sqlx::query_as(
+        "SELECT u.username, u.display_name, u.role,
+                COALESCE(c.name, (SELECT MIN(g.name) FROM user_grids ug JOIN grids g ON g.id = ug.grid_id
+                                  WHERE ug.user_id = u.id)) AS scope
          FROM users u LEFT JOIN communities c ON c.id = u.community_id
          ORDER BY CASE u.role WHEN 'admin' THEN 0 WHEN 'lead' THEN 1 ELSE 2 END, length(u.username), u.username
          LIMIT 12",
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(username, display_name, role, community, grid)| DemoAccount {
-            username,
-            display_name,
-            role: match role.as_str() {
-                "admin" => "管理员",
-                "lead" => "网格长",
-                _ => "网格员",
-            },
-            scope: community.or(grid).unwrap_or_else(|| "全部".into()),
-        })
-        .collect())
+    .await
 }
 
 struct Household<'a> {
@@ -324,7 +342,9 @@ async fn insert_visits(
     if members.is_empty() && rng.chance(0.7) {
         return Ok(0);
     }
-    let elderly_alone = members.iter().any(|p| p.tags.contains(&KeyGroup::ElderlyAlone));
+    let elderly_alone = members
+        .iter()
+        .any(|p| p.tags.contains(&KeyGroup::ElderlyAlone));
     let key = members.iter().any(|p| !p.tags.is_empty());
     let count = if elderly_alone {
         rng.range(7, 13)
@@ -334,22 +354,32 @@ async fn insert_visits(
         rng.weighted(&[30, 55, 15]) as u64
     };
     const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
-    let today_start = (spec.now_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS;
+    let today_start =
+        (spec.now_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS;
     for _ in 0..count {
         let day = rng.range(1, spec.visit_days as u64 + 1) as i64;
         let minute = rng.range(9 * 60, 18 * 60) as i64;
         let at = today_start - day * DAY_MS + minute * 60_000;
         let visit_type = if key {
-            [VisitType::KeyCare, VisitType::FourDoors, VisitType::Routine][rng.weighted(&[60, 20, 20])]
+            [VisitType::KeyCare, VisitType::FourDoors, VisitType::Routine]
+                [rng.weighted(&[60, 20, 20])]
         } else {
-            [VisitType::Routine, VisitType::FourDoors, VisitType::FollowUp][rng.weighted(&[70, 25, 5])]
+            [
+                VisitType::Routine,
+                VisitType::FourDoors,
+                VisitType::FollowUp,
+            ][rng.weighted(&[70, 25, 5])]
         };
         let outcome = if members.is_empty() {
             Outcome::NobodyHome
         } else {
             [Outcome::Met, Outcome::NobodyHome, Outcome::Refused][rng.weighted(&[80, 18, 2])]
         };
-        let notes = if outcome == Outcome::Met && rng.chance(0.3) { *rng.pick(NOTES) } else { "" };
+        let notes = if outcome == Outcome::Met && rng.chance(0.3) {
+            *rng.pick(NOTES)
+        } else {
+            ""
+        };
         sqlx::query(
             "INSERT INTO visits (id, household_id, worker_id, visited_at, visit_type, outcome, notes, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $4)",
@@ -385,12 +415,27 @@ fn footprint(rng: &mut Rng, community: usize, grid: usize, building: usize, unit
     let depth = 12.0;
     let x0 = block_x + 10.0 + col * 65.0 + rng.unit() * 4.0;
     let y0 = block_y + 15.0 + row * 55.0 + rng.unit() * 4.0;
-    let corners = [(x0, y0), (x0 + width, y0), (x0 + width, y0 + depth), (x0, y0 + depth), (x0, y0)];
+    let corners = [
+        (x0, y0),
+        (x0 + width, y0),
+        (x0 + width, y0 + depth),
+        (x0, y0 + depth),
+        (x0, y0),
+    ];
     let ring: Vec<String> = corners
         .iter()
-        .map(|(x, y)| format!("[{:.6},{:.6}]", ORIGIN.0 + x / m_per_deg_lon, ORIGIN.1 + y / M_PER_DEG_LAT))
+        .map(|(x, y)| {
+            format!(
+                "[{:.6},{:.6}]",
+                ORIGIN.0 + x / m_per_deg_lon,
+                ORIGIN.1 + y / M_PER_DEG_LAT
+            )
+        })
         .collect();
-    format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring.join(","))
+    format!(
+        r#"{{"type":"Polygon","coordinates":[[{}]]}}"#,
+        ring.join(",")
+    )
 }
 
 #[cfg(test)]

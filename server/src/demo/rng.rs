@@ -53,7 +53,9 @@ impl Rng {
         let mut bytes = [0u8; 10];
         bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
         bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes()[..2]);
-        uuid::Builder::from_unix_timestamp_millis(at_ms.max(0) as u64, &bytes).into_uuid().to_string()
+        uuid::Builder::from_unix_timestamp_millis(at_ms.max(0) as u64, &bytes)
+            .into_uuid()
+            .to_string()
     }
 }
 

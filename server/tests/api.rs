@@ -1,0 +1,445 @@
+//! The HTTP surface, end to end: login, sessions, the rate limit, grid scope on
+//! every route, and clear errors for bad input.
+
+mod common;
+
+use common::{PASSWORD, TestServer};
+use serde_json::{Value, json};
+
+/// A household, a resident and a building in grid 2, which worker1 does not hold.
+async fn other_grid_records(server: &TestServer) -> (String, String, String, String) {
+    let grid = server
+        .scalar("SELECT id FROM grids WHERE name = $1", "第2网格")
+        .await;
+    let building = server
+        .scalar(
+            "SELECT id FROM buildings WHERE grid_id = $1 ORDER BY number LIMIT 1",
+            &grid,
+        )
+        .await;
+    let household = server
+        .scalar(
+            "SELECT h.id FROM households h WHERE h.building_id = $1
+             AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id) ORDER BY h.unit, h.floor LIMIT 1",
+            &building,
+        )
+        .await;
+    let resident = server
+        .scalar(
+            "SELECT id FROM residents WHERE household_id = $1 LIMIT 1",
+            &household,
+        )
+        .await;
+    (grid, building, household, resident)
+}
+
+#[tokio::test]
+async fn healthz_answers_when_the_database_does() {
+    let server = TestServer::start().await;
+    let response = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_cookie_and_logout_ends_the_session() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let response = client
+        .post(server.url("/api/login"))
+        .json(&json!({ "username": "worker1", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("gw_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["username"], "worker1");
+    assert_eq!(me["role"], "worker");
+    assert!(me.get("password_hash").is_none());
+
+    assert_eq!(
+        client
+            .get(server.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let logout = client.post(server.url("/logout")).send().await.unwrap();
+    assert_eq!(logout.status(), 303);
+    assert_eq!(logout.headers()["location"], "/login");
+    let after = client.get(server.url("/api/me")).send().await.unwrap();
+    assert_eq!(after.status(), 401);
+    let body: Value = after.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+    assert_eq!(body["message"], "请先登录");
+
+    // The old token is dead on the server too, not just forgotten by the client.
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+}
+
+#[tokio::test]
+async fn html_form_login_redirects_home_or_back_with_an_error() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let ok = client
+        .post(server.url("/login"))
+        .form(&[("username", "Worker1"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    assert_eq!(ok.headers()["location"], "/");
+    let home = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(
+        html.contains("第1网格"),
+        "the worker's grid is rendered on the server"
+    );
+    assert!(!html.contains("第2网格"), "other grids are not");
+
+    let bad = server
+        .client()
+        .post(server.url("/login"))
+        .form(&[("username", "worker1"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.headers()["location"], "/login?error=invalid");
+}
+
+#[tokio::test]
+async fn wrong_user_and_wrong_password_answer_alike() {
+    let server = TestServer::start().await;
+    let attempt = |username: &'static str, password: &'static str| {
+        let client = server.client();
+        let url = server.url("/api/login");
+        async move {
+            let r = client
+                .post(url)
+                .json(&json!({ "username": username, "password": password }))
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status(),
+                r.headers().get("set-cookie").is_some(),
+                r.text().await.unwrap(),
+            )
+        }
+    };
+    let wrong_password = attempt("worker1", "wrong").await;
+    let wrong_user = attempt("nobody", PASSWORD).await;
+    assert_eq!(wrong_password.0, 401);
+    assert_eq!(wrong_password, wrong_user);
+    assert!(!wrong_password.1, "no cookie on failure");
+}
+
+#[tokio::test]
+async fn repeated_failures_are_rate_limited_even_with_the_right_password_then() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    let login = |password: &'static str| {
+        client
+            .post(server.url("/api/login"))
+            .json(&json!({ "username": "worker2", "password": password }))
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(login("wrong").await.unwrap().status(), 401);
+    }
+    let limited = login(PASSWORD).await.unwrap();
+    assert_eq!(limited.status(), 429);
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "rate_limited");
+    // Other users are not locked out by one user's failures.
+    server.login_as("worker3").await;
+}
+
+#[tokio::test]
+async fn a_worker_cannot_read_another_grid_through_any_route() {
+    let server = TestServer::start().await;
+    let client = server.login_as("worker1").await;
+    let (grid, building, household, resident) = other_grid_records(&server).await;
+    for path in [
+        format!("/api/grids/{grid}"),
+        format!("/api/buildings/{building}"),
+        format!("/api/households/{household}"),
+        format!("/api/residents/{resident}"),
+        format!("/api/grids/{grid}?q=101"),
+    ] {
+        let response = client.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(
+            !body.contains("身份证") && !body.contains("name"),
+            "{path}: {body}"
+        );
+    }
+    // Server-rendered pages obey the same scope.
+    for path in [
+        format!("/households/{household}"),
+        format!("/residents/{resident}"),
+        format!("/buildings/{building}"),
+    ] {
+        let response = client.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let html = response.text().await.unwrap();
+        let name = server
+            .scalar("SELECT name FROM residents WHERE id = $1", &resident)
+            .await;
+        assert!(!html.contains(&name), "{path} leaks a resident's name");
+    }
+    let grids: Value = client
+        .get(server.url("/api/grids"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grids.as_array().unwrap().len(), 1);
+    let denied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'denied'")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    assert!(denied >= 7, "refusals are audited: {denied}");
+
+    // The lead of that community does see it; the admin sees everything.
+    let lead = server.login_as("lead1").await;
+    assert_eq!(
+        lead.get(server.url(&format!("/api/residents/{resident}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let lead_grids: Value = lead
+        .get(server.url("/api/grids"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lead_grids.as_array().unwrap().len(), 4);
+    let other_lead = server.login_as("lead2").await;
+    assert_eq!(
+        other_lead
+            .get(server.url(&format!("/api/households/{household}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let admin = server.login_as("admin").await;
+    let all: Value = admin
+        .get(server.url("/api/grids"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 8);
+}
+
+#[tokio::test]
+async fn anonymous_callers_get_401_from_every_data_route() {
+    let server = TestServer::start().await;
+    let (grid, building, household, resident) = other_grid_records(&server).await;
+    let client = server.client();
+    for path in [
+        "/api/me".to_string(),
+        "/api/grids".to_string(),
+        format!("/api/grids/{grid}"),
+        format!("/api/buildings/{building}"),
+        format!("/api/households/{household}"),
+        format!("/api/residents/{resident}"),
+    ] {
+        assert_eq!(
+            client.get(server.url(&path)).send().await.unwrap().status(),
+            401,
+            "{path}"
+        );
+    }
+    let page = client
+        .get(server.url(&format!("/households/{household}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn household_data_is_masked_and_reads_are_audited() {
+    let server = TestServer::start().await;
+    let client = server.login_as("worker2").await;
+    let (_, _, household, resident) = other_grid_records(&server).await;
+    let response = client
+        .get(server.url(&format!("/api/households/{household}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    let text = body.to_string();
+    assert!(!body["residents"].as_array().unwrap().is_empty());
+    // No whole ID number or phone number leaves the server.
+    let secrets: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT id_number, phone FROM residents WHERE household_id = $1")
+            .bind(&household)
+            .fetch_all(&server.pool)
+            .await
+            .unwrap();
+    for secret in secrets
+        .into_iter()
+        .flat_map(|(id, phone)| [id, phone])
+        .flatten()
+    {
+        assert!(!text.contains(&secret), "{secret} leaked");
+    }
+    for r in body["residents"].as_array().unwrap() {
+        if let Some(masked) = r["id_number_masked"].as_str() {
+            assert_eq!(masked.len(), 18);
+            assert_eq!(&masked[4..14], "**********");
+        }
+    }
+    let detail: Value = client
+        .get(server.url(&format!("/api/residents/{resident}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if let Some(phone) = detail["phone_masked"].as_str() {
+        assert_eq!(&phone[3..7], "****");
+    }
+    let reads: Vec<(String, String)> =
+        sqlx::query_as("SELECT entity, entity_id FROM audit_log WHERE action = 'read' ORDER BY at")
+            .fetch_all(&server.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        reads,
+        vec![
+            ("household".into(), household.clone()),
+            ("resident".into(), resident.clone())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_never_a_500() {
+    let server = TestServer::start().await;
+    let client = server.login_as("worker1").await;
+    let cases = [
+        ("/api/households/not-a-uuid", 400, "编号格式不正确"),
+        ("/api/residents/%27%20OR%201%3D1--", 400, "编号格式不正确"),
+        (
+            "/api/buildings/00000000-0000-7000-8000-000000000000",
+            404,
+            "没有找到",
+        ),
+        ("/api/nothing/here", 404, "没有这个接口"),
+    ];
+    for (path, status, message) in cases {
+        let response = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains(message),
+            "{path}: {body}"
+        );
+    }
+    let malformed = server
+        .client()
+        .post(server.url("/api/login"))
+        .body("{\"username\":")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let body: Value = malformed.json().await.unwrap();
+    assert_eq!(body["error"], "bad_request");
+    let huge = server
+        .client()
+        .post(server.url("/api/login"))
+        .json(&json!({ "username": "a".repeat(100_000), "password": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    let page = client
+        .get(server.url("/households/not-a-uuid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("编号格式不正确"));
+    // The server is still healthy afterwards.
+    assert_eq!(
+        reqwest::get(server.url("/healthz")).await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn search_finds_households_by_building_unit_and_door() {
+    let server = TestServer::start().await;
+    let client = server.login_as("worker1").await;
+    let grid = server
+        .scalar("SELECT id FROM grids WHERE name = $1", "第1网格")
+        .await;
+    let found: Value = client
+        .get(server.url(&format!("/api/grids/{grid}")))
+        .query(&[("q", "1号楼2单元301")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hits = found["household_hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{found}");
+    assert_eq!(hits[0]["door_number"], "301");
+    assert_eq!(hits[0]["unit"], 2);
+    let by_door: Value = client
+        .get(server.url(&format!("/api/grids/{grid}")))
+        .query(&[("q", "502")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Door 502 exists in every unit of every building of five floors or more.
+    assert!(by_door["household_hits"].as_array().unwrap().len() >= 8);
+}

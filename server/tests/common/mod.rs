@@ -1,0 +1,114 @@
+//! Starts the real server on port 0 with a fresh SQLite file per test. The demo
+//! street is generated once into a template file and copied, so each test gets
+//! its own database without paying for the generator every time.
+
+use std::path::{Path, PathBuf};
+
+use gridwalk_server::config::Settings;
+use gridwalk_server::demo;
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+use tokio::sync::OnceCell;
+
+pub const PASSWORD: &str = demo::DEMO_PASSWORD;
+
+static TEMPLATE: OnceCell<(TempDir, PathBuf)> = OnceCell::const_new();
+
+async fn template() -> &'static Path {
+    let (_, path) = TEMPLATE
+        .get_or_init(|| async {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let seeded = dir.path().join("seeded.db");
+            let settings = Settings {
+                database_url: format!("sqlite://{}", seeded.display()),
+                ..Settings::default()
+            };
+            let pool = gridwalk_server::db::connect(&settings)
+                .await
+                .expect("template database");
+            demo::generate(&pool, &demo::DemoSpec::standard(app::state::now_ms()))
+                .await
+                .expect("demo data");
+            let template = dir.path().join("template.db");
+            sqlx::query(&format!("VACUUM INTO '{}'", template.display()))
+                .execute(&pool)
+                .await
+                .expect("vacuum");
+            pool.close().await;
+            (dir, template)
+        })
+        .await;
+    path
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub pool: SqlitePool,
+    _dir: TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("gridwalk.db");
+        std::fs::copy(template().await, &db).expect("copy template");
+        let mut settings = Settings {
+            database_url: format!("sqlite://{}", db.display()),
+            photo_dir: dir.path().join("photos"),
+            addr: "127.0.0.1:0".into(),
+            site_root: dir.path().join("site").display().to_string(),
+            ..Settings::default()
+        };
+        configure(&mut settings);
+        let server = gridwalk_server::build(settings.clone())
+            .await
+            .expect("server starts");
+        let base = format!("http://{}", server.local_addr());
+        tokio::spawn(server.run(std::future::pending()));
+        let pool = gridwalk_server::db::connect(&settings)
+            .await
+            .expect("test pool");
+        TestServer {
+            base,
+            pool,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client that keeps cookies and does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub async fn login_as(&self, username: &str) -> reqwest::Client {
+        let client = self.client();
+        let response = client
+            .post(self.url("/api/login"))
+            .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), 200, "login as {username}");
+        client
+    }
+
+    pub async fn scalar(&self, sql: &str, bind: &str) -> String {
+        sqlx::query_scalar(sql)
+            .bind(bind)
+            .fetch_one(&self.pool)
+            .await
+            .expect(sql)
+    }
+}
