@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the release, and starts Gridwalk on the
+# embedded defaults: SQLite in data/gridwalk.db, photos in data/photos, the demo
+# street seeded on first start. The URL and demo accounts are printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-tools.sh
+export PATH="$PWD/tests/node_modules/.bin:$PATH"   # wasm-opt from npm binaryen
+cargo leptos build --release
+LEPTOS_SITE_ROOT=target/site exec target/release/server "$@"

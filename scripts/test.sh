@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints (server and WASM), Rust unit and
+# integration tests against a real server and SQLite file, then the browser
+# tests in headless Debian Chromium against the release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-tools.sh --test
+export PATH="$PWD/tests/node_modules/.bin:$PATH"
+
+step() { printf '\n\033[1;34m--- %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (server + app ssr)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo clippy (app hydrate, wasm32)"
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test"
+cargo test --workspace
+
+step "cargo leptos build --release"
+cargo leptos build --release
+
+step "browser tests (headless chromium)"
+mkdir -p tests/results
+(cd tests && node --test --test-concurrency=1 e2e/)
