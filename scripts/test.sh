@@ -21,8 +21,8 @@ cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D war
 step "cargo test"
 cargo test --workspace
 
-step "cargo leptos build --release"
-cargo leptos build --release
+step "cargo leptos build --release --precompress"
+cargo leptos build --release --precompress
 
 step "browser tests (headless chromium)"
 mkdir -p tests/results

@@ -15,7 +15,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -149,7 +149,12 @@ fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(CompressionLayer::new())
+        // Revalidate everything by default: file names are not hashed yet, and a
+        // stale WASM next to fresh HTML would break hydration.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        // Static assets come precompressed (cargo leptos --precompress); dynamic
+        // answers are compressed at a level that costs well under a millisecond.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
