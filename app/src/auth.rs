@@ -72,19 +72,8 @@ pub mod ssr {
     impl Caller {
         /// Fails with "not found" rather than "forbidden", so ids of other grids
         /// cannot be probed; the refusal is still written to the audit log.
-        pub async fn require_grid(
-            &self,
-            grid_id: &str,
-            entity: &str,
-            entity_id: &str,
-        ) -> Result<(), ApiError> {
-            if self
-                .user
-                .visible_grids(&self.pool)
-                .await?
-                .iter()
-                .any(|g| g == grid_id)
-            {
+        pub async fn require_grid(&self, grid_id: &str, entity: &str, entity_id: &str) -> Result<(), ApiError> {
+            if self.user.visible_grids(&self.pool).await?.iter().any(|g| g == grid_id) {
                 return Ok(());
             }
             self.audit("denied", entity, entity_id).await?;
@@ -92,12 +81,7 @@ pub mod ssr {
         }
 
         /// Writes the access log of resident data required by PIPL.
-        pub async fn audit(
-            &self,
-            action: &str,
-            entity: &str,
-            entity_id: &str,
-        ) -> Result<(), ApiError> {
+        pub async fn audit(&self, action: &str, entity: &str, entity_id: &str) -> Result<(), ApiError> {
             sqlx::query(
                 "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, route)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -143,10 +127,7 @@ pub mod ssr {
     }
 
     /// The user behind the request's session cookie, if the session is live.
-    pub async fn user_from_headers(
-        pool: &SqlitePool,
-        headers: &HeaderMap,
-    ) -> Result<CurrentUser, ApiError> {
+    pub async fn user_from_headers(pool: &SqlitePool, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
         user_from_token(pool, session_token(headers).ok_or(ApiError::Unauthorized)?).await
     }
 

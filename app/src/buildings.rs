@@ -25,10 +25,7 @@ pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
 #[component]
 pub fn BuildingPage() -> impl IntoView {
     let params = use_params_map();
-    let building = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        fetch_building,
-    );
+    let building = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_building);
     let title = move || {
         building
             .get()
@@ -194,15 +191,17 @@ pub mod ssr {
         .fetch_all(&caller.pool)
         .await?
         .into_iter()
-        .map(|(id, unit, floor, door_number, residents, key_group, last_visit)| HouseholdCell {
-            id,
-            unit,
-            floor,
-            door_number,
-            residents,
-            key_group: key_group != 0,
-            last_visit_days: last_visit.map(|at| (now - at).max(0) / DAY_MS),
-        })
+        .map(
+            |(id, unit, floor, door_number, residents, key_group, last_visit)| HouseholdCell {
+                id,
+                unit,
+                floor,
+                door_number,
+                residents,
+                key_group: key_group != 0,
+                last_visit_days: last_visit.map(|at| (now - at).max(0) / DAY_MS),
+            },
+        )
         .collect();
         Ok(BuildingDetail {
             id: row.id,

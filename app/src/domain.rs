@@ -229,18 +229,12 @@ impl CivilDate {
 
     /// Whole years from `self` (a birth date) to `today`.
     pub fn age_on(self, today: CivilDate) -> i64 {
-        let had_birthday =
-            (today.0.month() as u8, today.0.day()) >= (self.0.month() as u8, self.0.day());
+        let had_birthday = (today.0.month() as u8, today.0.day()) >= (self.0.month() as u8, self.0.day());
         i64::from(today.0.year() - self.0.year()) - i64::from(!had_birthday)
     }
 
     pub fn to_compact(self) -> String {
-        format!(
-            "{:04}{:02}{:02}",
-            self.0.year(),
-            self.0.month() as u8,
-            self.0.day()
-        )
+        format!("{:04}{:02}{:02}", self.0.year(), self.0.month() as u8, self.0.day())
     }
 }
 
@@ -298,10 +292,7 @@ mod tests {
         assert!(CivilDate::parse("2026-02-30").is_none());
         assert!(CivilDate::parse("26-02-01").is_none());
         assert_eq!(CivilDate::from_epoch_ms(0).to_string(), "1970-01-01");
-        assert_eq!(
-            CivilDate::from_epoch_ms(1_764_115_200_000).to_string(),
-            "2025-11-26"
-        );
+        assert_eq!(CivilDate::from_epoch_ms(1_764_115_200_000).to_string(), "2025-11-26");
     }
 
     #[test]

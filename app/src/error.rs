@@ -82,15 +82,12 @@ mod ssr {
 
     impl IntoResponse for ApiError {
         fn into_response(self) -> Response {
-            let status =
-                StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = (status, Json(ErrorBody::from(&self))).into_response();
             if let ApiError::RateLimited(secs) = self
                 && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
             {
-                response
-                    .headers_mut()
-                    .insert(http::header::RETRY_AFTER, value);
+                response.headers_mut().insert(http::header::RETRY_AFTER, value);
             }
             response
         }

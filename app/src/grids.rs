@@ -203,14 +203,9 @@ pub mod ssr {
         let mut out = Vec::new();
         for id in caller.user.visible_grids(&caller.pool).await? {
             let row = grid_row(caller, &id).await?;
-            let (buildings, households, residents, key_households, visited_30d): (
-                i64,
-                i64,
-                i64,
-                i64,
-                i64,
-            ) = sqlx::query_as(
-                "SELECT
+            let (buildings, households, residents, key_households, visited_30d): (i64, i64, i64, i64, i64) =
+                sqlx::query_as(
+                    "SELECT
                        (SELECT COUNT(*) FROM buildings b WHERE b.grid_id = $1),
                        (SELECT COUNT(*) FROM households h JOIN buildings b ON b.id = h.building_id
                           WHERE b.grid_id = $1),
@@ -226,11 +221,11 @@ pub mod ssr {
                           JOIN households h ON h.id = v.household_id
                           JOIN buildings b ON b.id = h.building_id
                           WHERE b.grid_id = $1 AND v.visited_at >= $2)",
-            )
-            .bind(&id)
-            .bind(since)
-            .fetch_one(&caller.pool)
-            .await?;
+                )
+                .bind(&id)
+                .bind(since)
+                .fetch_one(&caller.pool)
+                .await?;
             out.push(GridSummary {
                 id: row.id,
                 name: row.name,
@@ -272,9 +267,8 @@ pub mod ssr {
         let row = grid_row(caller, id).await?;
         let since = now_ms() - 30 * DAY_MS;
         let query = DoorQuery::parse(query);
-        let mut buildings: Vec<BuildingSummary> =
-            sqlx::query_as::<_, (String, i64, String, i64, i64, i64, i64, i64)>(
-                "SELECT b.id, b.number, b.name, b.units, b.floors,
+        let mut buildings: Vec<BuildingSummary> = sqlx::query_as::<_, (String, i64, String, i64, i64, i64, i64, i64)>(
+            "SELECT b.id, b.number, b.name, b.units, b.floors,
                (SELECT COUNT(*) FROM households h WHERE h.building_id = b.id),
                (SELECT COUNT(DISTINCT v.household_id) FROM visits v
                   JOIN households h ON h.id = v.household_id
@@ -284,36 +278,31 @@ pub mod ssr {
                   JOIN households h ON h.id = r.household_id
                   WHERE h.building_id = b.id AND r.moved_out = 0)
              FROM buildings b WHERE b.grid_id = $1 ORDER BY b.number",
-            )
-            .bind(id)
-            .bind(since)
-            .fetch_all(&caller.pool)
-            .await?
-            .into_iter()
-            .map(
-                |(id, number, name, units, floors, households, visited_30d, key_households)| {
-                    BuildingSummary {
-                        id,
-                        number,
-                        name,
-                        units,
-                        floors,
-                        households,
-                        visited_30d,
-                        key_households,
-                    }
-                },
-            )
-            .collect();
+        )
+        .bind(id)
+        .bind(since)
+        .fetch_all(&caller.pool)
+        .await?
+        .into_iter()
+        .map(
+            |(id, number, name, units, floors, households, visited_30d, key_households)| BuildingSummary {
+                id,
+                number,
+                name,
+                units,
+                floors,
+                households,
+                visited_30d,
+                key_households,
+            },
+        )
+        .collect();
 
         let mut household_hits = Vec::new();
         if !query.text.is_empty() {
             household_hits = search_households(caller, id, &query).await?;
             let first = query.numbers.first().copied();
-            buildings.retain(|b| {
-                (query.numbers.len() <= 1 && b.name.contains(&query.text))
-                    || Some(b.number) == first
-            });
+            buildings.retain(|b| (query.numbers.len() <= 1 && b.name.contains(&query.text)) || Some(b.number) == first);
         }
         Ok(GridDetail {
             id: row.id,
@@ -330,13 +319,12 @@ pub mod ssr {
         query: &DoorQuery,
     ) -> Result<Vec<HouseholdHit>, ApiError> {
         // building number, unit and door; None matches anything.
-        let (building, unit, door): (Option<i64>, Option<i64>, Option<String>) =
-            match query.numbers[..] {
-                [door] => (None, None, Some(door.to_string())),
-                [building, door] => (Some(building), None, Some(door.to_string())),
-                [building, unit, door, ..] => (Some(building), Some(unit), Some(door.to_string())),
-                [] => return Ok(Vec::new()),
-            };
+        let (building, unit, door): (Option<i64>, Option<i64>, Option<String>) = match query.numbers[..] {
+            [door] => (None, None, Some(door.to_string())),
+            [building, door] => (Some(building), None, Some(door.to_string())),
+            [building, unit, door, ..] => (Some(building), Some(unit), Some(door.to_string())),
+            [] => return Ok(Vec::new()),
+        };
         let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
             "SELECT h.id, b.name, h.unit, h.door_number,
                (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.moved_out = 0)
@@ -356,15 +344,13 @@ pub mod ssr {
         .await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(id, building_name, unit, door_number, residents)| HouseholdHit {
-                    id,
-                    building_name,
-                    unit,
-                    door_number,
-                    residents,
-                },
-            )
+            .map(|(id, building_name, unit, door_number, residents)| HouseholdHit {
+                id,
+                building_name,
+                unit,
+                door_number,
+                residents,
+            })
             .collect())
     }
 

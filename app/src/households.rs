@@ -22,10 +22,7 @@ pub async fn fetch_household(id: String) -> Result<HouseholdDetail, ApiError> {
 #[component]
 pub fn HouseholdPage() -> impl IntoView {
     let params = use_params_map();
-    let household = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        fetch_household,
-    );
+    let household = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_household);
     let title = move || {
         household
             .get()
@@ -129,9 +126,7 @@ pub mod ssr {
     use std::collections::HashMap;
 
     use crate::auth::ssr::Caller;
-    use crate::domain::{
-        CivilDate, Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number,
-    };
+    use crate::domain::{CivilDate, Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number};
     use crate::error::ApiError;
     use crate::model::{HouseholdDetail, ResidentSummary, VisitSummary};
     use crate::state::{DAY_MS, now_ms};
@@ -161,7 +156,8 @@ pub mod ssr {
         pub moved_out: i64,
     }
 
-    pub(crate) const RESIDENT_COLUMNS: &str = "r.id, r.household_id, r.name, r.gender, r.birth_date, r.id_number, r.phone, r.registration_type, r.moved_out";
+    pub(crate) const RESIDENT_COLUMNS: &str =
+        "r.id, r.household_id, r.name, r.gender, r.birth_date, r.id_number, r.phone, r.registration_type, r.moved_out";
 
     /// A row that breaks the schema's CHECKs can only come from a bug; log it.
     fn corrupt(what: &str, value: &str) -> ApiError {
@@ -170,18 +166,12 @@ pub mod ssr {
     }
 
     impl ResidentRow {
-        pub(crate) fn summary(
-            &self,
-            tags: Vec<KeyGroup>,
-            today: CivilDate,
-        ) -> Result<ResidentSummary, ApiError> {
-            let birth = CivilDate::parse(&self.birth_date)
-                .ok_or_else(|| corrupt("birth_date", &self.birth_date))?;
+        pub(crate) fn summary(&self, tags: Vec<KeyGroup>, today: CivilDate) -> Result<ResidentSummary, ApiError> {
+            let birth = CivilDate::parse(&self.birth_date).ok_or_else(|| corrupt("birth_date", &self.birth_date))?;
             Ok(ResidentSummary {
                 id: self.id.clone(),
                 name: self.name.clone(),
-                gender: Gender::parse(&self.gender)
-                    .ok_or_else(|| corrupt("gender", &self.gender))?,
+                gender: Gender::parse(&self.gender).ok_or_else(|| corrupt("gender", &self.gender))?,
                 age: birth.age_on(today),
                 registration_type: RegistrationType::parse(&self.registration_type)
                     .ok_or_else(|| corrupt("registration_type", &self.registration_type))?,
@@ -250,11 +240,7 @@ pub mod ssr {
         })
     }
 
-    async fn recent_visits(
-        caller: &Caller,
-        household_id: &str,
-        now: i64,
-    ) -> Result<Vec<VisitSummary>, ApiError> {
+    async fn recent_visits(caller: &Caller, household_id: &str, now: i64) -> Result<Vec<VisitSummary>, ApiError> {
         let rows: Vec<(String, i64, String, String, String, String)> = sqlx::query_as(
             "SELECT v.id, v.visited_at, v.visit_type, v.outcome, u.display_name, v.notes
              FROM visits v JOIN users u ON u.id = v.worker_id
@@ -264,21 +250,17 @@ pub mod ssr {
         .fetch_all(&caller.pool)
         .await?;
         rows.into_iter()
-            .map(
-                |(id, visited_at, visit_type, outcome, worker_name, notes)| {
-                    Ok(VisitSummary {
-                        id,
-                        visited_at,
-                        days_ago: (now - visited_at).max(0) / DAY_MS,
-                        visit_type: VisitType::parse(&visit_type)
-                            .ok_or_else(|| corrupt("visit_type", &visit_type))?,
-                        outcome: Outcome::parse(&outcome)
-                            .ok_or_else(|| corrupt("outcome", &outcome))?,
-                        worker_name,
-                        notes,
-                    })
-                },
-            )
+            .map(|(id, visited_at, visit_type, outcome, worker_name, notes)| {
+                Ok(VisitSummary {
+                    id,
+                    visited_at,
+                    days_ago: (now - visited_at).max(0) / DAY_MS,
+                    visit_type: VisitType::parse(&visit_type).ok_or_else(|| corrupt("visit_type", &visit_type))?,
+                    outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+                    worker_name,
+                    notes,
+                })
+            })
             .collect()
     }
 }

@@ -32,12 +32,7 @@ fn error_message(code: &str) -> Option<&'static str> {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let error = move || {
-        query
-            .read()
-            .get("error")
-            .and_then(|code| error_message(&code))
-    };
+    let error = move || query.read().get("error").and_then(|code| error_message(&code));
     view! {
         <main class="login">
             <div class="login-brand">

@@ -122,10 +122,7 @@ pub struct HouseholdDetail {
 
 impl HouseholdDetail {
     pub fn label(&self) -> String {
-        format!(
-            "{}{}单元{}",
-            self.building_name, self.unit, self.door_number
-        )
+        format!("{}{}单元{}", self.building_name, self.unit, self.door_number)
     }
 }
 

@@ -22,10 +22,7 @@ pub async fn fetch_resident(id: String) -> Result<ResidentDetail, ApiError> {
 #[component]
 pub fn ResidentPage() -> impl IntoView {
     let params = use_params_map();
-    let resident = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        fetch_resident,
-    );
+    let resident = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_resident);
     let title = move || {
         resident
             .get()
@@ -84,36 +81,31 @@ pub mod ssr {
     use crate::state::{DAY_MS, now_ms};
 
     pub async fn resident(caller: &Caller, id: &str) -> Result<ResidentDetail, ApiError> {
-        let row: ResidentRow = sqlx::query_as(&format!(
-            "SELECT {RESIDENT_COLUMNS} FROM residents r WHERE r.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&caller.pool)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-        let (grid_id, building_name, unit, door_number): (String, String, i64, String) =
-            sqlx::query_as(
-                "SELECT b.grid_id, b.name, h.unit, h.door_number
+        let row: ResidentRow = sqlx::query_as(&format!("SELECT {RESIDENT_COLUMNS} FROM residents r WHERE r.id = $1"))
+            .bind(id)
+            .fetch_optional(&caller.pool)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let (grid_id, building_name, unit, door_number): (String, String, i64, String) = sqlx::query_as(
+            "SELECT b.grid_id, b.name, h.unit, h.door_number
              FROM households h JOIN buildings b ON b.id = h.building_id WHERE h.id = $1",
-            )
-            .bind(&row.household_id)
-            .fetch_one(&caller.pool)
-            .await?;
+        )
+        .bind(&row.household_id)
+        .fetch_one(&caller.pool)
+        .await?;
         caller.require_grid(&grid_id, "resident", id).await?;
 
-        let tags: Vec<(String,)> =
-            sqlx::query_as("SELECT tag FROM resident_tags WHERE resident_id = $1 ORDER BY tag")
-                .bind(id)
-                .fetch_all(&caller.pool)
-                .await?;
+        let tags: Vec<(String,)> = sqlx::query_as("SELECT tag FROM resident_tags WHERE resident_id = $1 ORDER BY tag")
+            .bind(id)
+            .fetch_all(&caller.pool)
+            .await?;
         let mut tags: Vec<KeyGroup> = tags.iter().filter_map(|(t,)| KeyGroup::parse(t)).collect();
         tags.sort();
         let now = now_ms();
-        let last_visit: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(visited_at) FROM visits WHERE household_id = $1")
-                .bind(&row.household_id)
-                .fetch_one(&caller.pool)
-                .await?;
+        let last_visit: Option<i64> = sqlx::query_scalar("SELECT MAX(visited_at) FROM visits WHERE household_id = $1")
+            .bind(&row.household_id)
+            .fetch_one(&caller.pool)
+            .await?;
         let summary = row.summary(tags, CivilDate::from_epoch_ms(now))?;
         caller.audit("read", "resident", id).await?;
         Ok(ResidentDetail {

@@ -8,10 +8,7 @@ use crate::model::Me;
 
 /// The bar on top of every signed-in page: back link, title, who is signed in.
 #[component]
-pub fn AppBar(
-    #[prop(into)] title: TextProp,
-    #[prop(optional, into)] back: Option<TextProp>,
-) -> impl IntoView {
+pub fn AppBar(#[prop(into)] title: TextProp, #[prop(optional, into)] back: Option<TextProp>) -> impl IntoView {
     let me = use_context::<Resource<Result<Me, ApiError>>>();
     view! {
         <header class="appbar">
@@ -62,9 +59,7 @@ pub fn ErrorView(error: ApiError) -> impl IntoView {
         response.set_status(status);
     }
     let action = match error {
-        ApiError::Unauthorized => {
-            view! { <a class="btn" href="/login" rel="external">"去登录"</a> }.into_any()
-        }
+        ApiError::Unauthorized => view! { <a class="btn" href="/login" rel="external">"去登录"</a> }.into_any(),
         _ => view! { <a class="btn btn-plain" href="/">"回到我的网格"</a> }.into_any(),
     };
     view! {

@@ -41,34 +41,17 @@ async fn grid(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<GridDetail>, ApiError> {
     let q = query.get("q").map(String::as_str).unwrap_or_default();
-    grids::ssr::grid(&caller, &parse_id(&id)?, q)
-        .await
-        .map(Json)
+    grids::ssr::grid(&caller, &parse_id(&id)?, q).await.map(Json)
 }
 
-async fn building(
-    Api(caller): Api,
-    Path(id): Path<String>,
-) -> Result<Json<BuildingDetail>, ApiError> {
-    buildings::ssr::building(&caller, &parse_id(&id)?)
-        .await
-        .map(Json)
+async fn building(Api(caller): Api, Path(id): Path<String>) -> Result<Json<BuildingDetail>, ApiError> {
+    buildings::ssr::building(&caller, &parse_id(&id)?).await.map(Json)
 }
 
-async fn household(
-    Api(caller): Api,
-    Path(id): Path<String>,
-) -> Result<Json<HouseholdDetail>, ApiError> {
-    households::ssr::household(&caller, &parse_id(&id)?)
-        .await
-        .map(Json)
+async fn household(Api(caller): Api, Path(id): Path<String>) -> Result<Json<HouseholdDetail>, ApiError> {
+    households::ssr::household(&caller, &parse_id(&id)?).await.map(Json)
 }
 
-async fn resident(
-    Api(caller): Api,
-    Path(id): Path<String>,
-) -> Result<Json<ResidentDetail>, ApiError> {
-    residents::ssr::resident(&caller, &parse_id(&id)?)
-        .await
-        .map(Json)
+async fn resident(Api(caller): Api, Path(id): Path<String>) -> Result<Json<ResidentDetail>, ApiError> {
+    residents::ssr::resident(&caller, &parse_id(&id)?).await.map(Json)
 }

@@ -73,10 +73,7 @@ impl LoginLimiter {
     }
 
     fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
 
@@ -104,14 +101,12 @@ async fn authenticate(
     // Unknown users are checked against a fixed hash so timing does not tell.
     let (user_id, hash) = row.unwrap_or_else(|| (String::new(), unknown_user_hash().to_owned()));
     let password = credentials.password;
-    let verified = tokio::task::spawn_blocking(move || {
-        password_auth::verify_password(password, &hash).is_ok()
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password check failed to run");
-        ApiError::Internal
-    })?;
+    let verified = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password check failed to run");
+            ApiError::Internal
+        })?;
     if !verified || user_id.is_empty() {
         limiter.record_failure(&keys, now);
         tracing::info!(%username, client = %client.ip(), "login failed");
@@ -148,16 +143,9 @@ fn unknown_user_hash() -> &'static str {
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
-    let secure = if state.auth.secure_cookie {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    );
-    HeaderValue::from_str(&cookie)
-        .unwrap_or_else(|_| HeaderValue::from_static("gw_session=; Path=/; Max-Age=0"))
+    let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("gw_session=; Path=/; Max-Age=0"))
 }
 
 fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
@@ -203,10 +191,7 @@ pub async fn login_form(
 }
 
 /// `POST /logout`: ends the session on the server, not just in the browser.
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = session_token(&headers) {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(hash_token(token))
@@ -225,10 +210,7 @@ pub struct Api(pub Caller);
 impl FromRequestParts<AppState> for Api {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = user_from_headers(&state.pool, &parts.headers).await?;
         let route = parts
             .extensions
@@ -245,11 +227,7 @@ impl FromRequestParts<AppState> for Api {
 
 /// Pages other than the login page need a live session: without one, go to
 /// the login page instead of rendering an error.
-pub async fn require_login_for_pages(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn require_login_for_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_page = path == "/"
         || ["/grids/", "/buildings/", "/households/", "/residents/"]

@@ -51,8 +51,7 @@ impl Default for Settings {
 impl Settings {
     pub fn load() -> Result<Self, Box<figment::Error>> {
         let file = std::env::var("GRIDWALK_CONFIG").unwrap_or_else(|_| "gridwalk.toml".into());
-        let mut figment =
-            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(file));
+        let mut figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file(file));
         if let Ok(addr) = std::env::var("LEPTOS_SITE_ADDR") {
             figment = figment.merge(Serialized::default("addr", addr));
         }
@@ -83,10 +82,7 @@ mod tests {
     #[test]
     fn database_file_from_url() {
         let mut s = Settings::default();
-        assert_eq!(
-            s.database_file().unwrap().to_str(),
-            Some("data/gridwalk.db")
-        );
+        assert_eq!(s.database_file().unwrap().to_str(), Some("data/gridwalk.db"));
         s.database_url = "sqlite:/tmp/x.db?mode=rwc".into();
         assert_eq!(s.database_file().unwrap().to_str(), Some("/tmp/x.db"));
         s.database_url = "sqlite::memory:".into();

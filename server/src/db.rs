@@ -9,10 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::config::Settings;
 
 pub async fn connect(settings: &Settings) -> Result<SqlitePool, sqlx::Error> {
-    if let Some(parent) = settings
-        .database_file()
-        .as_deref()
-        .and_then(std::path::Path::parent)
+    if let Some(parent) = settings.database_file().as_deref().and_then(std::path::Path::parent)
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent)?;
@@ -35,8 +32,5 @@ pub async fn connect(settings: &Settings) -> Result<SqlitePool, sqlx::Error> {
 
 /// For `/healthz`: the database answers a query.
 pub async fn ping(pool: &SqlitePool) -> bool {
-    sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(pool)
-        .await
-        .is_ok()
+    sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(pool).await.is_ok()
 }

@@ -16,9 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             server.run(shutdown_signal()).await?;
         }
         ["generate", households, file] => {
-            let households: usize = households
-                .parse()
-                .map_err(|_| "households must be a number")?;
+            let households: usize = households.parse().map_err(|_| "households must be a number")?;
             settings.database_url = format!("sqlite://{file}");
             let pool = gridwalk_server::db::connect(&settings).await?;
             let spec = demo::DemoSpec::with_households(households, app::state::now_ms());
@@ -39,9 +37,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             signal.recv().await;
         }
     };

@@ -30,15 +30,9 @@ pub enum StartupError {
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("listening on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    Bind { addr: String, source: std::io::Error },
     #[error("photo folder {path}: {source}")]
-    PhotoDir {
-        path: String,
-        source: std::io::Error,
-    },
+    PhotoDir { path: String, source: std::io::Error },
 }
 
 pub struct Server {
@@ -64,13 +58,12 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
             "demo data seeded"
         );
     }
-    let listener =
-        TcpListener::bind(&settings.addr)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: settings.addr.clone(),
-                source,
-            })?;
+    let listener = TcpListener::bind(&settings.addr)
+        .await
+        .map_err(|source| StartupError::Bind {
+            addr: settings.addr.clone(),
+            source,
+        })?;
     let addr = listener.local_addr().map_err(|source| StartupError::Bind {
         addr: settings.addr.clone(),
         source,
@@ -128,9 +121,7 @@ fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
         .route("/logout", post(logout))
         .nest("/api", api)
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_login_for_pages,
@@ -151,7 +142,10 @@ fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
         ))
         // Revalidate everything by default: file names are not hashed yet, and a
         // stale WASM next to fresh HTML would break hydration.
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
         // Static assets come precompressed (cargo leptos --precompress); dynamic
         // answers are compressed at a level that costs well under a millisecond.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
@@ -178,15 +172,11 @@ impl Server {
         self.state.leptos_options.site_addr
     }
 
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
         axum::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
@@ -201,10 +191,7 @@ impl Server {
                 for a in accounts {
                     let role = app::domain::Role::parse(&a.role).map_or("?", |r| r.label());
                     let scope = a.scope.as_deref().unwrap_or("全部");
-                    println!(
-                        "    {:<10} {role:<6} {} · {scope}",
-                        a.username, a.display_name
-                    );
+                    println!("    {:<10} {role:<6} {} · {scope}", a.username, a.display_name);
                 }
                 println!();
             }

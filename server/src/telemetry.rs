@@ -8,11 +8,8 @@ use tracing::{Level, Span};
 use tracing_subscriber::EnvFilter;
 
 pub fn init(format: &str) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     // A second init (tests) is harmless; ignore it.
     let _ = if format == "json" {
         builder.json().try_init()
@@ -35,8 +32,7 @@ impl<B> MakeSpan<B> for RouteSpan {
     }
 }
 
-pub fn trace_layer()
--> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RouteSpan, (), DefaultOnResponse> {
+pub fn trace_layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RouteSpan, (), DefaultOnResponse> {
     TraceLayer::new_for_http()
         .make_span_with(RouteSpan)
         .on_request(())

@@ -8,9 +8,7 @@ use serde_json::{Value, json};
 
 /// A household, a resident and a building in grid 2, which worker1 does not hold.
 async fn other_grid_records(server: &TestServer) -> (String, String, String, String) {
-    let grid = server
-        .scalar("SELECT id FROM grids WHERE name = $1", "第2网格")
-        .await;
+    let grid = server.scalar("SELECT id FROM grids WHERE name = $1", "第2网格").await;
     let building = server
         .scalar(
             "SELECT id FROM buildings WHERE grid_id = $1 ORDER BY number LIMIT 1",
@@ -25,10 +23,7 @@ async fn other_grid_records(server: &TestServer) -> (String, String, String, Str
         )
         .await;
     let resident = server
-        .scalar(
-            "SELECT id FROM residents WHERE household_id = $1 LIMIT 1",
-            &household,
-        )
+        .scalar("SELECT id FROM residents WHERE household_id = $1 LIMIT 1", &household)
         .await;
     (grid, building, household, resident)
 }
@@ -52,10 +47,7 @@ async fn login_sets_a_strict_cookie_and_logout_ends_the_session() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("gw_session="), "{cookie}");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
@@ -66,15 +58,7 @@ async fn login_sets_a_strict_cookie_and_logout_ends_the_session() {
     assert_eq!(me["role"], "worker");
     assert!(me.get("password_hash").is_none());
 
-    assert_eq!(
-        client
-            .get(server.url("/api/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(client.get(server.url("/api/me")).send().await.unwrap().status(), 200);
     let logout = client.post(server.url("/logout")).send().await.unwrap();
     assert_eq!(logout.status(), 303);
     assert_eq!(logout.headers()["location"], "/login");
@@ -107,10 +91,7 @@ async fn html_form_login_redirects_home_or_back_with_an_error() {
     let home = client.get(server.url("/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
     let html = home.text().await.unwrap();
-    assert!(
-        html.contains("第1网格"),
-        "the worker's grid is rendered on the server"
-    );
+    assert!(html.contains("第1网格"), "the worker's grid is rendered on the server");
     assert!(!html.contains("第2网格"), "other grids are not");
 
     let bad = server
@@ -165,11 +146,7 @@ async fn repeated_failures_are_rate_limited_even_with_the_right_password_then() 
     }
     let limited = login(PASSWORD).await.unwrap();
     assert_eq!(limited.status(), 429);
-    let wait: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&wait), "{wait}");
     let body: Value = limited.json().await.unwrap();
     assert_eq!(body["error"], "rate_limited");
@@ -192,10 +169,7 @@ async fn a_worker_cannot_read_another_grid_through_any_route() {
         let response = client.get(server.url(&path)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
         let body = response.text().await.unwrap();
-        assert!(
-            !body.contains("身份证") && !body.contains("name"),
-            "{path}: {body}"
-        );
+        assert!(!body.contains("身份证") && !body.contains("name"), "{path}: {body}");
     }
     // Server-rendered pages obey the same scope.
     for path in [
@@ -317,11 +291,7 @@ async fn household_data_is_masked_and_reads_are_audited() {
             .fetch_all(&server.pool)
             .await
             .unwrap();
-    for secret in secrets
-        .into_iter()
-        .flat_map(|(id, phone)| [id, phone])
-        .flatten()
-    {
+    for secret in secrets.into_iter().flat_map(|(id, phone)| [id, phone]).flatten() {
         assert!(!text.contains(&secret), "{secret} leaked");
     }
     for r in body["residents"].as_array().unwrap() {
@@ -362,21 +332,14 @@ async fn bad_input_gets_a_clear_4xx_never_a_500() {
     let cases = [
         ("/api/households/not-a-uuid", 400, "编号格式不正确"),
         ("/api/residents/%27%20OR%201%3D1--", 400, "编号格式不正确"),
-        (
-            "/api/buildings/00000000-0000-7000-8000-000000000000",
-            404,
-            "没有找到",
-        ),
+        ("/api/buildings/00000000-0000-7000-8000-000000000000", 404, "没有找到"),
         ("/api/nothing/here", 404, "没有这个接口"),
     ];
     for (path, status, message) in cases {
         let response = client.get(server.url(path)).send().await.unwrap();
         assert_eq!(response.status(), status, "{path}");
         let body: Value = response.json().await.unwrap();
-        assert!(
-            body["message"].as_str().unwrap().contains(message),
-            "{path}: {body}"
-        );
+        assert!(body["message"].as_str().unwrap().contains(message), "{path}: {body}");
     }
     let malformed = server
         .client()
@@ -397,27 +360,18 @@ async fn bad_input_gets_a_clear_4xx_never_a_500() {
         .await
         .unwrap();
     assert_eq!(huge.status(), 413);
-    let page = client
-        .get(server.url("/households/not-a-uuid"))
-        .send()
-        .await
-        .unwrap();
+    let page = client.get(server.url("/households/not-a-uuid")).send().await.unwrap();
     assert_eq!(page.status(), 400);
     assert!(page.text().await.unwrap().contains("编号格式不正确"));
     // The server is still healthy afterwards.
-    assert_eq!(
-        reqwest::get(server.url("/healthz")).await.unwrap().status(),
-        200
-    );
+    assert_eq!(reqwest::get(server.url("/healthz")).await.unwrap().status(), 200);
 }
 
 #[tokio::test]
 async fn search_finds_households_by_building_unit_and_door() {
     let server = TestServer::start().await;
     let client = server.login_as("worker1").await;
-    let grid = server
-        .scalar("SELECT id FROM grids WHERE name = $1", "第1网格")
-        .await;
+    let grid = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;
     let found: Value = client
         .get(server.url(&format!("/api/grids/{grid}")))
         .query(&[("q", "1号楼2单元301")])

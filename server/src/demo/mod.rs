@@ -209,19 +209,11 @@ pub async fn generate(pool: &SqlitePool, spec: &DemoSpec) -> Result<DemoCounts, 
                                 door_number: format!("{floor}{door:02}"),
                             };
                             let members = people::household(&mut rng, today);
-                            insert_household(&mut tx, &mut rng, &household, &members, created)
-                                .await?;
+                            insert_household(&mut tx, &mut rng, &household, &members, created).await?;
                             counts.households += 1;
                             counts.residents += members.len();
-                            counts.visits += insert_visits(
-                                &mut tx,
-                                &mut rng,
-                                spec,
-                                &household.id,
-                                &worker_id,
-                                &members,
-                            )
-                            .await?;
+                            counts.visits +=
+                                insert_visits(&mut tx, &mut rng, spec, &household.id, &worker_id, &members).await?;
                         }
                     }
                 }
@@ -342,9 +334,7 @@ async fn insert_visits(
     if members.is_empty() && rng.chance(0.7) {
         return Ok(0);
     }
-    let elderly_alone = members
-        .iter()
-        .any(|p| p.tags.contains(&KeyGroup::ElderlyAlone));
+    let elderly_alone = members.iter().any(|p| p.tags.contains(&KeyGroup::ElderlyAlone));
     let key = members.iter().any(|p| !p.tags.is_empty());
     let count = if elderly_alone {
         rng.range(7, 13)
@@ -354,21 +344,15 @@ async fn insert_visits(
         rng.weighted(&[30, 55, 15]) as u64
     };
     const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
-    let today_start =
-        (spec.now_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS;
+    let today_start = (spec.now_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS;
     for _ in 0..count {
         let day = rng.range(1, spec.visit_days as u64 + 1) as i64;
         let minute = rng.range(9 * 60, 18 * 60) as i64;
         let at = today_start - day * DAY_MS + minute * 60_000;
         let visit_type = if key {
-            [VisitType::KeyCare, VisitType::FourDoors, VisitType::Routine]
-                [rng.weighted(&[60, 20, 20])]
+            [VisitType::KeyCare, VisitType::FourDoors, VisitType::Routine][rng.weighted(&[60, 20, 20])]
         } else {
-            [
-                VisitType::Routine,
-                VisitType::FourDoors,
-                VisitType::FollowUp,
-            ][rng.weighted(&[70, 25, 5])]
+            [VisitType::Routine, VisitType::FourDoors, VisitType::FollowUp][rng.weighted(&[70, 25, 5])]
         };
         let outcome = if members.is_empty() {
             Outcome::NobodyHome
@@ -432,10 +416,7 @@ fn footprint(rng: &mut Rng, community: usize, grid: usize, building: usize, unit
             )
         })
         .collect();
-    format!(
-        r#"{{"type":"Polygon","coordinates":[[{}]]}}"#,
-        ring.join(",")
-    )
+    format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring.join(","))
 }
 
 #[cfg(test)]

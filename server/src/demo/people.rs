@@ -7,36 +7,29 @@ use super::rng::Rng;
 
 /// The commonest surnames, roughly in order of frequency.
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
-    "肖", "田", "董", "潘", "袁", "蔡", "蒋", "余", "于", "杜", "叶", "程", "魏", "苏", "吕", "丁",
-    "沈", "钱",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林",
+    "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田", "董", "潘", "袁", "蔡",
+    "蒋", "余", "于", "杜", "叶", "程", "魏", "苏", "吕", "丁", "沈", "钱",
 ];
 
 // Given names differ by generation; these pools follow the fashions of each.
 const OLD_MALE: &[&str] = &[
-    "建国", "国华", "德明", "志强", "学文", "振华", "永福", "保国", "长林", "福生", "光明", "树森",
-    "金山", "文忠",
+    "建国", "国华", "德明", "志强", "学文", "振华", "永福", "保国", "长林", "福生", "光明", "树森", "金山", "文忠",
 ];
 const OLD_FEMALE: &[&str] = &[
-    "秀英", "桂兰", "玉兰", "淑珍", "凤英", "桂英", "秀兰", "玉珍", "素芬", "美华", "月娥", "翠花",
-    "金凤", "丽华",
+    "秀英", "桂兰", "玉兰", "淑珍", "凤英", "桂英", "秀兰", "玉珍", "素芬", "美华", "月娥", "翠花", "金凤", "丽华",
 ];
 const MID_MALE: &[&str] = &[
-    "伟", "强", "军", "磊", "勇", "杰", "涛", "斌", "海峰", "建军", "志刚", "晓东", "立新", "永刚",
-    "卫东", "鹏",
+    "伟", "强", "军", "磊", "勇", "杰", "涛", "斌", "海峰", "建军", "志刚", "晓东", "立新", "永刚", "卫东", "鹏",
 ];
 const MID_FEMALE: &[&str] = &[
-    "芳", "娜", "敏", "静", "丽", "艳", "霞", "红梅", "晓燕", "丽娟", "慧", "婷", "雪梅", "春燕",
-    "海燕", "琳",
+    "芳", "娜", "敏", "静", "丽", "艳", "霞", "红梅", "晓燕", "丽娟", "慧", "婷", "雪梅", "春燕", "海燕", "琳",
 ];
 const YOUNG_MALE: &[&str] = &[
-    "浩然", "子轩", "宇航", "俊杰", "博文", "梓豪", "一鸣", "天佑", "睿", "子墨", "思远", "明轩",
-    "嘉豪", "晨阳",
+    "浩然", "子轩", "宇航", "俊杰", "博文", "梓豪", "一鸣", "天佑", "睿", "子墨", "思远", "明轩", "嘉豪", "晨阳",
 ];
 const YOUNG_FEMALE: &[&str] = &[
-    "欣怡", "梓涵", "诗琪", "雨桐", "可馨", "子涵", "一诺", "思彤", "佳怡", "梦瑶", "若汐", "语嫣",
-    "婉清", "雨萱",
+    "欣怡", "梓涵", "诗琪", "雨桐", "可馨", "子涵", "一诺", "思彤", "佳怡", "梦瑶", "若汐", "语嫣", "婉清", "雨萱",
 ];
 
 /// Where people's ID numbers were issued: locals, and the provinces migrants
@@ -171,15 +164,7 @@ fn couple(
     let husband_age = husband.age_on(today);
     let wife_min = (husband_age - 5).max(min_age);
     let wife_max = (husband_age + 2).min(max_age).max(wife_min);
-    let wife = person(
-        rng,
-        today,
-        &wife_surname,
-        Gender::Female,
-        wife_min,
-        wife_max,
-        reg,
-    );
+    let wife = person(rng, today, &wife_surname, Gender::Female, wife_min, wife_max, reg);
     vec![husband, wife]
 }
 
@@ -194,8 +179,7 @@ fn person(
 ) -> Person {
     let age = rng.range(min_age as u64, max_age as u64 + 1) as i64;
     let birth_year = today.year() - age as i32 - 1;
-    let birth_date =
-        CivilDate::new(birth_year, rng.range(1, 13) as u8, rng.range(1, 29) as u8).unwrap_or(today);
+    let birth_date = CivilDate::new(birth_year, rng.range(1, 13) as u8, rng.range(1, 29) as u8).unwrap_or(today);
     let pool = match (age, gender) {
         (60.., Gender::Male) => OLD_MALE,
         (60.., Gender::Female) => OLD_FEMALE,
@@ -241,20 +225,12 @@ fn pick_surname(rng: &mut Rng) -> String {
 }
 
 fn rng_gender(rng: &mut Rng) -> Gender {
-    if rng.chance(0.5) {
-        Gender::Male
-    } else {
-        Gender::Female
-    }
+    if rng.chance(0.5) { Gender::Male } else { Gender::Female }
 }
 
 /// Women outlive men: most elderly living alone are women.
 fn rng_gender_elderly(rng: &mut Rng) -> Gender {
-    if rng.chance(0.3) {
-        Gender::Male
-    } else {
-        Gender::Female
-    }
+    if rng.chance(0.3) { Gender::Male } else { Gender::Female }
 }
 
 #[cfg(test)]
@@ -269,11 +245,7 @@ mod tests {
         for _ in 0..2000 {
             let members = household(&mut rng, today);
             for p in &members {
-                assert!(
-                    (0..=95).contains(&p.age_on(today)),
-                    "age {}",
-                    p.age_on(today)
-                );
+                assert!((0..=95).contains(&p.age_on(today)), "age {}", p.age_on(today));
                 if let Some(id) = &p.id_number {
                     let parsed = IdCardNumber::parse(id).expect("valid id");
                     assert_eq!(parsed.birth_date(), p.birth_date.to_string());

@@ -64,19 +64,11 @@ impl TestServer {
             ..Settings::default()
         };
         configure(&mut settings);
-        let server = gridwalk_server::build(settings.clone())
-            .await
-            .expect("server starts");
+        let server = gridwalk_server::build(settings.clone()).await.expect("server starts");
         let base = format!("http://{}", server.local_addr());
         tokio::spawn(server.run(std::future::pending()));
-        let pool = gridwalk_server::db::connect(&settings)
-            .await
-            .expect("test pool");
-        TestServer {
-            base,
-            pool,
-            _dir: dir,
-        }
+        let pool = gridwalk_server::db::connect(&settings).await.expect("test pool");
+        TestServer { base, pool, _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {
