@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Gridwalk benchmarks, one command. Prints Markdown for BENCHMARKS.md.
+#   scripts/bench.sh           sizes, idle memory, page latency under load
+#   scripts/bench.sh --build   also cold / warm build times (a fresh clone, ~10 min)
+# Load comes from wrk on loopback; every figure is taken beside a baseline in
+# the same run (GET /healthz), because these machines are shared and noisy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$ROOT/tests/node_modules/.bin:$PATH"
+command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
+[[ -x target/release/server && -f target/site/pkg/gridwalk.wasm.br ]] || cargo leptos build --release --precompress
+
+echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, commit $(git rev-parse --short HEAD)"
+echo
+
+echo "### App shell sizes (bytes)"
+echo
+node --input-type=module -e '
+import { readFileSync } from "node:fs";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+let total = { raw: 0, gz: 0, br: 0 };
+console.log("| file | raw | gzip -9 | brotli 11 |\n|---|---:|---:|---:|");
+for (const f of ["gridwalk.wasm", "gridwalk.js", "gridwalk.css"]) {
+  const b = readFileSync(`target/site/pkg/${f}`);
+  const row = { raw: b.length, gz: gzipSync(b, { level: 9 }).length,
+    br: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length };
+  for (const k in total) total[k] += row[k];
+  console.log(`| ${f} | ${row.raw} | ${row.gz} | ${row.br} |`);
+}
+console.log(`| **total** | ${total.raw} | ${total.gz} | **${total.br}** (budget 256000) |`);
+'
+echo
+
+# A server on the demo data, on a free port, in a temp folder.
+work=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+GRIDWALK_DATABASE_URL="sqlite://$work/gw.db" GRIDWALK_PHOTO_DIR="$work/photos" GRIDWALK_ADDR=127.0.0.1:0 \
+  GRIDWALK_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn target/release/server >"$work/out" 2>&1 &
+pid=$!
+for _ in $(seq 1 120); do grep -q 'http://' "$work/out" && break; sleep 0.5; done
+base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/out" | head -1)
+sleep 3
+rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+cookie=$(curl -s -D - -o /dev/null -H 'content-type: application/json' \
+  -d '{"username":"worker1","password":"gridwalk2026"}' "$base/api/login" | grep -io 'gw_session=[0-9a-f]*')
+grid=$(curl -s -H "cookie: $cookie" "$base/api/grids" | node -e 'process.stdin.on("data",d=>console.log(JSON.parse(d)[0].id))')
+building=$(curl -s -H "cookie: $cookie" "$base/api/grids/$grid" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).buildings[3].id))')
+household=$(curl -s -H "cookie: $cookie" "$base/api/buildings/$building" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).households.find(h=>h.residents>=3).id))')
+
+load() { # name url -> markdown row
+  local out
+  out=$(wrk -t2 -c16 -d10s --latency -H "cookie: $cookie" -H 'accept-encoding: br' "$2")
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  echo "| $1 | $rps | $p50 | $p99 |"
+}
+
+echo "### Latency under load (wrk -t2 -c16 -d10s, loopback, demo data, signed in as worker1)"
+echo
+echo "| request | req/s | p50 | p99 |"
+echo "|---|---:|---:|---:|"
+load 'GET /healthz (baseline: one SELECT 1)' "$base/healthz"
+load 'GET /api/households/{id} (JSON, + audit write)' "$base/api/households/$household"
+load 'GET /households/{id} (server-rendered page)' "$base/households/$household"
+echo
+rss_loaded=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+echo "### Server memory (demo data: 3,584 households, 9,684 residents)"
+echo
+echo "| state | RSS |"
+echo "|---|---:|"
+echo "| idle after start | $((rss_idle / 1024)) MiB |"
+echo "| after the load runs | $((rss_loaded / 1024)) MiB |"
+echo
+
+if [[ "${1:-}" == "--build" ]]; then
+  clone=$(mktemp -d)
+  git clone -q "$ROOT" "$clone"
+  cd "$clone"
+  export CARGO_TARGET_DIR="$clone/target"
+  t0=$(date +%s); cargo leptos build --release --precompress >/dev/null 2>&1; t1=$(date +%s)
+  cargo leptos build --release --precompress >/dev/null 2>&1; t2=$(date +%s)
+  touch app/src/lib.rs; cargo leptos build --release --precompress >/dev/null 2>&1; t3=$(date +%s)
+  touch server/src/lib.rs; cargo leptos build --release --precompress >/dev/null 2>&1; t4=$(date +%s)
+  echo "### Release build (cargo leptos build --release --precompress, fresh clone, crates already downloaded)"
+  echo
+  echo "| build | seconds |"
+  echo "|---|---:|"
+  echo "| cold (empty target/) | $((t1 - t0)) |"
+  echo "| warm, nothing changed | $((t2 - t1)) |"
+  echo "| warm, touch app/src/lib.rs (WASM + server) | $((t3 - t2)) |"
+  echo "| warm, touch server/src/lib.rs | $((t4 - t3)) |"
+  cd "$ROOT"; rm -rf "$clone"
+fi
