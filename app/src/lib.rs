@@ -15,6 +15,7 @@ pub mod model;
 pub mod residents;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod sync;
 pub mod ui;
 
 use leptos::prelude::*;

@@ -1,0 +1,406 @@
+//! The sync protocol shared by the phone and the server. A device records
+//! changes as [`Operation`]s in a durable outbox; `POST /api/sync/push` applies
+//! them exactly once (the server remembers op ids) and answers each with an
+//! [`OpResult`]. Validation lives here so the form and the server refuse the
+//! same input with the same Chinese message.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CivilDate, Gender, IdCardNumber, KeyGroup, Outcome, PhoneNumber, RegistrationType, VisitType};
+
+/// Most operations one push may carry; the client sends its outbox in batches.
+pub const MAX_BATCH: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    /// UUIDv7 made on the device; the idempotency key.
+    pub op_id: String,
+    /// Device clock (epoch ms) when the worker saved; orders concurrent edits.
+    pub created_at: i64,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum Change {
+    /// Visits are append-only facts: never edited, so never in conflict.
+    RecordVisit(VisitInput),
+    AddResident(ResidentInput),
+    /// Field-level edit: each field carries the value the device last saw.
+    EditResident(ResidentEdit),
+}
+
+/// Concerns noted during a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Concern {
+    Health,
+    Safety,
+    Hardship,
+    Housing,
+    Dispute,
+    Other,
+}
+
+impl Concern {
+    pub const ALL: [Concern; 6] = [
+        Concern::Health,
+        Concern::Safety,
+        Concern::Hardship,
+        Concern::Housing,
+        Concern::Dispute,
+        Concern::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Concern::Health => "健康",
+            Concern::Safety => "安全",
+            Concern::Hardship => "生活困难",
+            Concern::Housing => "住房",
+            Concern::Dispute => "矛盾纠纷",
+            Concern::Other => "其他",
+        }
+    }
+}
+
+/// A request (诉求) raised at the door: its own record, for the request workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestInput {
+    pub id: String,
+    pub category: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitInput {
+    pub id: String,
+    pub household_id: String,
+    pub visited_at: i64,
+    pub visit_type: VisitType,
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub residents_seen: Vec<String>,
+    #[serde(default)]
+    pub concerns: Vec<Concern>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub requests: Vec<RequestInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidentInput {
+    pub id: String,
+    pub household_id: String,
+    pub name: String,
+    pub gender: Gender,
+    pub birth_date: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub registration_type: RegistrationType,
+    #[serde(default)]
+    pub tags: Vec<KeyGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidentEdit {
+    pub id: String,
+    pub changes: Vec<FieldChange>,
+}
+
+/// The fields a worker may change on a resident. ID numbers are never sent to
+/// the phone whole, so `IdNumber` has no meaningful base: it always overwrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResidentField {
+    Name,
+    Gender,
+    BirthDate,
+    IdNumber,
+    Phone,
+    RegistrationType,
+    MovedOut,
+    HouseholdId,
+}
+
+impl ResidentField {
+    pub fn label(self) -> &'static str {
+        match self {
+            ResidentField::Name => "姓名",
+            ResidentField::Gender => "性别",
+            ResidentField::BirthDate => "出生日期",
+            ResidentField::IdNumber => "身份证号",
+            ResidentField::Phone => "手机号",
+            ResidentField::RegistrationType => "户籍类型",
+            ResidentField::MovedOut => "迁出",
+            ResidentField::HouseholdId => "住户",
+        }
+    }
+}
+
+/// Values travel as text (`"true"`/`"false"` for moved-out, enum codes for
+/// enums, `null` for empty) so one history table holds any field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: ResidentField,
+    pub base: Option<String>,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpStatus {
+    /// Applied now, or earlier (a retry of an op the server already has).
+    Applied,
+    /// Applied, but a field was also changed elsewhere; the rule decided and
+    /// the losing value is kept in history for a lead.
+    Conflict,
+    /// Refused; stays on the device with the reason until fixed or discarded.
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub op_id: String,
+    pub status: OpStatus,
+    /// Why it was rejected, or which fields lost a conflict, in Chinese.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub device_id: String,
+    pub operations: Vec<Operation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<OpResult>,
+}
+
+/// Field-level messages, keyed by form field, shown next to the input.
+pub type FieldErrors = Vec<(&'static str, String)>;
+
+impl ResidentInput {
+    /// Checks a new resident as the form and the server both must.
+    pub fn validate(&self, today: CivilDate) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = self.name.trim();
+        if name.is_empty() {
+            errors.push(("name", "请填写姓名".into()));
+        } else if name.chars().count() > 30 {
+            errors.push(("name", "姓名不能超过30个字".into()));
+        }
+        if let Err(e) = check_birth_date(&self.birth_date, today) {
+            errors.push(("birth_date", e));
+        }
+        if let Some(id) = self.id_number.as_deref().filter(|s| !s.trim().is_empty()) {
+            match IdCardNumber::parse(id) {
+                Ok(id)
+                    if CivilDate::parse(&id.birth_date()).map(|d| d.to_string()) != Some(self.birth_date.clone()) =>
+                {
+                    errors.push(("id_number", "身份证号中的出生日期与填写的出生日期不一致".into()))
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(("id_number", e)),
+            }
+        }
+        if let Some(phone) = self.phone.as_deref().filter(|s| !s.trim().is_empty())
+            && let Err(e) = PhoneNumber::parse(phone)
+        {
+            errors.push(("phone", e));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// A birth date must be a real date, not in the future, and a living age.
+pub fn check_birth_date(text: &str, today: CivilDate) -> Result<CivilDate, String> {
+    let date = CivilDate::parse(text).ok_or_else(|| "请按 年-月-日 填写出生日期，如 1950-03-15".to_string())?;
+    if date > today {
+        return Err("出生日期不能晚于今天".into());
+    }
+    if date.age_on(today) > 120 {
+        return Err("出生日期过早，请核对".into());
+    }
+    Ok(date)
+}
+
+impl VisitInput {
+    pub fn validate(&self, now_ms: i64) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        // A phone's clock may be off, but not by more than a day ahead.
+        if self.visited_at > now_ms + 86_400_000 {
+            errors.push(("visited_at", "走访时间晚于当前时间，请检查手机时间".into()));
+        }
+        if self.notes.chars().count() > 2000 {
+            errors.push(("notes", "备注不能超过2000字".into()));
+        }
+        for request in &self.requests {
+            if request.text.trim().is_empty() {
+                errors.push(("requests", "请填写诉求内容".into()));
+            } else if request.text.chars().count() > 1000 {
+                errors.push(("requests", "诉求内容不能超过1000字".into()));
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// One line for a rejected operation: the messages joined.
+pub fn describe(errors: &FieldErrors) -> String {
+    errors.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("；")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> CivilDate {
+        CivilDate::parse("2026-11-25").unwrap()
+    }
+
+    fn resident() -> ResidentInput {
+        ResidentInput {
+            id: "0190a000-0000-7000-8000-000000000001".into(),
+            household_id: "0190a000-0000-7000-8000-000000000002".into(),
+            name: "王秀英".into(),
+            gender: Gender::Female,
+            birth_date: "1949-12-31".into(),
+            id_number: Some("11010519491231002X".into()),
+            phone: Some("13812345678".into()),
+            registration_type: RegistrationType::Registered,
+            tags: vec![KeyGroup::ElderlyAlone],
+        }
+    }
+
+    #[test]
+    fn a_good_resident_passes() {
+        assert_eq!(resident().validate(today()), Ok(()));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let mut r = resident();
+        r.name = " ".into();
+        r.id_number = Some("110105194912310021".into());
+        r.phone = Some("123".into());
+        let errors = r.validate(today()).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, vec!["name", "id_number", "phone"]);
+        assert!(describe(&errors).contains("校验位"));
+    }
+
+    #[test]
+    fn birth_dates_must_be_plausible_and_match_the_id() {
+        let mut r = resident();
+        r.birth_date = "1950-01-01".into();
+        assert_eq!(r.validate(today()).unwrap_err()[0].0, "id_number");
+        assert!(check_birth_date("2027-01-01", today()).is_err());
+        assert!(check_birth_date("1890-01-01", today()).is_err());
+        assert!(check_birth_date("1950/01/01", today()).is_err());
+    }
+
+    #[test]
+    fn operations_have_a_stable_wire_form() {
+        let op = Operation {
+            op_id: "op".into(),
+            created_at: 1,
+            change: Change::EditResident(ResidentEdit {
+                id: "r".into(),
+                changes: vec![FieldChange {
+                    field: ResidentField::Phone,
+                    base: None,
+                    value: Some("13800000000".into()),
+                }],
+            }),
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            r#"{"op_id":"op","created_at":1,"change":{"kind":"edit_resident","data":{"id":"r","changes":[{"field":"phone","base":null,"value":"13800000000"}]}}}"#
+        );
+        assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
+    }
+}
+
+/// `GET /api/sync/pull?cursor=N&limit=M[&grid=ID]`: what changed after the
+/// device's cursor, in the grids the caller may see now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// The grids the caller may see now. Data of any other grid must leave
+    /// the device (a grid reassigned away).
+    pub scope: Vec<GridRef>,
+    pub records: Vec<Record>,
+    /// Pass back as `cursor` for the next page.
+    pub next_cursor: i64,
+    /// More pages wait after `next_cursor`.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// The current state of one changed record. Residents travel masked, as on
+/// every other route: the phone never holds a whole ID or phone number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "entity", rename_all = "snake_case")]
+pub enum Record {
+    Building(BuildingRecord),
+    Household(HouseholdRecord),
+    Resident(ResidentRecord),
+    Visit(VisitRecord),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildingRecord {
+    pub id: String,
+    pub grid_id: String,
+    pub number: i64,
+    pub name: String,
+    pub address: String,
+    pub units: i64,
+    pub floors: i64,
+    pub doors_per_floor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdRecord {
+    pub id: String,
+    pub grid_id: String,
+    pub building_id: String,
+    pub unit: i64,
+    pub floor: i64,
+    pub door_number: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidentRecord {
+    pub id: String,
+    pub grid_id: String,
+    pub household_id: String,
+    pub name: String,
+    pub gender: Gender,
+    pub birth_date: String,
+    pub id_number_masked: Option<String>,
+    pub phone_masked: Option<String>,
+    pub registration_type: RegistrationType,
+    pub tags: Vec<KeyGroup>,
+    pub moved_out: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitRecord {
+    pub id: String,
+    pub grid_id: String,
+    pub household_id: String,
+    pub visited_at: i64,
+    pub visit_type: VisitType,
+    pub outcome: Outcome,
+    pub worker_name: String,
+    pub notes: String,
+}
