@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "code", content = "message", rename_all = "snake_case")]
 pub enum ApiError {
     #[error("请先登录")]
     Unauthorized,

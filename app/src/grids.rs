@@ -1,7 +1,6 @@
 //! "My grids" and one grid's buildings, with search by building or door number.
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::error::ApiError;
@@ -100,13 +99,15 @@ pub fn GridPage() -> impl IntoView {
     view! {
         <AppBar title=title back="/"/>
         <main class="page">
-            <Form method="GET" action="">
+            // A plain GET form: works before the WASM loads, and a search is a
+            // page worth its own URL.
+            <form method="get">
                 <div class="search">
                     <input type="search" name="q" prop:value=q placeholder="楼号或门牌号，如 3-2-502"
                         aria-label="搜索楼栋或门牌号" enterkeyhint="search" autocomplete="off"/>
                     <button type="submit" class="btn">"搜索"</button>
                 </div>
-            </Form>
+            </form>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     show(grid.await, |g| view! { <GridBody grid=g/> })

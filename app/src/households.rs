@@ -59,6 +59,7 @@ fn HouseholdBody(household: HouseholdDetail) -> impl IntoView {
                 " · 上次走访："{last.unwrap_or_else(|| "暂无记录".into())}
             </p>
         </section>
+        <crate::visits::VisitPanel household=household.clone()/>
         <h2 class="section-title">"居民"</h2>
         {if household.residents.is_empty() {
             view! { <p class="empty">"暂无居民信息（空置或待登记）。"</p> }.into_any()

@@ -12,11 +12,14 @@ pub mod grids;
 pub mod households;
 pub mod login;
 pub mod model;
+pub mod offline;
+pub mod outbox;
 pub mod residents;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod sync;
 pub mod ui;
+pub mod visits;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -54,6 +57,14 @@ pub fn App() -> impl IntoView {
     // Who is signed in, fetched once per page load for the app bar.
     let me: Resource<Result<Me, ApiError>> = Resource::new(|| (), |_| login::fetch_me());
     provide_context(me);
+    let sync = offline::SyncStatus::new();
+    provide_context(sync);
+    // Effects run only in the browser: the outbox sync starts after hydration.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        offline::start(sync);
+        let _ = sync;
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/gridwalk.css"/>
         <Title formatter=|page: String| if page.is_empty() { "网格通".to_string() } else { format!("{page} · 网格通") }/>
@@ -67,6 +78,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/buildings/:id") view=buildings::BuildingPage ssr=SsrMode::Async/>
                 <Route path=path!("/households/:id") view=households::HouseholdPage ssr=SsrMode::Async/>
                 <Route path=path!("/residents/:id") view=residents::ResidentPage ssr=SsrMode::Async/>
+                <Route path=path!("/sync") view=outbox::OutboxPage/>
             </Routes>
         </Router>
     }

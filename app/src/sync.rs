@@ -21,7 +21,8 @@ pub struct Operation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+// Externally tagged (`{"record_visit": {…}}`): no buffering deserializer in the WASM.
+#[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Visits are append-only facts: never edited, so never in conflict.
     RecordVisit(VisitInput),
@@ -319,7 +320,7 @@ mod tests {
         let json = serde_json::to_string(&op).unwrap();
         assert_eq!(
             json,
-            r#"{"op_id":"op","created_at":1,"change":{"kind":"edit_resident","data":{"id":"r","changes":[{"field":"phone","base":null,"value":"13800000000"}]}}}"#
+            r#"{"op_id":"op","created_at":1,"change":{"edit_resident":{"id":"r","changes":[{"field":"phone","base":null,"value":"13800000000"}]}}}"#
         );
         assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
     }

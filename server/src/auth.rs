@@ -230,6 +230,7 @@ impl FromRequestParts<AppState> for Api {
 pub async fn require_login_for_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_page = path == "/"
+        || path == "/sync"
         || ["/grids/", "/buildings/", "/households/", "/residents/"]
             .iter()
             .any(|p| path.starts_with(p));

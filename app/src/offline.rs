@@ -1,0 +1,378 @@
+//! What the phone keeps: the durable outbox of operations in IndexedDB, and the
+//! loop that pushes it when the server can be reached. Saving is local first:
+//! the UI says "saved" only after IndexedDB has committed the operation.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::sync::Operation;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryState {
+    /// Saved on the device, not yet sent.
+    Pending,
+    /// Sent, no answer yet (the connection may have dropped): sent again.
+    Sent,
+    /// Refused by the server; kept with the reason until fixed or discarded.
+    Rejected,
+}
+
+impl EntryState {
+    /// For `data-state` attributes and CSS.
+    pub fn code(self) -> &'static str {
+        match self {
+            EntryState::Pending => "pending",
+            EntryState::Sent => "sent",
+            EntryState::Rejected => "rejected",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryState::Pending => "待同步",
+            EntryState::Sent => "已发送",
+            EntryState::Rejected => "被退回",
+        }
+    }
+}
+
+/// One operation in the outbox, with what the worker needs to recognise it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub op: Operation,
+    pub state: EntryState,
+    pub reason: Option<String>,
+    /// "走访 · 1号楼1单元601 · 常规走访".
+    pub label: String,
+    pub household_id: String,
+}
+
+/// The sync state every page shows. Signals exist on the server too (rendered
+/// neutral); the browser fills them after hydration.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncStatus {
+    pub pending: RwSignal<usize>,
+    pub rejected: RwSignal<usize>,
+    pub syncing: RwSignal<bool>,
+    pub online: RwSignal<bool>,
+    pub last_sync: RwSignal<Option<i64>>,
+    /// The server answered 401: the outbox waits for the next login.
+    pub needs_login: RwSignal<bool>,
+    /// Bumped whenever the outbox changed, so lists reload.
+    pub revision: RwSignal<u64>,
+}
+
+impl SyncStatus {
+    pub fn new() -> Self {
+        SyncStatus {
+            pending: RwSignal::new(0),
+            rejected: RwSignal::new(0),
+            syncing: RwSignal::new(false),
+            online: RwSignal::new(true),
+            last_sync: RwSignal::new(None),
+            needs_login: RwSignal::new(false),
+            revision: RwSignal::new(0),
+        }
+    }
+}
+
+impl Default for SyncStatus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "hydrate")]
+pub use client::*;
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+    use leptos::prelude::*;
+    use wasm_bindgen::JsValue;
+
+    use super::{EntryState, OutboxEntry, SyncStatus};
+    use crate::sync::{MAX_BATCH, OpStatus, PushRequest, PushResponse};
+
+    const DB_NAME: &str = "gridwalk";
+    /// Bump with an upgrade step in `open`; stores are only ever added, so an
+    /// app update never drops the outbox.
+    const DB_VERSION: u32 = 1;
+    const OUTBOX: &str = "outbox";
+    const META: &str = "meta";
+    const SYNC_EVERY: Duration = Duration::from_secs(30);
+
+    #[derive(Debug)]
+    pub struct StoreError(pub String);
+
+    impl From<idb::Error> for StoreError {
+        fn from(e: idb::Error) -> Self {
+            StoreError(e.to_string())
+        }
+    }
+
+    impl std::fmt::Display for StoreError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "本机存储出错：{}", self.0)
+        }
+    }
+
+    async fn open() -> Result<Database, StoreError> {
+        let factory = Factory::new()?;
+        let mut request = factory.open(DB_NAME, Some(DB_VERSION))?;
+        request.on_upgrade_needed(|event| {
+            let Ok(db) = event.database() else { return };
+            let names = db.store_names();
+            for store in [OUTBOX, META] {
+                if !names.iter().any(|n| n == store) {
+                    let _ = db.create_object_store(store, ObjectStoreParams::new());
+                }
+            }
+        });
+        Ok(request.await?)
+    }
+
+    fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, StoreError> {
+        let text = serde_json::to_string(value).map_err(|e| StoreError(e.to_string()))?;
+        js_sys::JSON::parse(&text).map_err(|_| StoreError("JSON".into()))
+    }
+
+    fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+        let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Writes entries and resolves once IndexedDB has committed them.
+    pub async fn put_entries(entries: &[OutboxEntry]) -> Result<(), StoreError> {
+        let db = open().await?;
+        let tx = db.transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(OUTBOX)?;
+        for entry in entries {
+            store
+                .put(&to_js(entry)?, Some(&JsValue::from_str(&entry.op.op_id)))?
+                .await?;
+        }
+        tx.commit()?.await?;
+        Ok(())
+    }
+
+    pub async fn all_entries() -> Result<Vec<OutboxEntry>, StoreError> {
+        let db = open().await?;
+        let tx = db.transaction(&[OUTBOX], TransactionMode::ReadOnly)?;
+        let values = tx.object_store(OUTBOX)?.get_all(None, None)?.await?;
+        tx.await?;
+        let mut entries: Vec<OutboxEntry> = values.iter().filter_map(from_js).collect();
+        entries.sort_by(|a, b| a.op.op_id.cmp(&b.op.op_id));
+        Ok(entries)
+    }
+
+    pub async fn delete_entries(op_ids: &[String]) -> Result<(), StoreError> {
+        if op_ids.is_empty() {
+            return Ok(());
+        }
+        let db = open().await?;
+        let tx = db.transaction(&[OUTBOX], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(OUTBOX)?;
+        for id in op_ids {
+            store.delete(JsValue::from_str(id))?.await?;
+        }
+        tx.commit()?.await?;
+        Ok(())
+    }
+
+    async fn meta_get(key: &str) -> Result<Option<String>, StoreError> {
+        let db = open().await?;
+        let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
+        let value = tx.object_store(META)?.get(JsValue::from_str(key))?.await?;
+        tx.await?;
+        Ok(value.and_then(|v| v.as_string()))
+    }
+
+    async fn meta_set(key: &str, value: &str) -> Result<(), StoreError> {
+        let db = open().await?;
+        let tx = db.transaction(&[META], TransactionMode::ReadWrite)?;
+        tx.object_store(META)?
+            .put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?
+            .await?;
+        tx.commit()?.await?;
+        Ok(())
+    }
+
+    /// A UUIDv7 from the browser's clock (std's clock is absent in WASM).
+    pub fn new_id() -> String {
+        let ms = now_ms();
+        let ts = uuid::Timestamp::from_unix(uuid::NoContext, (ms / 1000) as u64, ((ms % 1000) * 1_000_000) as u32);
+        uuid::Uuid::new_v7(ts).to_string()
+    }
+
+    pub fn now_ms() -> i64 {
+        js_sys::Date::now() as i64
+    }
+
+    async fn device_id() -> Result<String, StoreError> {
+        if let Some(id) = meta_get("device_id").await? {
+            return Ok(id);
+        }
+        let id = new_id();
+        meta_set("device_id", &id).await?;
+        Ok(id)
+    }
+
+    /// Saves an operation locally, then tries to push it.
+    pub async fn enqueue(status: SyncStatus, entry: OutboxEntry) -> Result<(), StoreError> {
+        put_entries(&[entry]).await?;
+        refresh_counts(status).await;
+        leptos::task::spawn_local(sync_now(status));
+        Ok(())
+    }
+
+    pub async fn discard(status: SyncStatus, op_id: String) -> Result<(), StoreError> {
+        delete_entries(&[op_id]).await?;
+        refresh_counts(status).await;
+        Ok(())
+    }
+
+    pub async fn refresh_counts(status: SyncStatus) {
+        if let Ok(entries) = all_entries().await {
+            let rejected = entries.iter().filter(|e| e.state == EntryState::Rejected).count();
+            status.pending.set(entries.len() - rejected);
+            status.rejected.set(rejected);
+        }
+        if let Ok(Some(at)) = meta_get("last_sync").await {
+            status.last_sync.set(at.parse().ok());
+        }
+        status.revision.update(|r| *r += 1);
+    }
+
+    thread_local! {
+        static RUNNING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The server, not `navigator.onLine`, decides whether we are online.
+    async fn probe() -> bool {
+        gloo_net::http::Request::get("/healthz")
+            .cache(web_sys::RequestCache::NoStore)
+            .send()
+            .await
+            .map(|r| r.ok())
+            .unwrap_or(false)
+    }
+
+    /// Pushes the outbox, batch by batch. Safe to call any time: one run at once,
+    /// and every push is idempotent on the server.
+    pub async fn sync_now(status: SyncStatus) {
+        if RUNNING.with(|r| r.replace(true)) {
+            return;
+        }
+        status.syncing.set(true);
+        if let Err(e) = push_outbox(status).await {
+            leptos::logging::warn!("sync: {e}");
+        }
+        refresh_counts(status).await;
+        status.syncing.set(false);
+        RUNNING.with(|r| r.set(false));
+    }
+
+    async fn push_outbox(status: SyncStatus) -> Result<(), StoreError> {
+        let outbox: Vec<OutboxEntry> = all_entries()
+            .await?
+            .into_iter()
+            .filter(|e| e.state != EntryState::Rejected)
+            .collect();
+        let online = probe().await;
+        status.online.set(online);
+        if !online {
+            return Ok(());
+        }
+        let device_id = device_id().await?;
+        for batch in outbox.chunks(MAX_BATCH / 2) {
+            let mut batch = batch.to_vec();
+            for entry in &mut batch {
+                entry.state = EntryState::Sent;
+            }
+            put_entries(&batch).await?;
+            let request = PushRequest {
+                device_id: device_id.clone(),
+                operations: batch.iter().map(|e| e.op.clone()).collect(),
+            };
+            let sent = gloo_net::http::Request::post("/api/sync/push").json(&request);
+            let response = match sent {
+                Ok(request) => request.send().await,
+                Err(e) => return Err(StoreError(e.to_string())),
+            };
+            let response = match response {
+                Ok(r) => r,
+                Err(_) => {
+                    status.online.set(false);
+                    return Ok(());
+                }
+            };
+            if response.status() == 401 {
+                status.needs_login.set(true);
+                return Ok(());
+            }
+            if !response.ok() {
+                return Err(StoreError(format!("服务器返回 {}", response.status())));
+            }
+            status.needs_login.set(false);
+            let Ok(answer) = response.json::<PushResponse>().await else {
+                return Err(StoreError("服务器应答无法解析".into()));
+            };
+            let mut done = Vec::new();
+            let mut rejected = Vec::new();
+            for result in answer.results {
+                match result.status {
+                    OpStatus::Applied | OpStatus::Conflict => done.push(result.op_id),
+                    OpStatus::Rejected => {
+                        if let Some(mut entry) = batch.iter().find(|e| e.op.op_id == result.op_id).cloned() {
+                            entry.state = EntryState::Rejected;
+                            entry.reason = result.reason;
+                            rejected.push(entry);
+                        }
+                    }
+                }
+            }
+            put_entries(&rejected).await?;
+            delete_entries(&done).await?;
+        }
+        meta_set("last_sync", &now_ms().to_string()).await?;
+        Ok(())
+    }
+
+    /// Starts the background sync: now, every 30 s, and whenever the browser
+    /// thinks the network came back (then the probe decides).
+    pub fn start(status: SyncStatus) {
+        request_persistent_storage();
+        leptos::task::spawn_local(async move {
+            refresh_counts(status).await;
+            loop {
+                sync_now(status).await;
+                gloo_timers::future::sleep(SYNC_EVERY).await;
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let on_online = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+                leptos::task::spawn_local(sync_now(status));
+            });
+            let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+            on_online.forget();
+        }
+    }
+
+    /// Unsynced work must not be evicted when the phone runs low on space.
+    fn request_persistent_storage() {
+        let Some(window) = web_sys::window() else { return };
+        let storage = window.navigator().storage();
+        if let Ok(promise) = storage.persist() {
+            leptos::task::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            });
+        }
+    }
+
+    use wasm_bindgen::JsCast;
+}

@@ -1,0 +1,130 @@
+//! The worker always sees the sync state: a badge on every page, and the
+//! outbox page listing what waits on this phone and what the server refused.
+
+use leptos::prelude::*;
+
+use crate::offline::{EntryState, OutboxEntry, SyncStatus};
+use crate::ui::AppBar;
+
+/// The sync state from context; pages rendered outside the app get a fresh one.
+pub fn use_sync_status() -> SyncStatus {
+    use_context::<SyncStatus>().unwrap_or_default()
+}
+
+#[component]
+pub fn SyncBadge() -> impl IntoView {
+    let status = use_sync_status();
+    let text = move || {
+        if status.syncing.get() {
+            "同步中…".to_string()
+        } else if status.rejected.get() > 0 {
+            format!("退回 {}", status.rejected.get())
+        } else if status.pending.get() > 0 {
+            format!("待同步 {}", status.pending.get())
+        } else {
+            "已同步".to_string()
+        }
+    };
+    let class = move || {
+        let state = if status.rejected.get() > 0 {
+            "sync-rejected"
+        } else if status.pending.get() > 0 {
+            "sync-pending"
+        } else {
+            "sync-ok"
+        };
+        let offline = if status.online.get() { "" } else { " sync-offline" };
+        format!("sync-badge {state}{offline}")
+    };
+    view! {
+        <a class=class href="/sync" aria-label="同步状态" data-pending=move || status.pending.get()>
+            {move || (!status.online.get()).then_some("离线 · ")}
+            {text}
+        </a>
+    }
+}
+
+#[component]
+pub fn OutboxPage() -> impl IntoView {
+    let status = use_sync_status();
+    let entries: RwSignal<Vec<OutboxEntry>> = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        status.revision.track();
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = crate::offline::all_entries().await {
+                entries.set(list);
+            }
+        });
+    });
+    let sync_now = move |_| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(crate::offline::sync_now(status));
+    };
+    let last_sync = move || {
+        status
+            .last_sync
+            .get()
+            .map(|at| format!("上次同步成功：{}", time_of_day(at)))
+            .unwrap_or_else(|| "尚未同步".into())
+    };
+    view! {
+        <AppBar title="同步" back="/"/>
+        <main class="page">
+            <section class="card sync-summary">
+                <p><strong>{move || status.pending.get()}</strong>" 条待同步 · "
+                   <strong>{move || status.rejected.get()}</strong>" 条被退回"</p>
+                <p class="muted small">{last_sync}</p>
+                {move || status.needs_login.get().then(|| view! {
+                    <p class="form-error">"登录已过期：本机记录都还在，重新登录后会自动同步。"
+                        <a href="/login" rel="external">"去登录"</a></p>
+                })}
+                {move || (!status.online.get()).then(|| view! {
+                    <p class="muted small">"现在连不上服务器，有信号后会自动同步。"</p>
+                })}
+                <button class="btn btn-block" on:click=sync_now disabled=move || status.syncing.get()>
+                    {move || if status.syncing.get() { "同步中…" } else { "立即同步" }}
+                </button>
+            </section>
+            <ul class="list outbox">
+                {move || entries.get().into_iter().map(|e| view! { <EntryRow entry=e/> }).collect_view()}
+            </ul>
+            {move || entries.get().is_empty().then(|| view! { <p class="empty">"本机没有待同步的记录。"</p> })}
+        </main>
+    }
+}
+
+#[component]
+fn EntryRow(entry: OutboxEntry) -> impl IntoView {
+    let status = use_sync_status();
+    let op_id = entry.op.op_id.clone();
+    let discard = move |_| {
+        let _ = (&op_id, status);
+        #[cfg(feature = "hydrate")]
+        {
+            let op_id = op_id.clone();
+            leptos::task::spawn_local(async move {
+                let _ = crate::offline::discard(status, op_id).await;
+            });
+        }
+    };
+    let rejected = entry.state == EntryState::Rejected;
+    view! {
+        <li class="row outbox-entry" data-state=entry.state.code()>
+            <span class="grow">
+                <span>{entry.label.clone()}</span>
+                <span class=if rejected { "small form-error" } else { "muted small" }>
+                    {entry.state.label()}{entry.reason.clone().map(|r| format!("：{r}"))}
+                </span>
+                <a class="small" href=format!("/households/{}", entry.household_id)>"查看住户"</a>
+            </span>
+            {rejected.then(|| view! { <button class="btn btn-plain" on:click=discard>"放弃"</button> })}
+        </li>
+    }
+}
+
+/// "14:05" in Beijing time.
+pub fn time_of_day(epoch_ms: i64) -> String {
+    let minutes = (epoch_ms / 60_000 + 8 * 60).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}

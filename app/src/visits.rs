@@ -1,0 +1,235 @@
+//! Recording a visit at the door: two taps for a routine "met, all well" visit,
+//! saved on the phone first, synced when the server can be reached.
+
+use leptos::prelude::*;
+
+use crate::domain::{Outcome, VisitType};
+use crate::model::HouseholdDetail;
+use crate::offline::OutboxEntry;
+use crate::outbox::use_sync_status;
+use crate::sync::Concern;
+
+/// Request (诉求) categories, as leads sort them for assignment.
+pub const REQUEST_CATEGORIES: [&str; 6] = ["民生类", "物业类", "安全类", "环境类", "党建类", "其他"];
+
+#[component]
+pub fn VisitPanel(household: HouseholdDetail) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let saved = RwSignal::new(0usize);
+    let household_id = household.id.clone();
+    view! {
+        {move || (saved.get() > 0).then(|| view! {
+            <p class="saved-note" role="status">"已保存到本机（"{saved.get()}"条），有信号时自动同步"</p>
+        })}
+        <Show when=move || open.get() fallback=move || view! {
+            <button class="btn btn-block btn-record" on:click=move |_| open.set(true)>"记录走访"</button>
+        }>
+            <VisitForm household=household.clone() on_done=move |ok| { open.set(false); if ok { saved.update(|n| *n += 1) } }/>
+        </Show>
+        <LocalVisits household_id/>
+    }
+}
+
+#[component]
+fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send + Sync + 'static) -> impl IntoView {
+    let visit_type = RwSignal::new(VisitType::Routine);
+    let outcome = RwSignal::new(Outcome::Met);
+    let seen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let concerns: RwSignal<Vec<Concern>> = RwSignal::new(Vec::new());
+    let notes = RwSignal::new(String::new());
+    let request_category = RwSignal::new(REQUEST_CATEGORIES[0].to_string());
+    let request_text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let status = use_sync_status();
+    let residents: Vec<(String, String)> = household
+        .residents
+        .iter()
+        .filter(|r| !r.moved_out)
+        .map(|r| (r.id.clone(), r.name.clone()))
+        .collect();
+    let label = household.label();
+    let household_id = household.id.clone();
+
+    let save = {
+        let on_done = on_done.clone();
+        move |_| {
+            if saving.get_untracked() {
+                return;
+            }
+            let _ = (&label, &household_id, &on_done, status);
+            #[cfg(feature = "hydrate")]
+            {
+                use crate::offline::{EntryState, enqueue, new_id, now_ms};
+                use crate::sync::{Change, Operation, RequestInput, VisitInput};
+                let text = request_text.get_untracked();
+                let requests = if text.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    vec![RequestInput {
+                        id: new_id(),
+                        category: request_category.get_untracked(),
+                        text,
+                    }]
+                };
+                let visit = VisitInput {
+                    id: new_id(),
+                    household_id: household_id.clone(),
+                    visited_at: now_ms(),
+                    visit_type: visit_type.get_untracked(),
+                    outcome: outcome.get_untracked(),
+                    residents_seen: seen.get_untracked(),
+                    concerns: concerns.get_untracked(),
+                    notes: notes.get_untracked(),
+                    requests,
+                };
+                if let Err(errors) = visit.validate(now_ms()) {
+                    error.set(Some(crate::sync::describe(&errors)));
+                    return;
+                }
+                let entry = OutboxEntry {
+                    op: Operation {
+                        op_id: new_id(),
+                        created_at: now_ms(),
+                        change: Change::RecordVisit(visit.clone()),
+                    },
+                    state: EntryState::Pending,
+                    reason: None,
+                    label: format!("走访 · {label} · {}", visit.visit_type.label()),
+                    household_id: household_id.clone(),
+                };
+                saving.set(true);
+                let on_done = on_done.clone();
+                leptos::task::spawn_local(async move {
+                    match enqueue(status, entry).await {
+                        Ok(()) => on_done(true),
+                        Err(e) => error.set(Some(e.to_string())),
+                    }
+                    saving.set(false);
+                });
+            }
+        }
+    };
+    let cancel = move |_| on_done(false);
+
+    view! {
+        <section class="card visit-form" aria-label="走访记录">
+            <h2 class="form-title">"记录走访"</h2>
+            <fieldset>
+                <legend>"走访类型"</legend>
+                <div class="segmented">
+                    {VisitType::ALL.iter().map(|t| {
+                        let t = *t;
+                        view! {
+                            <button type="button" class:on=move || visit_type.get() == t
+                                aria-pressed=move || (visit_type.get() == t).to_string()
+                                on:click=move |_| visit_type.set(t)>{t.label()}</button>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"结果"</legend>
+                <div class="segmented">
+                    {Outcome::ALL.iter().map(|o| {
+                        let o = *o;
+                        view! {
+                            <button type="button" class:on=move || outcome.get() == o
+                                aria-pressed=move || (outcome.get() == o).to_string()
+                                on:click=move |_| outcome.set(o)>{o.label()}</button>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            {(!residents.is_empty()).then(|| view! {
+                <fieldset>
+                    <legend>"见到的居民"</legend>
+                    <div class="chips-toggle">
+                        {residents.into_iter().map(|(id, name)| {
+                            let key = id.clone();
+                            let on = move || seen.get().contains(&key);
+                            view! {
+                                <button type="button" class:on=on.clone() aria-pressed=move || on().to_string()
+                                    on:click=move |_| seen.update(|s| toggle(s, id.clone()))>{name}</button>
+                            }
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+            })}
+            <fieldset>
+                <legend>"发现的问题"</legend>
+                <div class="chips-toggle">
+                    {Concern::ALL.iter().map(|c| {
+                        let c = *c;
+                        view! {
+                            <button type="button" class:on=move || concerns.get().contains(&c)
+                                aria-pressed=move || concerns.get().contains(&c).to_string()
+                                on:click=move |_| concerns.update(|s| toggle(s, c))>{c.label()}</button>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <label class="field">
+                <span>"备注"</span>
+                <textarea rows="2" maxlength="2000" prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+            </label>
+            <fieldset>
+                <legend>"居民诉求（可选）"</legend>
+                <select aria-label="诉求类别" on:change=move |ev| request_category.set(event_target_value(&ev))>
+                    {REQUEST_CATEGORIES.iter().map(|c| view! { <option value=*c>{*c}</option> }).collect_view()}
+                </select>
+                <textarea rows="2" maxlength="1000" placeholder="居民反映的问题或需求" aria-label="诉求内容"
+                    prop:value=request_text on:input=move |ev| request_text.set(event_target_value(&ev))></textarea>
+            </fieldset>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <div class="form-actions">
+                <button type="button" class="btn btn-plain" on:click=cancel>"取消"</button>
+                <button type="button" class="btn grow-btn" on:click=save disabled=move || saving.get()>"保存"</button>
+            </div>
+        </section>
+    }
+}
+
+fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if let Some(i) = list.iter().position(|x| *x == item) {
+        list.remove(i);
+    } else {
+        list.push(item);
+    }
+}
+
+/// Visits saved on this phone and not yet confirmed by the server.
+#[component]
+fn LocalVisits(household_id: String) -> impl IntoView {
+    let status = use_sync_status();
+    let entries: RwSignal<Vec<OutboxEntry>> = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        status.revision.track();
+        let _ = &household_id;
+        #[cfg(feature = "hydrate")]
+        {
+            let household_id = household_id.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = crate::offline::all_entries().await {
+                    entries.set(list.into_iter().filter(|e| e.household_id == household_id).collect());
+                }
+            });
+        }
+    });
+    view! {
+        {move || (!entries.get().is_empty()).then(|| view! {
+            <h2 class="section-title">"本机记录"</h2>
+            <ul class="list local-visits">
+                {entries.get().into_iter().map(|e| view! {
+                    <li class="row" data-state=e.state.code()>
+                        <span class="grow">
+                            <span>{e.label.clone()}</span>
+                            {e.reason.clone().map(|r| view! { <span class="small form-error">{r}</span> })}
+                        </span>
+                        <span class=format!("state state-{}", e.state.code())>{e.state.label()}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
+    }
+}
