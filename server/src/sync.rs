@@ -533,7 +533,7 @@ fn normalize(field: ResidentField, value: Option<&str>, today: CivilDate) -> Res
             .map(|r| Some(r.as_str().to_owned()))
             .ok_or_else(|| "户籍类型不正确".into()),
         ResidentField::MovedOut => match required()? {
-            "true" | "false" => Ok(value.map(str::to_owned)),
+            flag @ ("true" | "false") => Ok(Some(flag.to_owned())),
             _ => Err("迁出状态不正确".into()),
         },
         ResidentField::HouseholdId => parse_id(required()?)
@@ -762,6 +762,12 @@ pub async fn pull(
         None => scope.iter().map(|g| g.id.clone()).collect(),
     };
     let page = load_page(&caller.pool, &grids, cursor, limit).await?;
+    // PIPL access log: one row per page (not per resident), naming the range
+    // of the change sequence, which says exactly which records were read.
+    if !page.records.is_empty() {
+        let range = format!("seq {cursor}..={}", page.next_cursor);
+        caller.audit("read", "sync_pull", &range).await?;
+    }
     Ok(Json(PullResponse {
         scope,
         records: page.records,
@@ -1160,9 +1166,23 @@ mod tests {
         assert_eq!(normalize(NAME, Some(" 王五 "), today), Ok(Some("王五".into())));
         assert!(normalize(NAME, Some(" "), today).is_err());
         assert!(normalize(ResidentField::MovedOut, Some("yes"), today).is_err());
+        assert_eq!(
+            normalize(ResidentField::MovedOut, Some(" true"), today),
+            Ok(Some("true".into()))
+        );
         assert_eq!(normalize(ResidentField::Phone, None, today), Ok(None));
         assert!(normalize(ResidentField::IdNumber, Some("110105194912310021"), today).is_err());
         assert!(normalize(ResidentField::BirthDate, Some("2030-01-01"), today).is_err());
+    }
+
+    #[test]
+    fn stored_forms_match_the_wire_form() {
+        for field in ResidentField::ALL {
+            assert_eq!(serde_json::to_value(field).unwrap(), field.as_str());
+        }
+        for concern in app::sync::Concern::ALL {
+            assert_eq!(serde_json::to_value(concern).unwrap(), concern.as_str());
+        }
     }
 
     #[test]

@@ -424,6 +424,51 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
     let first_household = records.iter().position(|r| r["entity"] == "household").unwrap();
     assert!(records[..first_household].iter().all(|r| r["entity"] == "building"));
 
+    // Incremental: after the first sync, a resident edited twice comes once,
+    // as it is now, masked.
+    let cursor = count(&server, "SELECT MAX(seq) FROM changes WHERE grid_id = $1", &grid1).await;
+    let (_, resident) = household_in(&server, "第1网格").await;
+    let edits = [
+        edit_op(&resident, 1, "phone", None, "13700002222"),
+        edit_op(&resident, 2, "phone", Some("13700002222"), "13900001111"),
+    ];
+    let (_, body) = push(&server, &worker, "a", &edits).await;
+    assert_eq!(statuses(&body)[1], "applied", "{body}");
+    let page: Value = worker
+        .get(server.url(&format!("/api/sync/pull?cursor={cursor}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let records = page["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{page}");
+    assert_eq!(records[0]["id"], resident.as_str());
+    assert_eq!(records[0]["phone_masked"], "139****1111");
+    assert_eq!(page["more"], false);
+
+    // A lead sees the community's grids and may narrow a pull to one of them.
+    let lead = server.login_as("lead1").await;
+    let page: Value = lead
+        .get(server.url(&format!("/api/sync/pull?grid={grid1}&limit=100")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["scope"].as_array().unwrap().len(), 4);
+    assert_eq!(page["records"].as_array().unwrap().len(), 100);
+    assert!(
+        page["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["grid_id"] == grid1.as_str())
+    );
+    assert_eq!(page["more"], true);
+
     // Caught up: nothing more after the last cursor.
     let last: Value = worker
         .get(server.url(&format!("/api/sync/pull?cursor={}", i64::MAX - 1)))
