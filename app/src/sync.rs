@@ -53,6 +53,18 @@ impl Concern {
         Concern::Other,
     ];
 
+    /// The stored form, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Concern::Health => "health",
+            Concern::Safety => "safety",
+            Concern::Hardship => "hardship",
+            Concern::Housing => "housing",
+            Concern::Dispute => "dispute",
+            Concern::Other => "other",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Concern::Health => "健康",
@@ -126,6 +138,31 @@ pub enum ResidentField {
 }
 
 impl ResidentField {
+    pub const ALL: [ResidentField; 8] = [
+        ResidentField::Name,
+        ResidentField::Gender,
+        ResidentField::BirthDate,
+        ResidentField::IdNumber,
+        ResidentField::Phone,
+        ResidentField::RegistrationType,
+        ResidentField::MovedOut,
+        ResidentField::HouseholdId,
+    ];
+
+    /// The stored form (field clocks, history), as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResidentField::Name => "name",
+            ResidentField::Gender => "gender",
+            ResidentField::BirthDate => "birth_date",
+            ResidentField::IdNumber => "id_number",
+            ResidentField::Phone => "phone",
+            ResidentField::RegistrationType => "registration_type",
+            ResidentField::MovedOut => "moved_out",
+            ResidentField::HouseholdId => "household_id",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ResidentField::Name => "姓名",

@@ -10,10 +10,11 @@ use app::model::{BuildingDetail, GridDetail, GridSummary, HouseholdDetail, Me, R
 use app::state::AppState;
 use app::{buildings, grids, households, residents};
 use axum::Json;
-use axum::extract::{Path, Query};
+use axum::extract::{DefaultBodyLimit, Path, Query};
 use axum::routing::{get, post};
 
 use crate::auth::{Api, login_json};
+use crate::sync;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -24,6 +25,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/buildings/{id}", get(building))
         .route("/households/{id}", get(household))
         .route("/residents/{id}", get(resident))
+        // A full outbox batch (MAX_BATCH ops with notes and requests) is far
+        // above the global 64 KiB limit; only this route gets 1 MiB.
+        .route("/sync/push", post(sync::push).layer(DefaultBodyLimit::max(1024 * 1024)))
+        .route("/sync/pull", get(sync::pull))
         .fallback(|| async { ApiError::NotFound("没有这个接口".into()) })
 }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod startup;
+pub mod sync;
 pub mod telemetry;
 
 pub use startup::{Server, build};

@@ -220,8 +220,35 @@ pub async fn generate(pool: &SqlitePool, spec: &DemoSpec) -> Result<DemoCounts, 
             }
         }
     }
+    record_changes(&mut tx, spec.now_ms).await?;
     tx.commit().await?;
     Ok(counts)
+}
+
+/// Puts everything just written into the sync change sequence, so a device's
+/// first pull from cursor 0 gets its whole grid: buildings before the households
+/// in them, households before their residents and visits. One bulk statement per
+/// entity (the tables were empty before `generate`), not one insert per row.
+async fn record_changes(tx: &mut Transaction<'_, Sqlite>, at: i64) -> Result<(), sqlx::Error> {
+    const BULK: [&str; 4] = [
+        "INSERT INTO changes (entity, entity_id, grid_id, at)
+         SELECT 'building', b.id, b.grid_id, $1 FROM buildings b ORDER BY b.grid_id, b.number",
+        "INSERT INTO changes (entity, entity_id, grid_id, at)
+         SELECT 'household', h.id, b.grid_id, $1 FROM households h JOIN buildings b ON b.id = h.building_id
+         ORDER BY b.grid_id, b.number, h.unit, h.floor, h.door_number",
+        "INSERT INTO changes (entity, entity_id, grid_id, at)
+         SELECT 'resident', r.id, b.grid_id, $1 FROM residents r
+         JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+         ORDER BY b.grid_id, r.household_id, r.id",
+        "INSERT INTO changes (entity, entity_id, grid_id, at)
+         SELECT 'visit', v.id, b.grid_id, $1 FROM visits v
+         JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
+         ORDER BY b.grid_id, v.visited_at, v.id",
+    ];
+    for sql in BULK {
+        sqlx::query(sql).bind(at).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// The demo accounts as stored, for the start-up banner.

@@ -1,0 +1,593 @@
+//! The sync protocol end to end over HTTP against the real server: exactly-once
+//! push, rejections with reasons, the conflict rule in either arrival order,
+//! paged and scoped pull.
+
+mod common;
+
+use app::domain::IdCardNumber;
+use common::TestServer;
+use serde_json::{Value, json};
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A household with residents in the named grid, and one of its residents.
+async fn household_in(server: &TestServer, grid_name: &str) -> (String, String) {
+    let household = server
+        .scalar(
+            "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
+             WHERE g.name = $1 AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id)
+             ORDER BY b.number, h.unit, h.floor, h.door_number LIMIT 1",
+            grid_name,
+        )
+        .await;
+    let resident = server
+        .scalar(
+            "SELECT id FROM residents WHERE household_id = $1 ORDER BY id LIMIT 1",
+            &household,
+        )
+        .await;
+    (household, resident)
+}
+
+fn visit_op(household: &str, residents_seen: &[&str]) -> Value {
+    json!({
+        "op_id": new_id(),
+        "created_at": app::state::now_ms(),
+        "change": {"kind": "record_visit", "data": {
+            "id": new_id(),
+            "household_id": household,
+            "visited_at": app::state::now_ms() - 60_000,
+            "visit_type": "routine",
+            "outcome": "met",
+            "residents_seen": residents_seen,
+            "concerns": ["health", "housing"],
+            "notes": "老人腿脚不便，需社区上门送药",
+            "requests": [{"id": new_id(), "category": "医疗", "text": "希望安排上门体检"}],
+        }},
+    })
+}
+
+fn edit_op(resident: &str, created_at: i64, field: &str, base: Option<&str>, value: &str) -> Value {
+    json!({
+        "op_id": new_id(),
+        "created_at": created_at,
+        "change": {"kind": "edit_resident", "data": {
+            "id": resident,
+            "changes": [{"field": field, "base": base, "value": value}],
+        }},
+    })
+}
+
+async fn push(server: &TestServer, client: &reqwest::Client, device: &str, ops: &[Value]) -> (u16, Value) {
+    let response = client
+        .post(server.url("/api/sync/push"))
+        .json(&json!({"device_id": device, "operations": ops}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(bind)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap()
+}
+
+fn statuses(body: &Value) -> Vec<&str> {
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn pushing_a_batch_again_applies_each_op_once_with_the_same_results() {
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let (household, resident) = household_in(&server, "第1网格").await;
+    let (other_household, _) = household_in(&server, "第2网格").await;
+    let visit = visit_op(&household, &[&resident]);
+    let refused = visit_op(&other_household, &[]);
+    let batch = vec![visit.clone(), refused.clone(), visit.clone()];
+
+    let (status, first) = push(&server, &worker, "phone-a", &batch).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(statuses(&first), ["applied", "rejected", "applied"]);
+    let (status, again) = push(&server, &worker, "phone-a", &batch).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, first, "a retry gets the stored results, rejections included");
+
+    let visit_id = visit["change"]["data"]["id"].as_str().unwrap();
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM visits WHERE id = $1", visit_id).await,
+        1
+    );
+    for table in ["visit_residents", "requests", "changes"] {
+        let column = if table == "changes" { "entity_id" } else { "visit_id" };
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1");
+        assert_eq!(count(&server, &sql, visit_id).await, 1, "{table}");
+    }
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM visit_concerns WHERE visit_id = $1",
+            visit_id
+        )
+        .await,
+        2
+    );
+    let op_id = visit["op_id"].as_str().unwrap();
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM applied_ops WHERE op_id = $1", op_id).await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn concurrent_identical_pushes_write_one_visit() {
+    let server = TestServer::start().await;
+    let (household, _) = household_in(&server, "第1网格").await;
+    let phone_a = server.login_as("worker1").await;
+    let phone_b = server.login_as("worker1").await;
+    let batch = vec![visit_op(&household, &[]), visit_op(&household, &[])];
+    let (a, b) = tokio::join!(
+        push(&server, &phone_a, "phone-a", &batch),
+        push(&server, &phone_b, "phone-a", &batch)
+    );
+    assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
+    assert_eq!(a.1, b.1);
+    assert_eq!(statuses(&a.1), ["applied", "applied"]);
+    for op in &batch {
+        let id = op["change"]["data"]["id"].as_str().unwrap();
+        assert_eq!(count(&server, "SELECT COUNT(*) FROM visits WHERE id = $1", id).await, 1);
+        assert_eq!(
+            count(&server, "SELECT COUNT(*) FROM changes WHERE entity_id = $1", id).await,
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn out_of_scope_and_invalid_operations_are_rejected_with_a_reason_and_write_nothing() {
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let (other_household, other_resident) = household_in(&server, "第2网格").await;
+    let (household, _) = household_in(&server, "第1网格").await;
+    let foreign_visit = visit_op(&other_household, &[]);
+    // A resident of grid 2 claimed as seen in a grid-1 household.
+    let wrong_resident = visit_op(&household, &[&other_resident]);
+    let good = IdCardNumber::with_check_char("11010519800101001").unwrap();
+    let mut bad_id = good.as_str().to_owned();
+    let last = if bad_id.ends_with('0') { '1' } else { '0' };
+    bad_id.replace_range(17.., &last.to_string());
+    let resident_id = new_id();
+    let bad_resident = json!({
+        "op_id": new_id(),
+        "created_at": app::state::now_ms(),
+        "change": {"kind": "add_resident", "data": {
+            "id": resident_id, "household_id": household, "name": "赵新", "gender": "male",
+            "birth_date": "1980-01-01", "id_number": bad_id, "phone": null,
+            "registration_type": "tenant", "tags": [],
+        }},
+    });
+    let foreign_edit = edit_op(&other_resident, 1, "name", None, "改名");
+    let ops = [
+        foreign_visit.clone(),
+        wrong_resident.clone(),
+        bad_resident,
+        foreign_edit,
+    ];
+    let (status, body) = push(&server, &worker, "phone-a", &ops).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(statuses(&body), ["rejected"; 4]);
+    let reasons: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons[0], "该住户不在您负责的网格");
+    assert!(reasons[1].contains("不属于该住户"), "{}", reasons[1]);
+    assert!(reasons[2].contains("校验位"), "{}", reasons[2]);
+    assert_eq!(reasons[3], "该居民不在您负责的网格");
+
+    for op in [&foreign_visit, &wrong_resident] {
+        let id = op["change"]["data"]["id"].as_str().unwrap();
+        assert_eq!(count(&server, "SELECT COUNT(*) FROM visits WHERE id = $1", id).await, 0);
+        assert_eq!(
+            count(&server, "SELECT COUNT(*) FROM changes WHERE entity_id = $1", id).await,
+            0
+        );
+    }
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM residents WHERE id = $1", &resident_id).await,
+        0
+    );
+    assert_ne!(
+        server
+            .scalar("SELECT name FROM residents WHERE id = $1", &other_resident)
+            .await,
+        "改名"
+    );
+    let recorded = count(
+        &server,
+        "SELECT COUNT(*) FROM applied_ops WHERE status = 'rejected' AND device_id = $1",
+        "phone-a",
+    )
+    .await;
+    assert_eq!(recorded, 4, "rejections are remembered too");
+
+    // The same resident with a good number goes in, tags, clocks and audit included.
+    let mut fixed = ops[2].clone();
+    fixed["op_id"] = json!(new_id());
+    fixed["change"]["data"]["id_number"] = json!(good.as_str());
+    fixed["change"]["data"]["tags"] = json!(["low_income"]);
+    let (_, body) = push(&server, &worker, "phone-a", &[fixed]).await;
+    assert_eq!(statuses(&body), ["applied"], "{body}");
+    let checks = [
+        ("SELECT COUNT(*) FROM residents WHERE id = $1", 1),
+        ("SELECT COUNT(*) FROM resident_tags WHERE resident_id = $1", 1),
+        ("SELECT COUNT(*) FROM resident_field_clock WHERE resident_id = $1", 8),
+        (
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'create' AND entity_id = $1",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM changes WHERE entity = 'resident' AND entity_id = $1",
+            1,
+        ),
+    ];
+    for (sql, expected) in checks {
+        assert_eq!(count(&server, sql, &resident_id).await, expected, "{sql}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_edits_merge_by_field_and_resolve_one_field_the_same_in_either_order() {
+    let server = TestServer::start().await;
+    let phone_a = server.login_as("worker1").await;
+    let phone_b = server.login_as("worker1").await;
+    let residents: Vec<String> = sqlx::query_scalar(
+        "SELECT r.id FROM residents r JOIN households h ON h.id = r.household_id
+         JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
+         WHERE g.name = '第1网格' ORDER BY r.id LIMIT 3",
+    )
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+
+    // Different fields of one resident: both apply, no conflict.
+    let r0 = &residents[0];
+    let name0 = server.scalar("SELECT name FROM residents WHERE id = $1", r0).await;
+    let phone0: Option<String> = sqlx::query_scalar("SELECT phone FROM residents WHERE id = $1")
+        .bind(r0)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    let masked = phone0.as_deref().map(app::domain::mask_phone);
+    let (_, a) = push(
+        &server,
+        &phone_a,
+        "a",
+        &[edit_op(r0, 1_000, "name", Some(&name0), "钱多多")],
+    )
+    .await;
+    let (_, b) = push(
+        &server,
+        &phone_b,
+        "b",
+        &[edit_op(r0, 900, "phone", masked.as_deref(), "13900001111")],
+    )
+    .await;
+    assert_eq!(
+        (statuses(&a), statuses(&b)),
+        (vec!["applied"], vec!["applied"]),
+        "{a} {b}"
+    );
+    assert_eq!(
+        server.scalar("SELECT name FROM residents WHERE id = $1", r0).await,
+        "钱多多"
+    );
+    assert_eq!(
+        server.scalar("SELECT phone FROM residents WHERE id = $1", r0).await,
+        "13900001111"
+    );
+
+    // The same field, concurrently (both saw the original): the later edit by
+    // (created_at, op_id) wins whichever arrives first; the loser is in history.
+    for (resident, later_first) in [(&residents[1], false), (&residents[2], true)] {
+        let original = server
+            .scalar("SELECT name FROM residents WHERE id = $1", resident)
+            .await;
+        let earlier = edit_op(resident, 5_000, "name", Some(&original), "孙早");
+        let later = edit_op(resident, 6_000, "name", Some(&original), "孙晚");
+        let (first, second) = if later_first {
+            (&later, &earlier)
+        } else {
+            (&earlier, &later)
+        };
+        let (_, r1) = push(&server, &phone_a, "a", std::slice::from_ref(first)).await;
+        let (_, r2) = push(&server, &phone_b, "b", std::slice::from_ref(second)).await;
+        assert_eq!(statuses(&r1), ["applied"], "{r1}");
+        assert_eq!(statuses(&r2), ["conflict"], "{r2}");
+        assert!(r2["results"][0]["reason"].as_str().unwrap().contains("姓名"), "{r2}");
+        assert_eq!(
+            server
+                .scalar("SELECT name FROM residents WHERE id = $1", resident)
+                .await,
+            "孙晚"
+        );
+        let (old, new, winner): (Option<String>, Option<String>, String) = sqlx::query_as(
+            "SELECT old_value, new_value, winner FROM resident_history WHERE resident_id = $1 AND field = 'name'",
+        )
+        .bind(resident)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        if later_first {
+            // The earlier edit arrived last and lost: its value is kept as new_value.
+            assert_eq!(
+                (old.as_deref(), new.as_deref(), winner.as_str()),
+                (Some("孙晚"), Some("孙早"), "server")
+            );
+        } else {
+            // The later edit arrived last and won: the overwritten value is kept.
+            assert_eq!(
+                (old.as_deref(), new.as_deref(), winner.as_str()),
+                (Some("孙早"), Some("孙晚"), "incoming")
+            );
+        }
+    }
+
+    // A bad value rejects the whole edit and names the field.
+    let bad = edit_op(r0, 7_000, "birth_date", None, "2099-01-01");
+    let (_, body) = push(&server, &phone_a, "a", &[bad]).await;
+    assert_eq!(statuses(&body), ["rejected"]);
+    assert!(
+        body["results"][0]["reason"].as_str().unwrap().starts_with("出生日期"),
+        "{body}"
+    );
+}
+
+/// Pages through everything after `cursor`; returns the records and the pages.
+async fn pull_all(server: &TestServer, client: &reqwest::Client, limit: i64) -> (Vec<Value>, usize, String) {
+    let (mut cursor, mut records, mut pages, mut raw) = (0, Vec::new(), 0, String::new());
+    loop {
+        let url = server.url(&format!("/api/sync/pull?cursor={cursor}&limit={limit}"));
+        let response = client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        let page: Value = serde_json::from_str(&text).unwrap();
+        raw.push_str(&text);
+        pages += 1;
+        let next = page["next_cursor"].as_i64().unwrap();
+        assert!(next >= cursor);
+        records.extend(page["records"].as_array().unwrap().iter().cloned());
+        cursor = next;
+        if !page["more"].as_bool().unwrap() {
+            return (records, pages, raw);
+        }
+    }
+}
+
+/// 17 digits in a row: a whole ID number (an 18th char of digit or X follows).
+fn has_whole_id_number(text: &str) -> bool {
+    let mut run = 0;
+    text.chars().any(|c| {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        run >= 17
+    })
+}
+
+#[tokio::test]
+async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let grid1 = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;
+    let (household, _) = household_in(&server, "第1网格").await;
+    let visit = visit_op(&household, &[]);
+    let (_, body) = push(&server, &worker, "a", std::slice::from_ref(&visit)).await;
+    assert_eq!(statuses(&body), ["applied"]);
+
+    let started = std::time::Instant::now();
+    let (records, pages, raw) = pull_all(&server, &worker, 1000).await;
+    eprintln!(
+        "first sync of 第1网格: {} records in {pages} pages, {} KiB, {:?}",
+        records.len(),
+        raw.len() / 1024,
+        started.elapsed()
+    );
+    let expected = count(&server, "SELECT COUNT(*) FROM changes WHERE grid_id = $1", &grid1).await;
+    assert_eq!(records.len() as i64, expected);
+    assert!(pages > 1, "{pages}");
+    assert!(records.iter().all(|r| r["grid_id"] == grid1.as_str()));
+    let visit_id = visit["change"]["data"]["id"].as_str().unwrap();
+    assert!(records.iter().any(|r| r["entity"] == "visit" && r["id"] == visit_id));
+    for entity in ["building", "household", "resident", "visit"] {
+        assert!(records.iter().any(|r| r["entity"] == entity), "{entity}");
+    }
+    assert!(!has_whole_id_number(&raw), "a whole ID number left the server");
+    assert!(
+        records
+            .iter()
+            .any(|r| r["id_number_masked"].as_str().is_some_and(|s| s.contains('*')))
+    );
+    // Buildings come before the households in them.
+    let first_household = records.iter().position(|r| r["entity"] == "household").unwrap();
+    assert!(records[..first_household].iter().all(|r| r["entity"] == "building"));
+
+    // Incremental: after the first sync, a resident edited twice comes once,
+    // as it is now, masked.
+    let cursor = count(&server, "SELECT MAX(seq) FROM changes WHERE grid_id = $1", &grid1).await;
+    let (_, resident) = household_in(&server, "第1网格").await;
+    let edits = [
+        edit_op(&resident, 1, "phone", None, "13700002222"),
+        edit_op(&resident, 2, "phone", Some("13700002222"), "13900001111"),
+    ];
+    let (_, body) = push(&server, &worker, "a", &edits).await;
+    assert_eq!(statuses(&body)[1], "applied", "{body}");
+    let page: Value = worker
+        .get(server.url(&format!("/api/sync/pull?cursor={cursor}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let records = page["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{page}");
+    assert_eq!(records[0]["id"], resident.as_str());
+    assert_eq!(records[0]["phone_masked"], "139****1111");
+    assert_eq!(page["more"], false);
+
+    // A lead sees the community's grids and may narrow a pull to one of them.
+    let lead = server.login_as("lead1").await;
+    let page: Value = lead
+        .get(server.url(&format!("/api/sync/pull?grid={grid1}&limit=100")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["scope"].as_array().unwrap().len(), 4);
+    assert_eq!(page["records"].as_array().unwrap().len(), 100);
+    assert!(
+        page["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["grid_id"] == grid1.as_str())
+    );
+    assert_eq!(page["more"], true);
+
+    // Caught up: nothing more after the last cursor.
+    let last: Value = worker
+        .get(server.url(&format!("/api/sync/pull?cursor={}", i64::MAX - 1)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (last["records"].as_array().unwrap().len(), last["more"].as_bool()),
+        (0, Some(false))
+    );
+
+    // Reassigned from grid 1 to grid 2: the scope says so on the next pull.
+    let user = server
+        .scalar("SELECT id FROM users WHERE username = $1", "worker1")
+        .await;
+    let grid2 = server.scalar("SELECT id FROM grids WHERE name = $1", "第2网格").await;
+    sqlx::query("DELETE FROM user_grids WHERE user_id = $1 AND grid_id = $2")
+        .bind(&user)
+        .bind(&grid1)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO user_grids (user_id, grid_id) VALUES ($1, $2)")
+        .bind(&user)
+        .bind(&grid2)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    let page: Value = worker
+        .get(server.url("/api/sync/pull?cursor=0&limit=50"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let scope: Vec<&str> = page["scope"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(scope, ["第2网格"]);
+    assert!(
+        page["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["grid_id"] == grid2.as_str())
+    );
+    let narrowed = worker
+        .get(server.url(&format!("/api/sync/pull?grid={grid1}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(narrowed.status(), 404);
+}
+
+#[tokio::test]
+async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
+    let server = TestServer::start().await;
+    let anonymous = server.client();
+    let (status, _) = push(&server, &anonymous, "a", &[]).await;
+    assert_eq!(status, 401);
+    let pull = anonymous.get(server.url("/api/sync/pull")).send().await.unwrap();
+    assert_eq!(pull.status(), 401);
+
+    let worker = server.login_as("worker1").await;
+    let (household, _) = household_in(&server, "第1网格").await;
+    for query in ["cursor=-1", "limit=0", "limit=5001", "cursor=abc", "grid=nope"] {
+        let response = worker
+            .get(server.url(&format!("/api/sync/pull?{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+    }
+
+    let too_many: Vec<Value> = (0..=app::sync::MAX_BATCH).map(|_| visit_op(&household, &[])).collect();
+    let (status, body) = push(&server, &worker, "a", &too_many).await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("分批"), "{body}");
+
+    let mut huge = visit_op(&household, &[]);
+    huge["change"]["data"]["notes"] = json!("很".repeat(400_000));
+    let (status, body) = push(&server, &worker, "a", &[huge]).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"], "too_large");
+
+    // Above the global 64 KiB limit but within the push route's 1 MiB: accepted.
+    let big: Vec<Value> = (0..60)
+        .map(|_| {
+            let mut op = visit_op(&household, &[]);
+            op["change"]["data"]["notes"] = json!("走".repeat(1_000));
+            op
+        })
+        .collect();
+    let (status, body) = push(&server, &worker, "a", &big).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(statuses(&body), vec!["applied"; 60]);
+
+    let malformed = worker
+        .post(server.url("/api/sync/push"))
+        .header("content-type", "application/json")
+        .body("{\"device_id\": \"a\", \"operations\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let (status, _) = push(
+        &server,
+        &worker,
+        "a",
+        &[json!({"op_id": "1", "created_at": 1, "change": {
+        "kind": "edit_resident", "data": {"id": household, "changes": []}}})],
+    )
+    .await;
+    assert_eq!(status, 400, "op ids must be UUIDs");
+}
