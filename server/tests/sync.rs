@@ -35,7 +35,7 @@ fn visit_op(household: &str, residents_seen: &[&str]) -> Value {
     json!({
         "op_id": new_id(),
         "created_at": app::state::now_ms(),
-        "change": {"kind": "record_visit", "data": {
+        "change": {"record_visit": {
             "id": new_id(),
             "household_id": household,
             "visited_at": app::state::now_ms() - 60_000,
@@ -53,7 +53,7 @@ fn edit_op(resident: &str, created_at: i64, field: &str, base: Option<&str>, val
     json!({
         "op_id": new_id(),
         "created_at": created_at,
-        "change": {"kind": "edit_resident", "data": {
+        "change": {"edit_resident": {
             "id": resident,
             "changes": [{"field": field, "base": base, "value": value}],
         }},
@@ -105,7 +105,7 @@ async fn pushing_a_batch_again_applies_each_op_once_with_the_same_results() {
     assert_eq!(status, 200);
     assert_eq!(again, first, "a retry gets the stored results, rejections included");
 
-    let visit_id = visit["change"]["data"]["id"].as_str().unwrap();
+    let visit_id = visit["change"]["record_visit"]["id"].as_str().unwrap();
     assert_eq!(
         count(&server, "SELECT COUNT(*) FROM visits WHERE id = $1", visit_id).await,
         1
@@ -146,7 +146,7 @@ async fn concurrent_identical_pushes_write_one_visit() {
     assert_eq!(a.1, b.1);
     assert_eq!(statuses(&a.1), ["applied", "applied"]);
     for op in &batch {
-        let id = op["change"]["data"]["id"].as_str().unwrap();
+        let id = op["change"]["record_visit"]["id"].as_str().unwrap();
         assert_eq!(count(&server, "SELECT COUNT(*) FROM visits WHERE id = $1", id).await, 1);
         assert_eq!(
             count(&server, "SELECT COUNT(*) FROM changes WHERE entity_id = $1", id).await,
@@ -172,7 +172,7 @@ async fn out_of_scope_and_invalid_operations_are_rejected_with_a_reason_and_writ
     let bad_resident = json!({
         "op_id": new_id(),
         "created_at": app::state::now_ms(),
-        "change": {"kind": "add_resident", "data": {
+        "change": {"add_resident": {
             "id": resident_id, "household_id": household, "name": "赵新", "gender": "male",
             "birth_date": "1980-01-01", "id_number": bad_id, "phone": null,
             "registration_type": "tenant", "tags": [],
@@ -200,7 +200,7 @@ async fn out_of_scope_and_invalid_operations_are_rejected_with_a_reason_and_writ
     assert_eq!(reasons[3], "该居民不在您负责的网格");
 
     for op in [&foreign_visit, &wrong_resident] {
-        let id = op["change"]["data"]["id"].as_str().unwrap();
+        let id = op["change"]["record_visit"]["id"].as_str().unwrap();
         assert_eq!(count(&server, "SELECT COUNT(*) FROM visits WHERE id = $1", id).await, 0);
         assert_eq!(
             count(&server, "SELECT COUNT(*) FROM changes WHERE entity_id = $1", id).await,
@@ -228,8 +228,8 @@ async fn out_of_scope_and_invalid_operations_are_rejected_with_a_reason_and_writ
     // The same resident with a good number goes in, tags, clocks and audit included.
     let mut fixed = ops[2].clone();
     fixed["op_id"] = json!(new_id());
-    fixed["change"]["data"]["id_number"] = json!(good.as_str());
-    fixed["change"]["data"]["tags"] = json!(["low_income"]);
+    fixed["change"]["add_resident"]["id_number"] = json!(good.as_str());
+    fixed["change"]["add_resident"]["tags"] = json!(["low_income"]);
     let (_, body) = push(&server, &worker, "phone-a", &[fixed]).await;
     assert_eq!(statuses(&body), ["applied"], "{body}");
     let checks = [
@@ -409,7 +409,7 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
     assert_eq!(records.len() as i64, expected);
     assert!(pages > 1, "{pages}");
     assert!(records.iter().all(|r| r["grid_id"] == grid1.as_str()));
-    let visit_id = visit["change"]["data"]["id"].as_str().unwrap();
+    let visit_id = visit["change"]["record_visit"]["id"].as_str().unwrap();
     assert!(records.iter().any(|r| r["entity"] == "visit" && r["id"] == visit_id));
     for entity in ["building", "household", "resident", "visit"] {
         assert!(records.iter().any(|r| r["entity"] == entity), "{entity}");
@@ -556,7 +556,7 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
     assert!(body["message"].as_str().unwrap().contains("分批"), "{body}");
 
     let mut huge = visit_op(&household, &[]);
-    huge["change"]["data"]["notes"] = json!("很".repeat(400_000));
+    huge["change"]["record_visit"]["notes"] = json!("很".repeat(400_000));
     let (status, body) = push(&server, &worker, "a", &[huge]).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"], "too_large");
@@ -565,7 +565,7 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
     let big: Vec<Value> = (0..60)
         .map(|_| {
             let mut op = visit_op(&household, &[]);
-            op["change"]["data"]["notes"] = json!("走".repeat(1_000));
+            op["change"]["record_visit"]["notes"] = json!("走".repeat(1_000));
             op
         })
         .collect();
@@ -586,7 +586,7 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
         &worker,
         "a",
         &[json!({"op_id": "1", "created_at": 1, "change": {
-        "kind": "edit_resident", "data": {"id": household, "changes": []}}})],
+        "edit_resident": {"id": household, "changes": []}}})],
     )
     .await;
     assert_eq!(status, 400, "op ids must be UUIDs");
