@@ -26,29 +26,76 @@ pub async fn caller() -> Result<crate::auth::ssr::Caller, ApiError> {
 }
 
 #[cfg(not(feature = "ssr"))]
-pub async fn get_json<T>(path: String, query: Vec<(&'static str, String)>) -> Result<T, ApiError>
-where
-    T: serde::de::DeserializeOwned + 'static,
-{
-    use crate::error::ErrorBody;
+pub use client::*;
 
-    // gloo futures are not Send; the browser is single-threaded, so this is sound.
-    send_wrapper::SendWrapper::new(async move {
-        let response = gloo_net::http::Request::get(&path)
-            .query(query.iter().map(|(k, v)| (*k, v.as_str())))
-            .send()
-            .await
-            .map_err(|_| ApiError::Network)?;
-        if response.ok() {
-            return response.json::<T>().await.map_err(|_| ApiError::Internal);
+/// A small fetch over web-sys: gloo-net would bring the `http` crate into the
+/// WASM, and the bundle has a size budget.
+#[cfg(not(feature = "ssr"))]
+mod client {
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{RequestCache, RequestInit, Response};
+
+    use crate::error::{ApiError, ErrorBody};
+
+    /// A finished HTTP exchange: status and body text.
+    pub struct Reply {
+        pub status: u16,
+        pub body: String,
+    }
+
+    impl Reply {
+        pub fn ok(&self) -> bool {
+            (200..300).contains(&self.status)
         }
-        let status = response.status();
-        let message = response
-            .json::<ErrorBody>()
-            .await
+    }
+
+    /// `Err` only when no answer came back (offline, connection cut).
+    pub async fn fetch(method: &str, url: &str, json_body: Option<String>) -> Result<Reply, JsValue> {
+        // gloo/web-sys futures are not Send; the browser is single-threaded.
+        send_wrapper::SendWrapper::new(async move {
+            let init = RequestInit::new();
+            init.set_method(method);
+            init.set_cache(RequestCache::NoStore);
+            if let Some(body) = json_body {
+                let headers = web_sys::Headers::new()?;
+                headers.set("content-type", "application/json")?;
+                init.set_headers(&headers);
+                init.set_body(&JsValue::from_str(&body));
+            }
+            let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+            let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+                .await?
+                .dyn_into()?;
+            let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+            Ok(Reply {
+                status: response.status(),
+                body,
+            })
+        })
+        .await
+    }
+
+    pub async fn get_json<T>(path: String, query: Vec<(&'static str, String)>) -> Result<T, ApiError>
+    where
+        T: serde::de::DeserializeOwned + 'static,
+    {
+        let mut url = path;
+        for (i, (key, value)) in query.iter().enumerate() {
+            let sep = if i == 0 { '?' } else { '&' };
+            url.push_str(&format!(
+                "{sep}{key}={}",
+                String::from(js_sys::encode_uri_component(value))
+            ));
+        }
+        let reply = fetch("GET", &url, None).await.map_err(|_| ApiError::Network)?;
+        if reply.ok() {
+            return serde_json::from_str(&reply.body).map_err(|_| ApiError::Internal);
+        }
+        let message = serde_json::from_str::<ErrorBody>(&reply.body)
             .map(|b| b.message)
             .unwrap_or_default();
-        Err(match status {
+        Err(match reply.status {
             400 => ApiError::BadRequest(message),
             401 => ApiError::Unauthorized,
             403 => ApiError::Forbidden,
@@ -58,6 +105,5 @@ where
             502..=504 => ApiError::Network,
             _ => ApiError::Internal,
         })
-    })
-    .await
+    }
 }

@@ -4,17 +4,25 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::error::ApiError;
-use crate::model::{BuildingSummary, GridDetail, GridSummary, HouseholdHit};
+use crate::model::{BuildingSummary, GridDetail, GridSummary, HouseholdHit, MyGrids};
 use crate::ui::{AppBar, Loading, show};
 
-pub async fn fetch_my_grids() -> Result<Vec<GridSummary>, ApiError> {
+pub async fn fetch_my_grids() -> Result<MyGrids, ApiError> {
     #[cfg(feature = "ssr")]
     {
-        ssr::my_grids(&crate::api::caller().await?).await
+        let caller = crate::api::caller().await?;
+        Ok(MyGrids {
+            me: caller.user.me(),
+            grids: ssr::my_grids(&caller).await?,
+        })
     }
     #[cfg(not(feature = "ssr"))]
     {
-        crate::api::get_json("/api/grids".into(), vec![]).await
+        let me = crate::api::get_json("/api/me".into(), vec![]).await?;
+        Ok(MyGrids {
+            me,
+            grids: crate::api::get_json("/api/grids".into(), vec![]).await?,
+        })
     }
 }
 
@@ -42,15 +50,23 @@ pub fn MyGridsPage() -> impl IntoView {
         <main class="page">
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
-                    show(grids.await, |grids| {
-                        if grids.is_empty() {
-                            return view! { <p class="empty">"您还没有被分配网格，请联系网格长。"</p> }.into_any();
-                        }
-                        view! {
-                            <ul class="cards">
-                                {grids.into_iter().map(|g| view! { <GridCard grid=g/> }).collect_view()}
-                            </ul>
-                        }.into_any()
+                    show(grids.await, |MyGrids { me, grids }| view! {
+                        {grids.is_empty().then(|| view! {
+                            <p class="empty">"您还没有被分配网格，请联系网格长。"</p>
+                        })}
+                        <ul class="cards">
+                            {grids.into_iter().map(|g| view! { <GridCard grid=g/> }).collect_view()}
+                        </ul>
+                        <section class="card account">
+                            <span class="avatar" aria-hidden="true">{me.display_name.chars().next().map(String::from)}</span>
+                            <span class="grow">
+                                <strong>{me.display_name}</strong>
+                                <span class="muted small">{me.role.label()}" · "{me.username}</span>
+                            </span>
+                            <form method="post" action="/logout">
+                                <button type="submit" class="btn btn-plain">"退出登录"</button>
+                            </form>
+                        </section>
                     })
                 })}
             </Suspense>
@@ -108,11 +124,11 @@ pub fn GridPage() -> impl IntoView {
                     <button type="submit" class="btn">"搜索"</button>
                 </div>
             </form>
-            <Transition fallback=Loading>
+            <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     show(grid.await, |g| view! { <GridBody grid=g/> })
                 })}
-            </Transition>
+            </Suspense>
         </main>
     }
 }

@@ -22,12 +22,8 @@ pub mod ui;
 pub mod visits;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
-
-use crate::error::ApiError;
-use crate::model::Me;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -41,7 +37,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
                 <HydrationScripts options/>
-                <MetaTags/>
+                <link rel="stylesheet" href="/pkg/gridwalk.css"/>
+                <title>"网格通"</title>
             </head>
             <body>
                 <App/>
@@ -53,10 +50,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
-    // Who is signed in, fetched once per page load for the app bar.
-    let me: Resource<Result<Me, ApiError>> = Resource::new(|| (), |_| login::fetch_me());
-    provide_context(me);
     let sync = offline::SyncStatus::new();
     provide_context(sync);
     // Effects run only in the browser: the outbox sync starts after hydration.
@@ -66,8 +59,6 @@ pub fn App() -> impl IntoView {
         let _ = sync;
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/gridwalk.css"/>
-        <Title formatter=|page: String| if page.is_empty() { "网格通".to_string() } else { format!("{page} · 网格通") }/>
         // Data pages render whole on the server (SsrMode::Async): right status
         // codes, and readable before (or without) the WASM.
         <Router>
@@ -87,7 +78,6 @@ pub fn App() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
     // A flag for the browser tests (and for debugging on a phone): the WASM is live.
     if let Some(window) = web_sys::window() {

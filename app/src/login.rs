@@ -4,20 +4,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::error::ApiError;
-use crate::model::Me;
-
-pub async fn fetch_me() -> Result<Me, ApiError> {
-    #[cfg(feature = "ssr")]
-    {
-        Ok(crate::api::caller().await?.user.me())
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        crate::api::get_json("/api/me".into(), vec![]).await
-    }
-}
-
 /// The message for `/login?error=…`, set by the server's redirect.
 fn error_message(code: &str) -> Option<&'static str> {
     match code {

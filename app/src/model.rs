@@ -13,6 +13,13 @@ pub struct Me {
     pub role: Role,
 }
 
+/// The home page: who is signed in and their grids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyGrids {
+    pub me: Me,
+    pub grids: Vec<GridSummary>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridSummary {
     pub id: String,

@@ -5,8 +5,6 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::sync::Operation;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryState {
@@ -38,9 +36,12 @@ impl EntryState {
 }
 
 /// One operation in the outbox, with what the worker needs to recognise it.
+/// The operation is kept as the JSON it is sent as: the phone never needs to
+/// read it back, and not deserialising it keeps the WASM within its budget.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxEntry {
-    pub op: Operation,
+    pub op_id: String,
+    pub operation: String,
     pub state: EntryState,
     pub reason: Option<String>,
     /// "走访 · 1号楼1单元601 · 常规走访".
@@ -96,22 +97,35 @@ mod client {
     use wasm_bindgen::JsValue;
 
     use super::{EntryState, OutboxEntry, SyncStatus};
-    use crate::sync::{MAX_BATCH, OpStatus, PushRequest, PushResponse};
+    use crate::sync::{MAX_BATCH, OpStatus, PushResponse};
 
     const DB_NAME: &str = "gridwalk";
     /// Bump with an upgrade step in `open`; stores are only ever added, so an
     /// app update never drops the outbox.
     const DB_VERSION: u32 = 1;
     const OUTBOX: &str = "outbox";
-    const META: &str = "meta";
     const SYNC_EVERY: Duration = Duration::from_secs(30);
+
+    impl OutboxEntry {
+        pub fn new(op: &crate::sync::Operation, label: String, household_id: String) -> Result<Self, String> {
+            Ok(OutboxEntry {
+                op_id: op.op_id.clone(),
+                operation: serde_json::to_string(op).map_err(|e| e.to_string())?,
+                state: EntryState::Pending,
+                reason: None,
+                label,
+                household_id,
+            })
+        }
+    }
 
     #[derive(Debug)]
     pub struct StoreError(pub String);
 
     impl From<idb::Error> for StoreError {
-        fn from(e: idb::Error) -> Self {
-            StoreError(e.to_string())
+        fn from(_: idb::Error) -> Self {
+            // idb's own messages are English and large to format; this is enough.
+            StoreError("IndexedDB 不可用（隐私模式或空间已满？）".into())
         }
     }
 
@@ -127,23 +141,22 @@ mod client {
         request.on_upgrade_needed(|event| {
             let Ok(db) = event.database() else { return };
             let names = db.store_names();
-            for store in [OUTBOX, META] {
-                if !names.iter().any(|n| n == store) {
-                    let _ = db.create_object_store(store, ObjectStoreParams::new());
-                }
+            if !names.iter().any(|n| n == OUTBOX) {
+                let _ = db.create_object_store(OUTBOX, ObjectStoreParams::new());
             }
         });
         Ok(request.await?)
     }
 
+    /// Entries are stored as JSON text: one format for the wire and the disk.
     fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, StoreError> {
-        let text = serde_json::to_string(value).map_err(|e| StoreError(e.to_string()))?;
-        js_sys::JSON::parse(&text).map_err(|_| StoreError("JSON".into()))
+        serde_json::to_string(value)
+            .map(|text| JsValue::from_str(&text))
+            .map_err(|e| StoreError(e.to_string()))
     }
 
     fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
-        let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
-        serde_json::from_str(&text).ok()
+        serde_json::from_str(&value.as_string()?).ok()
     }
 
     /// Writes entries and resolves once IndexedDB has committed them.
@@ -153,7 +166,7 @@ mod client {
         let store = tx.object_store(OUTBOX)?;
         for entry in entries {
             store
-                .put(&to_js(entry)?, Some(&JsValue::from_str(&entry.op.op_id)))?
+                .put(&to_js(entry)?, Some(&JsValue::from_str(&entry.op_id)))?
                 .await?;
         }
         tx.commit()?.await?;
@@ -166,7 +179,7 @@ mod client {
         let values = tx.object_store(OUTBOX)?.get_all(None, None)?.await?;
         tx.await?;
         let mut entries: Vec<OutboxEntry> = values.iter().filter_map(from_js).collect();
-        entries.sort_by(|a, b| a.op.op_id.cmp(&b.op.op_id));
+        entries.sort_by(|a, b| a.op_id.cmp(&b.op_id));
         Ok(entries)
     }
 
@@ -184,22 +197,16 @@ mod client {
         Ok(())
     }
 
-    async fn meta_get(key: &str) -> Result<Option<String>, StoreError> {
-        let db = open().await?;
-        let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
-        let value = tx.object_store(META)?.get(JsValue::from_str(key))?.await?;
-        tx.await?;
-        Ok(value.and_then(|v| v.as_string()))
+    /// Small settings (device id, time of the last sync) live in localStorage:
+    /// losing them costs nothing, unlike the outbox.
+    fn meta_get(key: &str) -> Option<String> {
+        web_sys::window()?.local_storage().ok()??.get_item(key).ok()?
     }
 
-    async fn meta_set(key: &str, value: &str) -> Result<(), StoreError> {
-        let db = open().await?;
-        let tx = db.transaction(&[META], TransactionMode::ReadWrite)?;
-        tx.object_store(META)?
-            .put(&JsValue::from_str(value), Some(&JsValue::from_str(key)))?
-            .await?;
-        tx.commit()?.await?;
-        Ok(())
+    fn meta_set(key: &str, value: &str) {
+        if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+            let _ = storage.set_item(key, value);
+        }
     }
 
     /// A UUIDv7 from the browser's clock (std's clock is absent in WASM).
@@ -213,13 +220,12 @@ mod client {
         js_sys::Date::now() as i64
     }
 
-    async fn device_id() -> Result<String, StoreError> {
-        if let Some(id) = meta_get("device_id").await? {
-            return Ok(id);
-        }
-        let id = new_id();
-        meta_set("device_id", &id).await?;
-        Ok(id)
+    fn device_id() -> String {
+        meta_get("gridwalk.device_id").unwrap_or_else(|| {
+            let id = new_id();
+            meta_set("gridwalk.device_id", &id);
+            id
+        })
     }
 
     /// Saves an operation locally, then tries to push it.
@@ -242,7 +248,7 @@ mod client {
             status.pending.set(entries.len() - rejected);
             status.rejected.set(rejected);
         }
-        if let Ok(Some(at)) = meta_get("last_sync").await {
+        if let Some(at) = meta_get("gridwalk.last_sync") {
             status.last_sync.set(at.parse().ok());
         }
         status.revision.update(|r| *r += 1);
@@ -254,9 +260,7 @@ mod client {
 
     /// The server, not `navigator.onLine`, decides whether we are online.
     async fn probe() -> bool {
-        gloo_net::http::Request::get("/healthz")
-            .cache(web_sys::RequestCache::NoStore)
-            .send()
+        crate::api::fetch("GET", "/healthz", None)
             .await
             .map(|r| r.ok())
             .unwrap_or(false)
@@ -288,38 +292,31 @@ mod client {
         if !online {
             return Ok(());
         }
-        let device_id = device_id().await?;
+        let device_id = device_id();
         for batch in outbox.chunks(MAX_BATCH / 2) {
             let mut batch = batch.to_vec();
             for entry in &mut batch {
                 entry.state = EntryState::Sent;
             }
             put_entries(&batch).await?;
-            let request = PushRequest {
-                device_id: device_id.clone(),
-                operations: batch.iter().map(|e| e.op.clone()).collect(),
+            // A `PushRequest`, assembled from the operations' stored JSON.
+            let operations: Vec<&str> = batch.iter().map(|e| e.operation.as_str()).collect();
+            let device = serde_json::to_string(&device_id).map_err(|e| StoreError(e.to_string()))?;
+            let body = format!(r#"{{"device_id":{device},"operations":[{}]}}"#, operations.join(","));
+            let Ok(reply) = crate::api::fetch("POST", "/api/sync/push", Some(body)).await else {
+                // No answer: the ops stay "sent" and go again next time.
+                status.online.set(false);
+                return Ok(());
             };
-            let sent = gloo_net::http::Request::post("/api/sync/push").json(&request);
-            let response = match sent {
-                Ok(request) => request.send().await,
-                Err(e) => return Err(StoreError(e.to_string())),
-            };
-            let response = match response {
-                Ok(r) => r,
-                Err(_) => {
-                    status.online.set(false);
-                    return Ok(());
-                }
-            };
-            if response.status() == 401 {
+            if reply.status == 401 {
                 status.needs_login.set(true);
                 return Ok(());
             }
-            if !response.ok() {
-                return Err(StoreError(format!("服务器返回 {}", response.status())));
+            if !reply.ok() {
+                return Err(StoreError(format!("服务器返回 {}", reply.status)));
             }
             status.needs_login.set(false);
-            let Ok(answer) = response.json::<PushResponse>().await else {
+            let Ok(answer) = serde_json::from_str::<PushResponse>(&reply.body) else {
                 return Err(StoreError("服务器应答无法解析".into()));
             };
             let mut done = Vec::new();
@@ -328,7 +325,7 @@ mod client {
                 match result.status {
                     OpStatus::Applied | OpStatus::Conflict => done.push(result.op_id),
                     OpStatus::Rejected => {
-                        if let Some(mut entry) = batch.iter().find(|e| e.op.op_id == result.op_id).cloned() {
+                        if let Some(mut entry) = batch.iter().find(|e| e.op_id == result.op_id).cloned() {
                             entry.state = EntryState::Rejected;
                             entry.reason = result.reason;
                             rejected.push(entry);
@@ -339,7 +336,7 @@ mod client {
             put_entries(&rejected).await?;
             delete_entries(&done).await?;
         }
-        meta_set("last_sync", &now_ms().to_string()).await?;
+        meta_set("gridwalk.last_sync", &now_ms().to_string());
         Ok(())
     }
 

@@ -47,16 +47,7 @@ pub fn SyncBadge() -> impl IntoView {
 #[component]
 pub fn OutboxPage() -> impl IntoView {
     let status = use_sync_status();
-    let entries: RwSignal<Vec<OutboxEntry>> = RwSignal::new(Vec::new());
-    Effect::new(move |_| {
-        status.revision.track();
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            if let Ok(list) = crate::offline::all_entries().await {
-                entries.set(list);
-            }
-        });
-    });
+    let entries = outbox_entries(None);
     let sync_now = move |_| {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(crate::offline::sync_now(status));
@@ -94,10 +85,34 @@ pub fn OutboxPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn EntryRow(entry: OutboxEntry) -> impl IntoView {
+/// The outbox as a signal, reloaded whenever it changes; optionally only one
+/// household's entries. Empty on the server: the outbox lives on the phone.
+pub fn outbox_entries(household_id: Option<String>) -> RwSignal<Vec<OutboxEntry>> {
     let status = use_sync_status();
-    let op_id = entry.op.op_id.clone();
+    let entries = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        status.revision.track();
+        let _ = &household_id;
+        #[cfg(feature = "hydrate")]
+        {
+            let household_id = household_id.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(mut list) = crate::offline::all_entries().await {
+                    if let Some(id) = household_id {
+                        list.retain(|e| e.household_id == id);
+                    }
+                    entries.set(list);
+                }
+            });
+        }
+    });
+    entries
+}
+
+#[component]
+pub fn EntryRow(entry: OutboxEntry) -> impl IntoView {
+    let status = use_sync_status();
+    let op_id = entry.op_id.clone();
     let discard = move |_| {
         let _ = (&op_id, status);
         #[cfg(feature = "hydrate")]

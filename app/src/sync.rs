@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CivilDate, Gender, IdCardNumber, KeyGroup, Outcome, PhoneNumber, RegistrationType, VisitType};
+use crate::domain::{
+    CivilDate, Gender, IdCardNumber, KeyGroup, Outcome, PhoneNumber, RegistrationType, VisitType, text_enum,
+};
 
 /// Most operations one push may carry; the client sends its outbox in batches.
 pub const MAX_BATCH: usize = 200;
@@ -31,51 +33,17 @@ pub enum Change {
     EditResident(ResidentEdit),
 }
 
-/// Concerns noted during a visit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Concern {
-    Health,
-    Safety,
-    Hardship,
-    Housing,
-    Dispute,
-    Other,
-}
-
-impl Concern {
-    pub const ALL: [Concern; 6] = [
-        Concern::Health,
-        Concern::Safety,
-        Concern::Hardship,
-        Concern::Housing,
-        Concern::Dispute,
-        Concern::Other,
-    ];
-
-    /// The stored form, as in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Concern::Health => "health",
-            Concern::Safety => "safety",
-            Concern::Hardship => "hardship",
-            Concern::Housing => "housing",
-            Concern::Dispute => "dispute",
-            Concern::Other => "other",
-        }
+text_enum!(
+    /// Concerns noted during a visit.
+    Concern {
+        Health = "health" / "健康",
+        Safety = "safety" / "安全",
+        Hardship = "hardship" / "生活困难",
+        Housing = "housing" / "住房",
+        Dispute = "dispute" / "矛盾纠纷",
+        Other = "other" / "其他",
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Concern::Health => "健康",
-            Concern::Safety => "安全",
-            Concern::Hardship => "生活困难",
-            Concern::Housing => "住房",
-            Concern::Dispute => "矛盾纠纷",
-            Concern::Other => "其他",
-        }
-    }
-}
+);
 
 /// A request (诉求) raised at the door: its own record, for the request workflow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,60 +90,20 @@ pub struct ResidentEdit {
     pub changes: Vec<FieldChange>,
 }
 
-/// The fields a worker may change on a resident. ID numbers are never sent to
-/// the phone whole, so `IdNumber` has no meaningful base: it always overwrites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResidentField {
-    Name,
-    Gender,
-    BirthDate,
-    IdNumber,
-    Phone,
-    RegistrationType,
-    MovedOut,
-    HouseholdId,
-}
-
-impl ResidentField {
-    pub const ALL: [ResidentField; 8] = [
-        ResidentField::Name,
-        ResidentField::Gender,
-        ResidentField::BirthDate,
-        ResidentField::IdNumber,
-        ResidentField::Phone,
-        ResidentField::RegistrationType,
-        ResidentField::MovedOut,
-        ResidentField::HouseholdId,
-    ];
-
-    /// The stored form (field clocks, history), as in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResidentField::Name => "name",
-            ResidentField::Gender => "gender",
-            ResidentField::BirthDate => "birth_date",
-            ResidentField::IdNumber => "id_number",
-            ResidentField::Phone => "phone",
-            ResidentField::RegistrationType => "registration_type",
-            ResidentField::MovedOut => "moved_out",
-            ResidentField::HouseholdId => "household_id",
-        }
+text_enum!(
+    /// The fields a worker may change on a resident. ID numbers are never sent to
+    /// the phone whole, so `IdNumber` has no meaningful base: it always overwrites.
+    ResidentField {
+        Name = "name" / "姓名",
+        Gender = "gender" / "性别",
+        BirthDate = "birth_date" / "出生日期",
+        IdNumber = "id_number" / "身份证号",
+        Phone = "phone" / "手机号",
+        RegistrationType = "registration_type" / "户籍类型",
+        MovedOut = "moved_out" / "迁出",
+        HouseholdId = "household_id" / "住户",
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ResidentField::Name => "姓名",
-            ResidentField::Gender => "性别",
-            ResidentField::BirthDate => "出生日期",
-            ResidentField::IdNumber => "身份证号",
-            ResidentField::Phone => "手机号",
-            ResidentField::RegistrationType => "户籍类型",
-            ResidentField::MovedOut => "迁出",
-            ResidentField::HouseholdId => "住户",
-        }
-    }
-}
+);
 
 /// Values travel as text (`"true"`/`"false"` for moved-out, enum codes for
 /// enums, `null` for empty) so one history table holds any field.

@@ -4,36 +4,15 @@ use leptos::prelude::*;
 
 use crate::domain::KeyGroup;
 use crate::error::ApiError;
-use crate::model::Me;
 
 /// The bar on top of every signed-in page: back link, title, who is signed in.
 #[component]
 pub fn AppBar(#[prop(into)] title: TextProp, #[prop(optional, into)] back: Option<TextProp>) -> impl IntoView {
-    let me = use_context::<Resource<Result<Me, ApiError>>>();
     view! {
         <header class="appbar">
             {back.map(|href| view! { <a class="appbar-back" href=move || href.get() aria-label="返回">"‹"</a> })}
             <h1 class="appbar-title">{move || title.get()}</h1>
             <crate::outbox::SyncBadge/>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let me = match me {
-                        Some(me) => me.await.ok(),
-                        None => None,
-                    };
-                    me.map(|me| view! {
-                        <details class="appbar-user">
-                            <summary aria-label="账户">{me.display_name.chars().next().unwrap_or('我').to_string()}</summary>
-                            <div class="appbar-menu">
-                                <p>{me.display_name.clone()}<br/><small>{me.role.label()}" · "{me.username.clone()}</small></p>
-                                <form method="post" action="/logout">
-                                    <button type="submit" class="btn btn-plain">"退出登录"</button>
-                                </form>
-                            </div>
-                        </details>
-                    })
-                })}
-            </Transition>
         </header>
     }
 }

@@ -5,8 +5,7 @@ use leptos::prelude::*;
 
 use crate::domain::{Outcome, VisitType};
 use crate::model::HouseholdDetail;
-use crate::offline::OutboxEntry;
-use crate::outbox::use_sync_status;
+use crate::outbox::{EntryRow, outbox_entries, use_sync_status};
 use crate::sync::Concern;
 
 /// Request (诉求) categories, as leads sort them for assignment.
@@ -60,7 +59,7 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             let _ = (&label, &household_id, &on_done, status);
             #[cfg(feature = "hydrate")]
             {
-                use crate::offline::{EntryState, enqueue, new_id, now_ms};
+                use crate::offline::{OutboxEntry, enqueue, new_id, now_ms};
                 use crate::sync::{Change, Operation, RequestInput, VisitInput};
                 let text = request_text.get_untracked();
                 let requests = if text.trim().is_empty() {
@@ -87,16 +86,15 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     error.set(Some(crate::sync::describe(&errors)));
                     return;
                 }
-                let entry = OutboxEntry {
-                    op: Operation {
-                        op_id: new_id(),
-                        created_at: now_ms(),
-                        change: Change::RecordVisit(visit.clone()),
-                    },
-                    state: EntryState::Pending,
-                    reason: None,
-                    label: format!("走访 · {label} · {}", visit.visit_type.label()),
-                    household_id: household_id.clone(),
+                let label = format!("走访 · {label} · {}", visit.visit_type.label());
+                let op = Operation {
+                    op_id: new_id(),
+                    created_at: now_ms(),
+                    change: Change::RecordVisit(visit),
+                };
+                let entry = match OutboxEntry::new(&op, label, household_id.clone()) {
+                    Ok(entry) => entry,
+                    Err(e) => return error.set(Some(e)),
                 };
                 saving.set(true);
                 let on_done = on_done.clone();
@@ -118,26 +116,18 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             <fieldset>
                 <legend>"走访类型"</legend>
                 <div class="segmented">
-                    {VisitType::ALL.iter().map(|t| {
-                        let t = *t;
-                        view! {
-                            <button type="button" class:on=move || visit_type.get() == t
-                                aria-pressed=move || (visit_type.get() == t).to_string()
-                                on:click=move |_| visit_type.set(t)>{t.label()}</button>
-                        }
+                    {VisitType::ALL.iter().map(|&t| view! {
+                        <Toggle label=t.label() on=Signal::derive(move || visit_type.get() == t)
+                            toggle=Callback::new(move |()| visit_type.set(t))/>
                     }).collect_view()}
                 </div>
             </fieldset>
             <fieldset>
                 <legend>"结果"</legend>
                 <div class="segmented">
-                    {Outcome::ALL.iter().map(|o| {
-                        let o = *o;
-                        view! {
-                            <button type="button" class:on=move || outcome.get() == o
-                                aria-pressed=move || (outcome.get() == o).to_string()
-                                on:click=move |_| outcome.set(o)>{o.label()}</button>
-                        }
+                    {Outcome::ALL.iter().map(|&o| view! {
+                        <Toggle label=o.label() on=Signal::derive(move || outcome.get() == o)
+                            toggle=Callback::new(move |()| outcome.set(o))/>
                     }).collect_view()}
                 </div>
             </fieldset>
@@ -147,10 +137,9 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     <div class="chips-toggle">
                         {residents.into_iter().map(|(id, name)| {
                             let key = id.clone();
-                            let on = move || seen.get().contains(&key);
                             view! {
-                                <button type="button" class:on=on.clone() aria-pressed=move || on().to_string()
-                                    on:click=move |_| seen.update(|s| toggle(s, id.clone()))>{name}</button>
+                                <Toggle label=name on=Signal::derive(move || seen.get().contains(&key))
+                                    toggle=Callback::new(move |()| seen.update(|s| toggle(s, id.clone())))/>
                             }
                         }).collect_view()}
                     </div>
@@ -159,13 +148,9 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             <fieldset>
                 <legend>"发现的问题"</legend>
                 <div class="chips-toggle">
-                    {Concern::ALL.iter().map(|c| {
-                        let c = *c;
-                        view! {
-                            <button type="button" class:on=move || concerns.get().contains(&c)
-                                aria-pressed=move || concerns.get().contains(&c).to_string()
-                                on:click=move |_| concerns.update(|s| toggle(s, c))>{c.label()}</button>
-                        }
+                    {Concern::ALL.iter().map(|&c| view! {
+                        <Toggle label=c.label() on=Signal::derive(move || concerns.get().contains(&c))
+                            toggle=Callback::new(move |()| concerns.update(|s| toggle(s, c)))/>
                     }).collect_view()}
                 </div>
             </fieldset>
@@ -190,6 +175,17 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
     }
 }
 
+/// One button of a choice group; one component for all groups keeps the
+/// WASM small.
+#[component]
+fn Toggle(#[prop(into)] label: String, on: Signal<bool>, toggle: Callback<()>) -> impl IntoView {
+    view! {
+        <button type="button" class=move || if on.get() { "on" } else { "" }
+            aria-pressed=move || if on.get() { "true" } else { "false" }
+            on:click=move |_| toggle.run(())>{label}</button>
+    }
+}
+
 fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
     if let Some(i) = list.iter().position(|x| *x == item) {
         list.remove(i);
@@ -201,34 +197,12 @@ fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
 /// Visits saved on this phone and not yet confirmed by the server.
 #[component]
 fn LocalVisits(household_id: String) -> impl IntoView {
-    let status = use_sync_status();
-    let entries: RwSignal<Vec<OutboxEntry>> = RwSignal::new(Vec::new());
-    Effect::new(move |_| {
-        status.revision.track();
-        let _ = &household_id;
-        #[cfg(feature = "hydrate")]
-        {
-            let household_id = household_id.clone();
-            leptos::task::spawn_local(async move {
-                if let Ok(list) = crate::offline::all_entries().await {
-                    entries.set(list.into_iter().filter(|e| e.household_id == household_id).collect());
-                }
-            });
-        }
-    });
+    let entries = outbox_entries(Some(household_id));
     view! {
         {move || (!entries.get().is_empty()).then(|| view! {
             <h2 class="section-title">"本机记录"</h2>
             <ul class="list local-visits">
-                {entries.get().into_iter().map(|e| view! {
-                    <li class="row" data-state=e.state.code()>
-                        <span class="grow">
-                            <span>{e.label.clone()}</span>
-                            {e.reason.clone().map(|r| view! { <span class="small form-error">{r}</span> })}
-                        </span>
-                        <span class=format!("state state-{}", e.state.code())>{e.state.label()}</span>
-                    </li>
-                }).collect_view()}
+                {entries.get().into_iter().map(|entry| view! { <EntryRow entry/> }).collect_view()}
             </ul>
         })}
     }

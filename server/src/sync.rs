@@ -409,7 +409,7 @@ async fn add_resident(
     }
     // Every field starts with this op's clock, so a later edit made offline
     // before the device saw this resident still orders correctly against it.
-    for field in ResidentField::ALL {
+    for &field in ResidentField::ALL {
         set_clock(conn, ctx, &resident_id, field).await?;
     }
     record_change(conn, "resident", &resident_id, &grid_id, ctx.now).await?;
@@ -1177,10 +1177,10 @@ mod tests {
 
     #[test]
     fn stored_forms_match_the_wire_form() {
-        for field in ResidentField::ALL {
+        for &field in ResidentField::ALL {
             assert_eq!(serde_json::to_value(field).unwrap(), field.as_str());
         }
-        for concern in app::sync::Concern::ALL {
+        for &concern in app::sync::Concern::ALL {
             assert_eq!(serde_json::to_value(concern).unwrap(), concern.as_str());
         }
     }
