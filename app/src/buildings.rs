@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::error::ApiError;
 use crate::model::{BuildingDetail, HouseholdCell, Recency};
-use crate::ui::{AppBar, Loading, show};
+use crate::ui::{DataPage, PageParts};
 
 pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
     let id = crate::api::parse_id(&id)?;
@@ -26,27 +26,13 @@ pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
 pub fn BuildingPage() -> impl IntoView {
     let params = use_params_map();
     let building = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_building);
-    let title = move || {
-        building
-            .get()
-            .and_then(Result::ok)
-            .map(|b| b.name)
-            .unwrap_or_else(|| "楼栋".into())
-    };
-    let back = move || {
-        building
-            .get()
-            .and_then(Result::ok)
-            .map(|b| format!("/grids/{}", b.grid_id))
-            .unwrap_or_else(|| "/".into())
-    };
     view! {
-        <AppBar title=title back=back/>
-        <main class="page page-wide">
-            <Suspense fallback=Loading>
-                {move || Suspend::new(async move { show(building.await, |b| view! { <Matrix building=b/> }) })}
-            </Suspense>
-        </main>
+        <DataPage resource=building loading_title="楼栋" render=|b: BuildingDetail| PageParts {
+            title: b.name.clone(),
+            back: Some(format!("/grids/{}", b.grid_id)),
+            body: view! { <Matrix building=b/> }.into_any(),
+            wide: true,
+        }/>
     }
 }
 

@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::error::ApiError;
 use crate::model::{BuildingSummary, GridDetail, GridSummary, HouseholdHit, MyGrids};
-use crate::ui::{AppBar, Loading, show};
+use crate::ui::{DataPage, PageParts};
 
 pub async fn fetch_my_grids() -> Result<MyGrids, ApiError> {
     #[cfg(feature = "ssr")]
@@ -46,31 +46,33 @@ fn percent(part: i64, whole: i64) -> i64 {
 pub fn MyGridsPage() -> impl IntoView {
     let grids = Resource::new(|| (), |_| fetch_my_grids());
     view! {
-        <AppBar title="我的网格"/>
-        <main class="page">
-            <Suspense fallback=Loading>
-                {move || Suspend::new(async move {
-                    show(grids.await, |MyGrids { me, grids }| view! {
-                        {grids.is_empty().then(|| view! {
-                            <p class="empty">"您还没有被分配网格，请联系网格长。"</p>
-                        })}
-                        <ul class="cards">
-                            {grids.into_iter().map(|g| view! { <GridCard grid=g/> }).collect_view()}
-                        </ul>
-                        <section class="card account">
-                            <span class="avatar" aria-hidden="true">{me.display_name.chars().next().map(String::from)}</span>
-                            <span class="grow">
-                                <strong>{me.display_name}</strong>
-                                <span class="muted small">{me.role.label()}" · "{me.username}</span>
-                            </span>
-                            <form method="post" action="/logout">
-                                <button type="submit" class="btn btn-plain">"退出登录"</button>
-                            </form>
-                        </section>
-                    })
-                })}
-            </Suspense>
-        </main>
+        <DataPage resource=grids loading_title="我的网格" render=|home: MyGrids| PageParts {
+            title: "我的网格".into(),
+            back: None,
+            body: view! { <MyGridsBody home/> }.into_any(),
+            wide: false,
+        }/>
+    }
+}
+
+#[component]
+fn MyGridsBody(home: MyGrids) -> impl IntoView {
+    let MyGrids { me, grids } = home;
+    view! {
+        {grids.is_empty().then(|| view! { <p class="empty">"您还没有被分配网格，请联系网格长。"</p> })}
+        <ul class="cards">
+            {grids.into_iter().map(|g| view! { <GridCard grid=g/> }).collect_view()}
+        </ul>
+        <section class="card account">
+            <span class="avatar" aria-hidden="true">{me.display_name.chars().next().map(String::from)}</span>
+            <span class="grow">
+                <strong>{me.display_name}</strong>
+                <span class="muted small">{me.role.label()}" · "{me.username}</span>
+            </span>
+            <form method="post" action="/logout">
+                <button type="submit" class="btn btn-plain">"退出登录"</button>
+            </form>
+        </section>
     }
 }
 
@@ -106,35 +108,18 @@ pub fn GridPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let q = move || query.read().get("q").unwrap_or_default();
     let grid = Resource::new(move || (id(), q()), |(id, q)| fetch_grid(id, q));
-    let title = move || {
-        grid.get()
-            .and_then(Result::ok)
-            .map(|g| g.name)
-            .unwrap_or_else(|| "网格".into())
-    };
     view! {
-        <AppBar title=title back="/"/>
-        <main class="page">
-            // A plain GET form: works before the WASM loads, and a search is a
-            // page worth its own URL.
-            <form method="get">
-                <div class="search">
-                    <input type="search" name="q" prop:value=q placeholder="楼号或门牌号，如 3-2-502"
-                        aria-label="搜索楼栋或门牌号" enterkeyhint="search" autocomplete="off"/>
-                    <button type="submit" class="btn">"搜索"</button>
-                </div>
-            </form>
-            <Suspense fallback=Loading>
-                {move || Suspend::new(async move {
-                    show(grid.await, |g| view! { <GridBody grid=g/> })
-                })}
-            </Suspense>
-        </main>
+        <DataPage resource=grid loading_title="网格" render=move |g: GridDetail| PageParts {
+            title: g.name.clone(),
+            back: Some("/".into()),
+            body: view! { <GridBody grid=g query=query.read_untracked().get("q").unwrap_or_default()/> }.into_any(),
+            wide: false,
+        }/>
     }
 }
 
 #[component]
-fn GridBody(grid: GridDetail) -> impl IntoView {
+fn GridBody(grid: GridDetail, query: String) -> impl IntoView {
     let GridDetail {
         name,
         community_name,
@@ -144,6 +129,15 @@ fn GridBody(grid: GridDetail) -> impl IntoView {
     } = grid;
     let nothing = buildings.is_empty() && household_hits.is_empty();
     view! {
+        // A plain GET form: works before the WASM loads, and a search is a
+        // page worth its own URL.
+        <form method="get">
+            <div class="search">
+                <input type="search" name="q" value=query placeholder="楼号或门牌号，如 3-2-502"
+                    aria-label="搜索楼栋或门牌号" enterkeyhint="search" autocomplete="off"/>
+                <button type="submit" class="btn">"搜索"</button>
+            </div>
+        </form>
         <p class="muted small">{community_name}" · "{name}</p>
         {(!household_hits.is_empty()).then(|| view! {
             <h2 class="section-title">"匹配的住户"</h2>

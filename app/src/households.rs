@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::error::ApiError;
 use crate::model::{HouseholdDetail, ResidentSummary, VisitSummary, days_ago_label};
-use crate::ui::{AppBar, Loading, TagChips, show};
+use crate::ui::{DataPage, PageParts, TagChips};
 
 pub async fn fetch_household(id: String) -> Result<HouseholdDetail, ApiError> {
     let id = crate::api::parse_id(&id)?;
@@ -23,27 +23,13 @@ pub async fn fetch_household(id: String) -> Result<HouseholdDetail, ApiError> {
 pub fn HouseholdPage() -> impl IntoView {
     let params = use_params_map();
     let household = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_household);
-    let title = move || {
-        household
-            .get()
-            .and_then(Result::ok)
-            .map(|h| h.label())
-            .unwrap_or_else(|| "住户".into())
-    };
-    let back = move || {
-        household
-            .get()
-            .and_then(Result::ok)
-            .map(|h| format!("/buildings/{}", h.building_id))
-            .unwrap_or_else(|| "/".into())
-    };
     view! {
-        <AppBar title=title back=back/>
-        <main class="page">
-            <Suspense fallback=Loading>
-                {move || Suspend::new(async move { show(household.await, |h| view! { <HouseholdBody household=h/> }) })}
-            </Suspense>
-        </main>
+        <DataPage resource=household loading_title="住户" render=|h: HouseholdDetail| PageParts {
+            title: h.label(),
+            back: Some(format!("/buildings/{}", h.building_id)),
+            body: view! { <HouseholdBody household=h/> }.into_any(),
+            wide: false,
+        }/>
     }
 }
 

@@ -110,7 +110,7 @@ pub fn outbox_entries(household_id: Option<String>) -> RwSignal<Vec<OutboxEntry>
 }
 
 #[component]
-pub fn EntryRow(entry: OutboxEntry) -> impl IntoView {
+pub fn EntryRow(entry: OutboxEntry, #[prop(optional)] in_household: bool) -> impl IntoView {
     let status = use_sync_status();
     let op_id = entry.op_id.clone();
     let discard = move |_| {
@@ -131,7 +131,9 @@ pub fn EntryRow(entry: OutboxEntry) -> impl IntoView {
                 <span class=if rejected { "small form-error" } else { "muted small" }>
                     {entry.state.label()}{entry.reason.clone().map(|r| format!("：{r}"))}
                 </span>
-                <a class="small" href=format!("/households/{}", entry.household_id)>"查看住户"</a>
+                {(!in_household).then(|| view! {
+                    <a class="small" href=format!("/households/{}", entry.household_id)>"查看住户"</a>
+                })}
             </span>
             {rejected.then(|| view! { <button class="btn btn-plain" on:click=discard>"放弃"</button> })}
         </li>

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::error::ApiError;
 use crate::model::{ResidentDetail, days_ago_label};
-use crate::ui::{AppBar, Loading, TagChips, show};
+use crate::ui::{DataPage, PageParts, TagChips};
 
 pub async fn fetch_resident(id: String) -> Result<ResidentDetail, ApiError> {
     let id = crate::api::parse_id(&id)?;
@@ -23,27 +23,13 @@ pub async fn fetch_resident(id: String) -> Result<ResidentDetail, ApiError> {
 pub fn ResidentPage() -> impl IntoView {
     let params = use_params_map();
     let resident = Resource::new(move || params.read().get("id").unwrap_or_default(), fetch_resident);
-    let title = move || {
-        resident
-            .get()
-            .and_then(Result::ok)
-            .map(|r| r.resident.name)
-            .unwrap_or_else(|| "居民".into())
-    };
-    let back = move || {
-        resident
-            .get()
-            .and_then(Result::ok)
-            .map(|r| format!("/households/{}", r.household_id))
-            .unwrap_or_else(|| "/".into())
-    };
     view! {
-        <AppBar title=title back=back/>
-        <main class="page">
-            <Suspense fallback=Loading>
-                {move || Suspend::new(async move { show(resident.await, |r| view! { <ResidentBody detail=r/> }) })}
-            </Suspense>
-        </main>
+        <DataPage resource=resident loading_title="居民" render=|r: ResidentDetail| PageParts {
+            title: r.resident.name.clone(),
+            back: Some(format!("/households/{}", r.household_id)),
+            body: view! { <ResidentBody detail=r/> }.into_any(),
+            wide: false,
+        }/>
     }
 }
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::domain::KeyGroup;
 use crate::error::ApiError;
 
-/// The bar on top of every signed-in page: back link, title, who is signed in.
+/// The bar on top of every signed-in page: back link, title, sync state.
 #[component]
 pub fn AppBar(#[prop(into)] title: TextProp, #[prop(optional, into)] back: Option<TextProp>) -> impl IntoView {
     view! {
@@ -78,13 +78,52 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-/// Renders a resource's result: the view on success, [`ErrorView`] otherwise.
-pub fn show<T, V>(result: Result<T, ApiError>, render: impl FnOnce(T) -> V) -> AnyView
+/// What a loaded page shows: its bar and its body.
+pub struct PageParts {
+    pub title: String,
+    pub back: Option<String>,
+    pub body: AnyView,
+    /// Use the full width (the building matrix).
+    pub wide: bool,
+}
+
+/// A page whose bar and body come from one loaded value, so the title is known
+/// when the page renders (server and browser agree) and errors get a bar too.
+#[component]
+pub fn DataPage<T, F>(resource: Resource<Result<T, ApiError>>, loading_title: &'static str, render: F) -> impl IntoView
 where
-    V: IntoView + 'static,
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(T) -> PageParts + Clone + Send + Sync + 'static,
 {
-    match result {
-        Ok(value) => render(value).into_any(),
-        Err(error) => view! { <ErrorView error/> }.into_any(),
+    let fallback = move || {
+        view! {
+            <AppBar title=loading_title/>
+            <main class="page"><Loading/></main>
+        }
+    };
+    view! {
+        <Suspense fallback=fallback>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(value) => {
+                            let PageParts { title, back, body, wide } = render(value);
+                            let class = if wide { "page page-wide" } else { "page" };
+                            let bar = match back {
+                                Some(back) => view! { <AppBar title back/> }.into_any(),
+                                None => view! { <AppBar title/> }.into_any(),
+                            };
+                            view! { {bar} <main class=class>{body}</main> }.into_any()
+                        }
+                        Err(error) => view! {
+                            <AppBar title=loading_title back="/"/>
+                            <main class="page"><ErrorView error/></main>
+                        }
+                        .into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }

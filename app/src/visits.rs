@@ -202,7 +202,7 @@ fn LocalVisits(household_id: String) -> impl IntoView {
         {move || (!entries.get().is_empty()).then(|| view! {
             <h2 class="section-title">"本机记录"</h2>
             <ul class="list local-visits">
-                {entries.get().into_iter().map(|entry| view! { <EntryRow entry/> }).collect_view()}
+                {entries.get().into_iter().map(|entry| view! { <EntryRow entry in_household=true/> }).collect_view()}
             </ul>
         })}
     }

@@ -44,25 +44,25 @@ test('a worker walks from grid to building to household to resident', async () =
   await waitForHydration(page);
   await page.screenshot({ path: 'results/grids.png' });
 
-  // Client-side navigation from here on: this marker survives only if the
-  // hydrated router handles the taps (no full page loads).
-  await page.evaluate(() => { window.__marker = 'still here'; });
-
+  // Search by building-unit-door number: a plain GET form, so it works
+  // before the WASM has loaded.
   const gridCards = page.locator('a.card-link');
   assert.equal(await gridCards.count(), 1, 'worker1 has exactly one grid');
   await gridCards.first().click();
   await page.locator('.building-card').first().waitFor();
   assert.ok((await page.locator('.building-card').count()) >= 8);
-
-  // Search by building-unit-door number.
   await page.getByLabel('搜索楼栋或门牌号').fill('1-1-101');
   await page.getByRole('button', { name: '搜索' }).click();
   await page.getByText('匹配的住户').waitFor();
   await page.screenshot({ path: 'results/search.png' });
   await page.locator('a.row').first().waitFor();
-
   await page.goBack();
   await page.locator('.building-card').nth(7).waitFor();
+  await waitForHydration(page);
+
+  // Client-side navigation from here on: this marker survives only if the
+  // hydrated router handles the taps (no full page loads).
+  await page.evaluate(() => { window.__marker = 'still here'; });
   await page.locator('.building-card').first().click();
   await page.locator('table.matrix').waitFor();
   await page.screenshot({ path: 'results/building.png' });

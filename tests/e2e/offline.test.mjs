@@ -1,0 +1,97 @@
+// The stairwell with no signal: visits recorded offline survive closing the
+// page and reach the server exactly once when the network returns.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, phone, login, waitForHydration } from './helpers.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A household of worker1's first building with people living in it. */
+async function someHousehold(page) {
+  return page.evaluate(async () => {
+    const get = async (url) => (await fetch(url, { cache: 'no-store' })).json();
+    const grids = await get('/api/grids');
+    const grid = await get(`/api/grids/${grids[0].id}`);
+    const building = await get(`/api/buildings/${grid.buildings[0].id}`);
+    return building.households.find((h) => h.residents > 0).id;
+  });
+}
+
+async function visitIds(page, household) {
+  return page.evaluate(async (id) => {
+    const response = await fetch(`/api/households/${id}`, { cache: 'no-store' });
+    return (await response.json()).visits.map((v) => v.id);
+  }, household);
+}
+
+const badge = (page) => page.locator('.sync-badge');
+
+test('visits recorded offline reach the server exactly once', async () => {
+  const context = await phone(browser);
+  let page = await context.newPage();
+  await login(page, server.url, 'worker1');
+  await page.getByRole('heading', { name: '我的网格' }).waitFor();
+  const household = await someHousehold(page);
+  const url = `${server.url}/households/${household}`;
+  const before = await visitIds(page, household);
+
+  // Online once: the service worker installs, takes control and keeps a copy
+  // of the shell and of this page.
+  await page.goto(url);
+  await waitForHydration(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
+  await page.reload();
+  await waitForHydration(page);
+
+  // The stairwell: no network at all. The page opens from the service worker.
+  await context.setOffline(true);
+  await page.reload();
+  await waitForHydration(page);
+  await page.getByRole('heading', { name: '居民' }).waitFor();
+
+  for (let i = 1; i <= 3; i++) {
+    await page.getByRole('button', { name: '记录走访' }).click();
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByText(`已保存到本机（${i}条）`).waitFor();
+  }
+  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('待同步 3'));
+  assert.match(await badge(page).innerText(), /离线/);
+  await page.screenshot({ path: 'results/offline-saved.png' });
+
+  // Close the page; open the app again, still offline: the outbox is still there.
+  await page.close();
+  page = await context.newPage();
+  await page.goto(url);
+  await waitForHydration(page);
+  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('待同步 3'));
+  assert.equal(await page.locator('.local-visits li').count(), 3);
+
+  // Signal again: the outbox drains by itself.
+  await context.setOffline(false);
+  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('已同步'), null, {
+    timeout: 45_000,
+  });
+  assert.equal(await page.locator('.local-visits li').count(), 0);
+
+  const after = await visitIds(page, household);
+  const added = after.filter((id) => !before.includes(id));
+  assert.equal(added.length, 3, `exactly three new visits, got ${added.length}`);
+  assert.equal(new Set(after).size, after.length, 'no visit twice');
+
+  // The sync page shows when the last sync succeeded.
+  await page.goto(`${server.url}/sync`);
+  await page.getByText('上次同步成功').waitFor();
+  await context.close();
+});
