@@ -95,3 +95,67 @@ test('visits recorded offline reach the server exactly once', async () => {
   await page.getByText('上次同步成功').waitFor();
   await context.close();
 });
+
+test('an operation the server refuses stays on the phone with the reason until discarded', async () => {
+  // A household worker1 may not touch: grid 2, as its lead sees it.
+  const leadContext = await phone(browser);
+  const lead = await leadContext.newPage();
+  await login(lead, server.url, 'lead1');
+  await lead.getByRole('heading', { name: '我的网格' }).waitFor();
+  const foreign = await lead.evaluate(async () => {
+    const get = async (url) => (await fetch(url, { cache: 'no-store' })).json();
+    const grids = await get('/api/grids');
+    const grid = await get(`/api/grids/${grids.find((g) => g.name === '第2网格').id}`);
+    return (await get(`/api/buildings/${grid.buildings[0].id}`)).households[0].id;
+  });
+  await leadContext.close();
+
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await login(page, server.url, 'worker1');
+  await page.getByRole('heading', { name: '我的网格' }).waitFor();
+  await waitForHydration(page);
+  // A queued visit for that household, as a stale or tampered phone would hold
+  // it, written in the outbox's stored form.
+  await page.evaluate(async (household) => {
+    const operation = {
+      op_id: crypto.randomUUID(),
+      created_at: Date.now(),
+      change: { record_visit: { id: crypto.randomUUID(), household_id: household, visited_at: Date.now(),
+        visit_type: 'routine', outcome: 'met' } },
+    };
+    const entry = { op_id: operation.op_id, operation: JSON.stringify(operation), state: 'pending', reason: null,
+      label: '走访 · 别的网格', household_id: household };
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open('gridwalk', 1);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    await new Promise((resolve, reject) => {
+      const tx = db.transaction('outbox', 'readwrite');
+      tx.objectStore('outbox').put(JSON.stringify(entry), entry.op_id);
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+  }, foreign);
+
+  await page.goto(`${server.url}/sync`);
+  await waitForHydration(page);
+  await page.getByRole('button', { name: '立即同步' }).click();
+  const row = page.locator('.outbox-entry[data-state="rejected"]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /被退回：该住户不在您负责的网格/);
+  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('退回 1'));
+
+  // Still there after a reload and another sync: nothing is dropped silently.
+  await page.reload();
+  await waitForHydration(page);
+  await page.getByRole('button', { name: '立即同步' }).click();
+  await row.waitFor();
+  await page.screenshot({ path: 'results/rejected.png' });
+
+  await row.getByRole('button', { name: '放弃' }).click();
+  await row.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('已同步'));
+  await context.close();
+});
