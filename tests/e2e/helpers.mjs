@@ -11,17 +11,20 @@ export const PASSWORD = 'gridwalk2026';
 const SERVER = process.env.GRIDWALK_SERVER_BIN ?? join(ROOT, 'target', 'release', 'server');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Starts the built server on port 0; resolves once it printed its URL. */
-export async function startServer() {
+/**
+ * Starts the built server; resolves once it printed its URL. By default on a
+ * free port with a fresh folder; `dir` and `addr` restart it on the same
+ * database and port (after a crash).
+ */
+export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e2e-')), addr = '127.0.0.1:0' } = {}) {
   if (!existsSync(SERVER)) throw new Error(`no server binary at ${SERVER}: run cargo leptos build --release`);
-  const dir = mkdtempSync(join(tmpdir(), 'gridwalk-e2e-'));
   const child = spawn(SERVER, [], {
     cwd: ROOT,
     env: {
       ...process.env,
       GRIDWALK_DATABASE_URL: `sqlite://${join(dir, 'gridwalk.db')}`,
       GRIDWALK_PHOTO_DIR: join(dir, 'photos'),
-      GRIDWALK_ADDR: '127.0.0.1:0',
+      GRIDWALK_ADDR: addr,
       GRIDWALK_SITE_ROOT: join(ROOT, 'target', 'site'),
       RUST_LOG: 'warn',
     },
@@ -40,11 +43,19 @@ export async function startServer() {
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
   });
+  const exited = new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
   return {
     url,
+    dir,
+    addr: url.replace('http://', ''),
+    /** Simulates a crash: no graceful shutdown, the database is left as is. */
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+      await exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -81,4 +92,62 @@ export async function login(page, baseUrl, username, password = PASSWORD) {
 /** Resolves when the WASM has hydrated the page (the router handles links). */
 export async function waitForHydration(page) {
   await page.waitForFunction(() => window.__gridwalk_hydrated === true, null, { timeout: 30_000 });
+}
+
+/**
+ * Puts visits for `household` straight into the phone's outbox, in its stored
+ * form, as if recorded offline; returns their visit ids.
+ */
+export async function queueVisits(page, household, count, label = '走访 · 测试') {
+  return page.evaluate(async ({ household, count, label }) => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open('gridwalk', 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('outbox');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const ids = [];
+    const tx = db.transaction('outbox', 'readwrite');
+    for (let i = 0; i < count; i++) {
+      const visit = { id: crypto.randomUUID(), household_id: household, visited_at: Date.now(),
+        visit_type: 'routine', outcome: 'met', notes: `#${i}` };
+      const operation = { op_id: crypto.randomUUID(), created_at: Date.now(), change: { record_visit: visit } };
+      const entry = { op_id: operation.op_id, operation: JSON.stringify(operation), state: 'pending', reason: null,
+        label, household_id: household };
+      tx.objectStore('outbox').put(JSON.stringify(entry), entry.op_id);
+      ids.push(visit.id);
+    }
+    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
+    db.close();
+    return ids;
+  }, { household, count, label });
+}
+
+/** Every visit id the server holds for the caller's grids, through the pull API. */
+export async function serverVisitIds(page) {
+  return page.evaluate(async () => {
+    const ids = [];
+    let cursor = 0;
+    for (;;) {
+      const page = await (await fetch(`/api/sync/pull?cursor=${cursor}&limit=5000`, { cache: 'no-store' })).json();
+      for (const r of page.records) if (r.entity === 'visit') ids.push(r.id);
+      cursor = page.next_cursor;
+      if (!page.more) return ids;
+    }
+  });
+}
+
+/** Presses 立即同步 on /sync until the badge says 已同步. */
+export async function syncUntilDone(page, baseUrl, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  if (!page.url().endsWith('/sync')) await page.goto(`${baseUrl}/sync`);
+  await waitForHydration(page);
+  while (Date.now() < deadline) {
+    const text = await page.locator('.sync-badge').innerText();
+    if (text.includes('已同步') && !text.includes('离线')) return;
+    const button = page.getByRole('button', { name: '立即同步' });
+    if (await button.isEnabled()) await button.click();
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`outbox did not drain: ${await page.locator('.sync-badge').innerText()}`);
 }

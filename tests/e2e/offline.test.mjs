@@ -2,7 +2,7 @@
 // page and reach the server exactly once when the network returns.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, phone, login, waitForHydration } from './helpers.mjs';
+import { startServer, launchBrowser, phone, login, waitForHydration, queueVisits } from './helpers.mjs';
 
 let server;
 let browser;
@@ -115,29 +115,8 @@ test('an operation the server refuses stays on the phone with the reason until d
   await login(page, server.url, 'worker1');
   await page.getByRole('heading', { name: '我的网格' }).waitFor();
   await waitForHydration(page);
-  // A queued visit for that household, as a stale or tampered phone would hold
-  // it, written in the outbox's stored form.
-  await page.evaluate(async (household) => {
-    const operation = {
-      op_id: crypto.randomUUID(),
-      created_at: Date.now(),
-      change: { record_visit: { id: crypto.randomUUID(), household_id: household, visited_at: Date.now(),
-        visit_type: 'routine', outcome: 'met' } },
-    };
-    const entry = { op_id: operation.op_id, operation: JSON.stringify(operation), state: 'pending', reason: null,
-      label: '走访 · 别的网格', household_id: household };
-    const db = await new Promise((resolve, reject) => {
-      const request = indexedDB.open('gridwalk', 1);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    await new Promise((resolve, reject) => {
-      const tx = db.transaction('outbox', 'readwrite');
-      tx.objectStore('outbox').put(JSON.stringify(entry), entry.op_id);
-      tx.oncomplete = resolve;
-      tx.onerror = () => reject(tx.error);
-    });
-  }, foreign);
+  // A queued visit for that household, as a stale or tampered phone would hold it.
+  await queueVisits(page, foreign, 1, '走访 · 别的网格');
 
   await page.goto(`${server.url}/sync`);
   await waitForHydration(page);
