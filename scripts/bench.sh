@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Gridwalk benchmarks, one command. Prints Markdown for BENCHMARKS.md.
-#   scripts/bench.sh           sizes, idle memory, page latency under load
+#   scripts/bench.sh           sizes, idle memory, page latency under load, sync in Chromium
 #   scripts/bench.sh --build   also cold / warm build times (a fresh clone, ~10 min)
 # Load comes from wrk on loopback; every figure is taken beside a baseline in
 # the same run (GET /healthz), because these machines are shared and noisy.
@@ -74,6 +74,9 @@ echo "| state | RSS |"
 echo "|---|---:|"
 echo "| idle after start | $((rss_idle / 1024)) MiB |"
 echo "| after the load runs | $((rss_loaded / 1024)) MiB |"
+echo
+
+(cd tests && node bench/sync.mjs)
 echo
 
 if [[ "${1:-}" == "--build" ]]; then
