@@ -323,6 +323,7 @@ pub enum Record {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct BuildingRecord {
     pub id: String,
     pub grid_id: String,
@@ -335,6 +336,7 @@ pub struct BuildingRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct HouseholdRecord {
     pub id: String,
     pub grid_id: String,

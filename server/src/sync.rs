@@ -931,17 +931,12 @@ fn record_grid(record: &Record) -> &str {
     }
 }
 
+/// A pulled row: the change's sequence number and the record as sent.
 #[derive(FromRow)]
 struct BuildingRow {
     seq: i64,
-    id: String,
-    grid_id: String,
-    number: i64,
-    name: String,
-    address: String,
-    units: i64,
-    floors: i64,
-    doors_per_floor: i64,
+    #[sqlx(flatten)]
+    record: BuildingRecord,
 }
 
 async fn buildings(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i64, Record)>, ApiError> {
@@ -951,33 +946,14 @@ async fn buildings(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i6
         "JOIN buildings b ON b.id = c.entity_id",
     );
     let rows: Vec<BuildingRow> = range.query(&sql).fetch_all(pool).await?;
-    Ok(rows
-        .into_iter()
-        .map(|b| {
-            let record = Record::Building(BuildingRecord {
-                id: b.id,
-                grid_id: b.grid_id,
-                number: b.number,
-                name: b.name,
-                address: b.address,
-                units: b.units,
-                floors: b.floors,
-                doors_per_floor: b.doors_per_floor,
-            });
-            (b.seq, record)
-        })
-        .collect())
+    Ok(rows.into_iter().map(|row| (row.seq, Record::Building(row.record))).collect())
 }
 
 #[derive(FromRow)]
 struct HouseholdRow {
     seq: i64,
-    id: String,
-    grid_id: String,
-    building_id: String,
-    unit: i64,
-    floor: i64,
-    door_number: String,
+    #[sqlx(flatten)]
+    record: HouseholdRecord,
 }
 
 async fn households(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i64, Record)>, ApiError> {
@@ -987,20 +963,7 @@ async fn households(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i
         "JOIN households h ON h.id = c.entity_id JOIN buildings b ON b.id = h.building_id",
     );
     let rows: Vec<HouseholdRow> = range.query(&sql).fetch_all(pool).await?;
-    Ok(rows
-        .into_iter()
-        .map(|h| {
-            let record = Record::Household(HouseholdRecord {
-                id: h.id,
-                grid_id: h.grid_id,
-                building_id: h.building_id,
-                unit: h.unit,
-                floor: h.floor,
-                door_number: h.door_number,
-            });
-            (h.seq, record)
-        })
-        .collect())
+    Ok(rows.into_iter().map(|row| (row.seq, Record::Household(row.record))).collect())
 }
 
 #[derive(FromRow)]
