@@ -946,7 +946,10 @@ async fn buildings(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i6
         "JOIN buildings b ON b.id = c.entity_id",
     );
     let rows: Vec<BuildingRow> = range.query(&sql).fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|row| (row.seq, Record::Building(row.record))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.seq, Record::Building(row.record)))
+        .collect())
 }
 
 #[derive(FromRow)]
@@ -963,7 +966,10 @@ async fn households(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i
         "JOIN households h ON h.id = c.entity_id JOIN buildings b ON b.id = h.building_id",
     );
     let rows: Vec<HouseholdRow> = range.query(&sql).fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|row| (row.seq, Record::Household(row.record))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.seq, Record::Household(row.record)))
+        .collect())
 }
 
 #[derive(FromRow)]
