@@ -29,7 +29,16 @@ pub fn routes() -> axum::Router<AppState> {
         // above the global 64 KiB limit; only this route gets 1 MiB.
         .route("/sync/push", post(sync::push).layer(DefaultBodyLimit::max(1024 * 1024)))
         .route("/sync/pull", get(sync::pull))
+        .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("没有这个接口".into()) })
+}
+
+/// The protocol as OpenAPI 3.1. Public: it documents, it holds no data.
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
 }
 
 async fn me(Api(caller): Api) -> Json<Me> {
