@@ -44,7 +44,38 @@ async fn template() -> &'static Path {
 pub struct TestServer {
     pub base: String,
     pub pool: SqlitePool,
+    /// Dropping it stops the server.
+    _shutdown: tokio::sync::oneshot::Sender<()>,
     _dir: TempDir,
+}
+
+/// Runs the server on a multi-threaded runtime of its own, as in production,
+/// rather than on the test's single-threaded one: the test's client then never
+/// competes with the server for one thread, and the server's tasks never
+/// outlive their runtime.
+fn run_on_own_runtime(settings: Settings) -> (tokio::sync::oneshot::Sender<()>, String) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        runtime.block_on(async move {
+            let server = gridwalk_server::build(settings).await.expect("server starts");
+            ready
+                .send(format!("http://{}", server.local_addr()))
+                .expect("test is waiting");
+            server
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("server runs");
+        });
+    });
+    (stop, address.recv().expect("server address"))
 }
 
 impl TestServer {
@@ -64,11 +95,14 @@ impl TestServer {
             ..Settings::default()
         };
         configure(&mut settings);
-        let server = gridwalk_server::build(settings.clone()).await.expect("server starts");
-        let base = format!("http://{}", server.local_addr());
-        tokio::spawn(server.run(std::future::pending()));
+        let (shutdown, base) = run_on_own_runtime(settings.clone());
         let pool = gridwalk_server::db::connect(&settings).await.expect("test pool");
-        TestServer { base, pool, _dir: dir }
+        TestServer {
+            base,
+            pool,
+            _shutdown: shutdown,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
