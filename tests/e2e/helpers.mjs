@@ -61,13 +61,22 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e
   };
 }
 
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
 export async function launchBrowser() {
-  return chromium.launch({
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** A phone-sized browser whose profile lives in `userDataDir`: it survives a restart. */
+export async function launchPersistentPhone(userDataDir) {
+  return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
+    viewport: { width: 360, height: 740 },
+    locale: 'zh-CN',
   });
 }
 

@@ -2,7 +2,13 @@
 // page and reach the server exactly once when the network returns.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, phone, login, waitForHydration, queueVisits } from './helpers.mjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  startServer, launchBrowser, launchPersistentPhone, phone, login, waitForHydration, queueVisits,
+} from './helpers.mjs';
 
 let server;
 let browser;
@@ -137,4 +143,57 @@ test('an operation the server refuses stays on the phone with the reason until d
   await row.waitFor({ state: 'detached' });
   await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('已同步'));
   await context.close();
+});
+
+test('the outbox survives the browser being killed and started again', async () => {
+  const profile = mkdtempSync(join(tmpdir(), 'gridwalk-profile-'));
+  try {
+    let context = await launchPersistentPhone(profile);
+    let page = context.pages()[0] ?? await context.newPage();
+    await login(page, server.url, 'worker1');
+    await page.getByRole('heading', { name: '我的网格' }).waitFor();
+    const household = await someHousehold(page);
+    const url = `${server.url}/households/${household}`;
+    const before = await visitIds(page, household);
+    await page.goto(url);
+    await waitForHydration(page);
+    await context.setOffline(true);
+    await page.getByRole('button', { name: '记录走访' }).click();
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByText('已保存到本机（1条）').waitFor();
+
+    // The phone dies: every Chromium process of this profile is killed outright.
+    const killed = spawnSync('pkill', ['-9', '-f', '--', `user-data-dir=${profile}`]);
+    assert.equal(killed.status, 0, 'chromium processes were killed');
+    await context.close().catch(() => {});
+
+    context = await launchPersistentPhone(profile);
+    page = context.pages()[0] ?? await context.newPage();
+    await page.goto(url);
+    // The session cookie may not have reached the disk before the kill; the
+    // outbox did, and waits for the next login.
+    if (page.url().endsWith('/login')) {
+      const queued = await page.evaluate(() => new Promise((resolve, reject) => {
+        const request = indexedDB.open('gridwalk', 1);
+        request.onsuccess = () => {
+          const count = request.result.transaction('outbox').objectStore('outbox').count();
+          count.onsuccess = () => resolve(count.result);
+        };
+        request.onerror = () => reject(request.error);
+      }));
+      assert.equal(queued, 1, 'the saved visit is still in the outbox');
+      await login(page, server.url, 'worker1');
+      await page.getByRole('heading', { name: '我的网格' }).waitFor();
+      await page.goto(url);
+    }
+    await waitForHydration(page);
+    await page.waitForFunction(() => /已同步/.test(document.querySelector('.sync-badge')?.textContent ?? ''), null, {
+      timeout: 45_000,
+    });
+    const added = (await visitIds(page, household)).filter((id) => !before.includes(id));
+    assert.equal(added.length, 1, 'the visit saved before the kill reached the server once');
+    await context.close();
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
 });
