@@ -78,6 +78,8 @@ echo
 
 (cd tests && node bench/sync.mjs)
 echo
+(cd tests && node bench/pull.mjs)
+echo
 
 if [[ "${1:-}" == "--build" ]]; then
   clone=$(mktemp -d)
