@@ -5,7 +5,15 @@ use gridwalk_server::config::Settings;
 use gridwalk_server::{demo, startup, telemetry};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() {
+    // Say what went wrong in a sentence, not as a Debug dump.
+    if let Err(e) = run().await {
+        eprintln!("gridwalk: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = Settings::load()?;
     telemetry::init(&settings.log_format);
     let args: Vec<String> = std::env::args().skip(1).collect();
