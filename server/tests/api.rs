@@ -185,14 +185,7 @@ async fn a_worker_cannot_read_another_grid_through_any_route() {
             .await;
         assert!(!html.contains(&name), "{path} leaks a resident's name");
     }
-    let grids: Value = client
-        .get(server.url("/api/grids"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let grids: Value = server.get_json(&client, "/api/grids").await;
     assert_eq!(grids.as_array().unwrap().len(), 1);
     let denied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'denied'")
         .fetch_one(&server.pool)
@@ -210,14 +203,7 @@ async fn a_worker_cannot_read_another_grid_through_any_route() {
             .status(),
         200
     );
-    let lead_grids: Value = lead
-        .get(server.url("/api/grids"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let lead_grids: Value = server.get_json(&lead, "/api/grids").await;
     assert_eq!(lead_grids.as_array().unwrap().len(), 4);
     let other_lead = server.login_as("lead2").await;
     assert_eq!(
@@ -230,14 +216,7 @@ async fn a_worker_cannot_read_another_grid_through_any_route() {
         404
     );
     let admin = server.login_as("admin").await;
-    let all: Value = admin
-        .get(server.url("/api/grids"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Value = server.get_json(&admin, "/api/grids").await;
     assert_eq!(all.as_array().unwrap().len(), 8);
 }
 
@@ -300,14 +279,7 @@ async fn household_data_is_masked_and_reads_are_audited() {
             assert_eq!(&masked[4..14], "**********");
         }
     }
-    let detail: Value = client
-        .get(server.url(&format!("/api/residents/{resident}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = server.get_json(&client, &format!("/api/residents/{resident}")).await;
     if let Some(phone) = detail["phone_masked"].as_str() {
         assert_eq!(&phone[3..7], "****");
     }

@@ -434,14 +434,9 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
     ];
     let (_, body) = push(&server, &worker, "a", &edits).await;
     assert_eq!(statuses(&body)[1], "applied", "{body}");
-    let page: Value = worker
-        .get(server.url(&format!("/api/sync/pull?cursor={cursor}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = server
+        .get_json(&worker, &format!("/api/sync/pull?cursor={cursor}"))
+        .await;
     let records = page["records"].as_array().unwrap();
     assert_eq!(records.len(), 1, "{page}");
     assert_eq!(records[0]["id"], resident.as_str());
@@ -450,14 +445,9 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
 
     // A lead sees the community's grids and may narrow a pull to one of them.
     let lead = server.login_as("lead1").await;
-    let page: Value = lead
-        .get(server.url(&format!("/api/sync/pull?grid={grid1}&limit=100")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = server
+        .get_json(&lead, &format!("/api/sync/pull?grid={grid1}&limit=100"))
+        .await;
     assert_eq!(page["scope"].as_array().unwrap().len(), 4);
     assert_eq!(page["records"].as_array().unwrap().len(), 100);
     assert!(
@@ -470,14 +460,9 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
     assert_eq!(page["more"], true);
 
     // Caught up: nothing more after the last cursor.
-    let last: Value = worker
-        .get(server.url(&format!("/api/sync/pull?cursor={}", i64::MAX - 1)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let last: Value = server
+        .get_json(&worker, &format!("/api/sync/pull?cursor={}", i64::MAX - 1))
+        .await;
     assert_eq!(
         (last["records"].as_array().unwrap().len(), last["more"].as_bool()),
         (0, Some(false))
@@ -500,14 +485,7 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
         .execute(&server.pool)
         .await
         .unwrap();
-    let page: Value = worker
-        .get(server.url("/api/sync/pull?cursor=0&limit=50"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = server.get_json(&worker, "/api/sync/pull?cursor=0&limit=50").await;
     let scope: Vec<&str> = page["scope"]
         .as_array()
         .unwrap()

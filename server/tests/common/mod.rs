@@ -130,6 +130,12 @@ impl TestServer {
         client
     }
 
+    /// `GET path` as `client`, answered with JSON.
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
+        let response = client.get(self.url(path)).send().await.expect("request");
+        response.json().await.expect("a JSON body")
+    }
+
     pub async fn scalar(&self, sql: &str, bind: &str) -> String {
         sqlx::query_scalar(sql)
             .bind(bind)
