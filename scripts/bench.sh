@@ -9,26 +9,33 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH="$ROOT/tests/node_modules/.bin:$PATH"
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
-[[ -x target/release/server && -f target/site/pkg/gridwalk.wasm.br ]] || cargo leptos build --release --precompress
+[[ -x target/release/server && -f target/release/hash.txt ]] || scripts/build.sh
 
 echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, commit $(git rev-parse --short HEAD)"
 echo
 
-echo "### App shell sizes (bytes)"
+echo "### App shell sizes (bytes; names are content-hashed, shown without the hash)"
 echo
 node --input-type=module -e '
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 let total = { raw: 0, gz: 0, br: 0 };
+const files = readdirSync("target/site/pkg").filter((f) => /\.(wasm|js|css|json)$/.test(f));
+const shell = files.filter((f) => !f.startsWith("split_"));
+const row = (f) => { const b = readFileSync(`target/site/pkg/${f}`);
+  return { name: f.replace(/\.[A-Za-z0-9_-]{22}\./, "."), raw: b.length, gz: gzipSync(b, { level: 9 }).length,
+    br: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length }; };
 console.log("| file | raw | gzip -9 | brotli 11 |\n|---|---:|---:|---:|");
-for (const f of ["gridwalk.wasm", "gridwalk.js", "gridwalk.css"]) {
-  const b = readFileSync(`target/site/pkg/${f}`);
-  const row = { raw: b.length, gz: gzipSync(b, { level: 9 }).length,
-    br: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length };
-  for (const k in total) total[k] += row[k];
-  console.log(`| ${f} | ${row.raw} | ${row.gz} | ${row.br} |`);
+for (const f of shell) {
+  const r = row(f);
+  for (const k in total) total[k] += r[k];
+  console.log(`| ${r.name} | ${r.raw} | ${r.gz} | ${r.br} |`);
 }
-console.log(`| **total** | ${total.raw} | ${total.gz} | **${total.br}** (budget 256000) |`);
+console.log(`| **shell total** | ${total.raw} | ${total.gz} | **${total.br}** (budget 256000) |`);
+for (const f of files.filter((f) => f.startsWith("split_"))) {
+  const r = row(f);
+  console.log(`| chunk ${r.name.replace(/_\d+\./, ".")} (on first use) | ${r.raw} | ${r.gz} | ${r.br} |`);
+}
 '
 echo
 
@@ -86,11 +93,11 @@ if [[ "${1:-}" == "--build" ]]; then
   git clone -q "$ROOT" "$clone"
   cd "$clone"
   export CARGO_TARGET_DIR="$clone/target"
-  t0=$(date +%s); cargo leptos build --release --precompress >/dev/null 2>&1; t1=$(date +%s)
-  cargo leptos build --release --precompress >/dev/null 2>&1; t2=$(date +%s)
-  touch app/src/lib.rs; cargo leptos build --release --precompress >/dev/null 2>&1; t3=$(date +%s)
-  touch server/src/lib.rs; cargo leptos build --release --precompress >/dev/null 2>&1; t4=$(date +%s)
-  echo "### Release build (cargo leptos build --release --precompress, fresh clone, crates already downloaded)"
+  t0=$(date +%s); scripts/build.sh >/dev/null 2>&1; t1=$(date +%s)
+  scripts/build.sh >/dev/null 2>&1; t2=$(date +%s)
+  touch app/src/lib.rs; scripts/build.sh >/dev/null 2>&1; t3=$(date +%s)
+  touch server/src/lib.rs; scripts/build.sh >/dev/null 2>&1; t4=$(date +%s)
+  echo "### Release build (scripts/build.sh, fresh clone, crates already downloaded)"
   echo
   echo "| build | seconds |"
   echo "|---|---:|"

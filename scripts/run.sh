@@ -5,6 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-tools.sh
-export PATH="$PWD/tests/node_modules/.bin:$PATH"   # wasm-opt from npm binaryen
-cargo leptos build --release --precompress
+scripts/build.sh
 LEPTOS_SITE_ROOT=target/site exec target/release/server "$@"

@@ -21,8 +21,8 @@ cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D war
 step "cargo test"
 cargo test --workspace
 
-step "cargo leptos build --release --precompress"
-cargo leptos build --release --precompress
+step "release build (scripts/build.sh)"
+scripts/build.sh
 
 step "browser tests (headless chromium)"
 mkdir -p tests/results

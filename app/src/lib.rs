@@ -26,6 +26,10 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let stylesheet = use_context::<state::AppState>().map(|s| s.stylesheet.to_string());
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet: Option<String> = None;
     view! {
         <!DOCTYPE html>
         <html lang="zh-CN">
@@ -37,7 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
                 <HydrationScripts options/>
-                <link rel="stylesheet" href="/pkg/gridwalk.css"/>
+                <link rel="stylesheet" href=stylesheet/>
                 <title>"网格通"</title>
             </head>
             <body>

@@ -12,6 +12,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub leptos_options: LeptosOptions,
     pub auth: Arc<AuthSettings>,
+    /// The stylesheet's URL (its name is content-hashed in release builds).
+    pub stylesheet: Arc<str>,
 }
 
 /// How sessions behave; from the server's configuration.

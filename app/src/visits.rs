@@ -23,10 +23,28 @@ pub fn VisitPanel(household: HouseholdDetail) -> impl IntoView {
         <Show when=move || open.get() fallback=move || view! {
             <button class="btn btn-block btn-record" on:click=move |_| open.set(true)>"记录走访"</button>
         }>
-            <VisitForm household=household.clone() on_done=move |ok| { open.set(false); if ok { saved.update(|n| *n += 1) } }/>
+            {
+                let household = household.clone();
+                let on_done = Callback::new(move |ok| { open.set(false); if ok { saved.update(|n| *n += 1) } });
+                move || {
+                    let household = household.clone();
+                    view! {
+                        <Suspense fallback=|| view! { <p class="muted">"正在打开表单…"</p> }>
+                            {Suspend::new(visit_form(household, on_done))}
+                        </Suspense>
+                    }
+                }
+            }
         </Show>
         <LocalVisits household_id/>
     }
+}
+
+/// The form's code is a separate WASM chunk, fetched on the first tap (and
+/// precached by the service worker), so the first page load stays small.
+#[lazy]
+fn visit_form(household: HouseholdDetail, on_done: Callback<bool>) -> AnyView {
+    view! { <VisitForm household on_done=move |ok| on_done.run(ok)/> }.into_any()
 }
 
 #[component]

@@ -2,6 +2,7 @@
 //! [`serve`]; tests call it on port 0 with a fresh SQLite file.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -19,6 +19,7 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::assets::Assets;
 use crate::auth::{LoginLimiter, login_form, logout, require_login_for_pages};
 use crate::config::Settings;
 use crate::{api, db, demo, telemetry};
@@ -68,8 +69,10 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         addr: settings.addr.clone(),
         source,
     })?;
+    let assets = Arc::new(Assets::load(std::path::Path::new(&settings.site_root), "gridwalk"));
     let leptos_options = LeptosOptions::builder()
         .output_name("gridwalk")
+        .hash_files(assets.hashed)
         .site_root(settings.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(addr)
@@ -81,12 +84,13 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
             session_ttl_ms: settings.session_ttl_hours * 3_600_000,
             secure_cookie: settings.secure_cookie,
         }),
+        stylesheet: assets.stylesheet.clone().into(),
     };
     let limiter = Arc::new(LoginLimiter::new(
         settings.login_max_failures,
         settings.login_window_secs,
     ));
-    let router = router(state.clone(), limiter);
+    let router = router(state.clone(), limiter, assets);
     Ok(Server {
         listener,
         router,
@@ -101,7 +105,7 @@ async fn is_empty(pool: &sqlx::SqlitePool) -> Result<bool, sqlx::Error> {
     Ok(streets == 0)
 }
 
-fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
+fn router(state: AppState, limiter: Arc<LoginLimiter>, assets: Arc<Assets>) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -117,6 +121,7 @@ fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
     ));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/sw.js", get(move || service_worker(assets.clone())))
         .route("/login", post(login_form))
         .route("/logout", post(logout))
         .nest("/api", api)
@@ -140,12 +145,7 @@ fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        // Revalidate everything by default: file names are not hashed yet, and a
-        // stale WASM next to fresh HTML would break hydration.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
+        .layer(axum::middleware::map_response(cache_policy))
         // Static assets come precompressed (cargo leptos --precompress); dynamic
         // answers are compressed at a level that costs well under a millisecond.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
@@ -156,6 +156,29 @@ fn router(state: AppState, limiter: Arc<LoginLimiter>) -> Router {
         .layer(telemetry::trace_layer())
         .layer(CatchPanicLayer::new())
         .with_state(state)
+}
+
+/// Files under /pkg/ have content-hashed names and never change; everything
+/// else is revalidated unless its handler said otherwise.
+async fn cache_policy(uri: axum::http::Uri, mut response: axum::response::Response) -> axum::response::Response {
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        let policy = if uri.path().starts_with("/pkg/") && response.status().is_success() {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+async fn service_worker(assets: Arc<Assets>) -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        assets.service_worker.clone(),
+    )
 }
 
 /// 200 when the database answers; the sync client and load balancers probe it.

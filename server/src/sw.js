@@ -1,0 +1,55 @@
+// Gridwalk service worker, rendered by the server at start-up (assets.rs) with
+// the exact files of this release. Precached files have content-hashed names
+// (or change the version when they change), so they are served cache-first.
+// Pages and API answers are network first: the server is the truth while the
+// phone has signal; without signal the last copy the worker opened is used.
+// Unsynced work lives in IndexedDB, never here, so replacing this worker or
+// clearing these caches never loses it.
+const VERSION = '__VERSION__';
+const SHELL_CACHE = `gridwalk-shell-${VERSION}`;
+const PRECACHE = __PRECACHE__;
+// Pages and API answers hold resident data: cleared at sign-in (register-sw.js).
+const DATA_CACHE = 'gridwalk-data-v1';
+// Answers that must never come from a cache.
+const NEVER_CACHED = ['/api/sync/', '/api/login', '/healthz', '/login', '/logout', '/sw.js'];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));
+});
+
+// Old shell caches go only once the new one is complete (install succeeded).
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== SHELL_CACHE && k !== DATA_CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function networkFirst(request, fallback) {
+  return fetch(request)
+    .then((response) => {
+      if (response.ok && !response.redirected) {
+        const copy = response.clone();
+        caches.open(DATA_CACHE).then((cache) => cache.put(request, copy));
+      }
+      return response;
+    })
+    .catch(() => caches.match(request, { cacheName: DATA_CACHE }).then((hit) => hit || fallback()));
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (NEVER_CACHED.some((p) => url.pathname.startsWith(p))) return;
+  if (PRECACHE.includes(url.pathname)) {
+    event.respondWith(caches.match(url.pathname, { cacheName: SHELL_CACHE }).then((hit) => hit || fetch(request)));
+  } else if (request.mode === 'navigate') {
+    event.respondWith(networkFirst(request, () => caches.match('/offline.html')));
+  } else if (url.pathname.startsWith('/api/')) {
+    const offline = () => new Response(JSON.stringify({ error: 'network', message: '网络不可用，请检查信号后重试' }),
+      { status: 503, headers: { 'content-type': 'application/json' } });
+    event.respondWith(networkFirst(request, offline));
+  }
+});
