@@ -142,6 +142,15 @@ impl IdCardNumber {
         let d = &self.0[6..14];
         format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
     }
+
+    /// The 17th digit is odd for men, even for women.
+    pub fn gender(&self) -> Gender {
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
+            Gender::Male
+        } else {
+            Gender::Female
+        }
+    }
 }
 
 fn check_char(first17: &[u8]) -> u8 {
@@ -285,6 +294,12 @@ mod tests {
         let made = IdCardNumber::with_check_char("11010519491231002").unwrap();
         assert_eq!(made.as_str(), "11010519491231002X");
         assert_eq!(made.birth_date(), "1949-12-31");
+        // "002": even, a woman (the published example is 王秀英's kind of number).
+        assert_eq!(made.gender(), Gender::Female);
+        assert_eq!(
+            IdCardNumber::with_check_char("11010519491231001").unwrap().gender(),
+            Gender::Male
+        );
     }
 
     #[test]

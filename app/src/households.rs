@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::error::ApiError;
 use crate::model::{HouseholdDetail, ResidentSummary, VisitSummary, days_ago_label};
+use crate::resident_form::{AddResident, MoveOutHousehold};
 use crate::ui::{DataPage, PageParts, TagChips};
 
 pub async fn fetch_household(id: String) -> Result<HouseholdDetail, ApiError> {
@@ -47,6 +48,13 @@ fn HouseholdBody(household: HouseholdDetail) -> impl IntoView {
         </section>
         <crate::visits::VisitPanel household=household.clone()/>
         <h2 class="section-title">"居民"</h2>
+        {
+            let living = household.residents.iter().filter(|r| !r.moved_out).map(|r| (r.id.clone(), r.name.clone())).collect();
+            view! {
+                <AddResident household_id=household.id.clone()/>
+                <MoveOutHousehold household_id=household.id.clone() residents=living/>
+            }
+        }
         {if household.residents.is_empty() {
             view! { <p class="empty">"暂无居民信息（空置或待登记）。"</p> }.into_any()
         } else {

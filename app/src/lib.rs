@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod buildings;
+pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod grids;
@@ -14,6 +15,7 @@ pub mod login;
 pub mod model;
 pub mod offline;
 pub mod outbox;
+pub mod resident_form;
 pub mod residents;
 #[cfg(feature = "ssr")]
 pub mod state;

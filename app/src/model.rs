@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Gender, KeyGroup, Outcome, RegistrationType, Role, VisitType};
+use crate::sync::ResidentField;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Me {
@@ -153,6 +154,22 @@ pub struct ResidentDetail {
     pub household_id: String,
     pub household_label: String,
     pub last_visit_days: Option<i64>,
+    /// Concurrent edits that overwrote a value, for leads to review; always
+    /// empty for workers.
+    #[serde(default)]
+    pub conflicts: Vec<ConflictEntry>,
+}
+
+/// One field two phones changed at once: the value kept and the one lost
+/// (ID and phone numbers masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictEntry {
+    pub field: ResidentField,
+    pub kept: Option<String>,
+    pub lost: Option<String>,
+    /// Who sent the edit that came second.
+    pub by: String,
+    pub at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

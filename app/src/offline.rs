@@ -97,6 +97,7 @@ mod client {
     use wasm_bindgen::JsValue;
 
     use super::{EntryState, OutboxEntry, SyncStatus};
+    use crate::clock::{new_id, now_ms};
     use crate::sync::{MAX_BATCH, OpStatus, PushResponse};
 
     const DB_NAME: &str = "gridwalk";
@@ -209,17 +210,6 @@ mod client {
         }
     }
 
-    /// A UUIDv7 from the browser's clock (std's clock is absent in WASM).
-    pub fn new_id() -> String {
-        let ms = now_ms();
-        let ts = uuid::Timestamp::from_unix(uuid::NoContext, (ms / 1000) as u64, ((ms % 1000) * 1_000_000) as u32);
-        uuid::Uuid::new_v7(ts).to_string()
-    }
-
-    pub fn now_ms() -> i64 {
-        js_sys::Date::now() as i64
-    }
-
     fn device_id() -> String {
         meta_get("gridwalk.device_id").unwrap_or_else(|| {
             let id = new_id();
@@ -228,9 +218,38 @@ mod client {
         })
     }
 
-    /// Saves an operation locally, then tries to push it.
-    pub async fn enqueue(status: SyncStatus, entry: OutboxEntry) -> Result<(), StoreError> {
-        put_entries(&[entry]).await?;
+    /// Records a change as an operation in the outbox (committed when this
+    /// returns), then tries to push it.
+    pub async fn save_change(
+        status: SyncStatus,
+        change: crate::sync::Change,
+        label: String,
+        household_id: String,
+    ) -> Result<(), String> {
+        save_changes(status, vec![(change, label)], household_id).await
+    }
+
+    /// Several changes of one household, committed together or not at all.
+    pub async fn save_changes(
+        status: SyncStatus,
+        changes: Vec<(crate::sync::Change, String)>,
+        household_id: String,
+    ) -> Result<(), String> {
+        let mut entries = Vec::new();
+        for (change, label) in changes {
+            let op = crate::sync::Operation {
+                op_id: new_id(),
+                created_at: now_ms(),
+                change,
+            };
+            entries.push(OutboxEntry::new(&op, label, household_id.clone())?);
+        }
+        enqueue_all(status, entries).await.map_err(|e| e.to_string())
+    }
+
+    /// Saves operations in one IndexedDB transaction (all or none), then pushes.
+    pub async fn enqueue_all(status: SyncStatus, entries: Vec<OutboxEntry>) -> Result<(), StoreError> {
+        put_entries(&entries).await?;
         refresh_counts(status).await;
         leptos::task::spawn_local(sync_now(status));
         Ok(())

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::error::ApiError;
 use crate::model::{ResidentDetail, days_ago_label};
+use crate::outbox::date_time;
 use crate::ui::{DataPage, PageParts, TagChips};
 
 pub async fn fetch_resident(id: String) -> Result<ResidentDetail, ApiError> {
@@ -35,6 +36,8 @@ pub fn ResidentPage() -> impl IntoView {
 
 #[component]
 fn ResidentBody(detail: ResidentDetail) -> impl IntoView {
+    let mut edit = detail.clone();
+    let conflicts = std::mem::take(&mut edit.conflicts);
     let r = detail.resident;
     view! {
         <section class="card profile">
@@ -53,6 +56,21 @@ fn ResidentBody(detail: ResidentDetail) -> impl IntoView {
             <div><dt>"户籍类型"</dt><dd>{r.registration_type.label()}</dd></div>
             <div><dt>"上次走访"</dt><dd>{detail.last_visit_days.map(days_ago_label).unwrap_or_else(|| "暂无记录".into())}</dd></div>
         </dl>
+        {(!conflicts.is_empty()).then(|| view! {
+            <h2 class="section-title">"修改冲突（供网格长核对）"</h2>
+            <ul class="list conflicts">
+                {conflicts.into_iter().map(|c| view! {
+                    <li class="row conflict">
+                        <span class="grow">
+                            <strong>{c.field.label()}</strong>
+                            " 保留「"{c.kept.unwrap_or_else(|| "空".into())}"」，被覆盖「"{c.lost.unwrap_or_else(|| "空".into())}"」"
+                            <span class="muted small">" · "{c.by}" · "{date_time(c.at)}</span>
+                        </span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
+        <crate::resident_form::EditResident detail=edit/>
         <p class="muted small privacy">"居民信息属于敏感个人信息，仅限本网格工作使用；每次查看均留有记录。"</p>
     }
 }
@@ -60,11 +78,12 @@ fn ResidentBody(detail: ResidentDetail) -> impl IntoView {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::auth::ssr::Caller;
-    use crate::domain::{CivilDate, KeyGroup, mask_phone};
+    use crate::domain::{CivilDate, KeyGroup, Role, mask_id_number, mask_phone};
     use crate::error::ApiError;
     use crate::households::ssr::{RESIDENT_COLUMNS, ResidentRow};
-    use crate::model::ResidentDetail;
+    use crate::model::{ConflictEntry, ResidentDetail};
     use crate::state::{DAY_MS, now_ms};
+    use crate::sync::ResidentField;
 
     pub async fn resident(caller: &Caller, id: &str) -> Result<ResidentDetail, ApiError> {
         let row: ResidentRow = sqlx::query_as(&format!("SELECT {RESIDENT_COLUMNS} FROM residents r WHERE r.id = $1"))
@@ -101,6 +120,43 @@ pub mod ssr {
             household_id: row.household_id.clone(),
             household_label: format!("{building_name}{unit}单元{door_number}"),
             last_visit_days: last_visit.map(|at| (now - at).max(0) / DAY_MS),
+            conflicts: if caller.user.role == Role::Worker {
+                Vec::new()
+            } else {
+                conflicts(caller, id).await?
+            },
         })
+    }
+
+    /// The overwritten values of this resident, newest first. In history a
+    /// `server` winner means the incoming value lost, `incoming` that it won.
+    async fn conflicts(caller: &Caller, id: &str) -> Result<Vec<ConflictEntry>, ApiError> {
+        let rows: Vec<(String, Option<String>, Option<String>, String, String, i64)> = sqlx::query_as(
+            "SELECT h.field, h.old_value, h.new_value, h.winner, u.display_name, h.at
+             FROM resident_history h JOIN users u ON u.id = h.user_id
+             WHERE h.resident_id = $1 ORDER BY h.at DESC LIMIT 50",
+        )
+        .bind(id)
+        .fetch_all(&caller.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(field, old, new, winner, by, at)| {
+                let field = ResidentField::parse(&field)?;
+                let mask = |v: Option<String>| match field {
+                    ResidentField::Phone => v.as_deref().map(mask_phone),
+                    ResidentField::IdNumber => v.as_deref().map(mask_id_number),
+                    _ => v,
+                };
+                let (kept, lost) = if winner == "server" { (old, new) } else { (new, old) };
+                Some(ConflictEntry {
+                    field,
+                    kept: mask(kept),
+                    lost: mask(lost),
+                    by,
+                    at,
+                })
+            })
+            .collect())
     }
 }

@@ -1,7 +1,6 @@
 //! Server-side state handed to handlers (axum) and to SSR (Leptos context).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -30,11 +29,4 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-pub const DAY_MS: i64 = 86_400_000;
+pub use crate::clock::{DAY_MS, now_ms};

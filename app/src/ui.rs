@@ -127,3 +127,35 @@ where
         </Suspense>
     }
 }
+
+/// A button that opens a form. The form's code is a WASM chunk (`#[lazy]`)
+/// fetched on the first tap and precached by the service worker, so the first
+/// page load stays small and the form still opens offline.
+#[component]
+pub fn FormOpener(
+    #[prop(into)] label: String,
+    #[prop(into)] class: String,
+    open: RwSignal<bool>,
+    load: impl Fn() -> LazyView + Send + Sync + 'static,
+) -> impl IntoView {
+    let form = std::sync::Arc::new(move || {
+        let form = load();
+        view! {
+            <Suspense fallback=|| view! { <p class="muted">"正在打开表单…"</p> }>
+                {Suspend::new(form)}
+            </Suspense>
+        }
+        .into_any()
+    });
+    view! {
+        <Show when=move || open.get() fallback=move || view! {
+            <button class=class.clone() on:click=move |_| open.set(true)>{label.clone()}</button>
+        }>
+            {let form = form.clone(); move || form()}
+        </Show>
+    }
+}
+
+/// A view whose code is still to be fetched: what a `#[lazy]` form returns, boxed
+/// so that one `FormOpener` serves every form.
+pub type LazyView = std::pin::Pin<Box<dyn Future<Output = AnyView> + Send>>;

@@ -7,6 +7,7 @@ use crate::domain::{Outcome, VisitType};
 use crate::model::HouseholdDetail;
 use crate::outbox::{EntryRow, outbox_entries, use_sync_status};
 use crate::sync::Concern;
+use crate::ui::FormOpener;
 
 /// Request (诉求) categories, as leads sort them for assignment.
 pub const REQUEST_CATEGORIES: [&str; 6] = ["民生类", "物业类", "安全类", "环境类", "党建类", "其他"];
@@ -20,22 +21,10 @@ pub fn VisitPanel(household: HouseholdDetail) -> impl IntoView {
         {move || (saved.get() > 0).then(|| view! {
             <p class="saved-note" role="status">"已保存到本机（"{saved.get()}"条），有信号时自动同步"</p>
         })}
-        <Show when=move || open.get() fallback=move || view! {
-            <button class="btn btn-block btn-record" on:click=move |_| open.set(true)>"记录走访"</button>
-        }>
-            {
-                let household = household.clone();
-                let on_done = Callback::new(move |ok| { open.set(false); if ok { saved.update(|n| *n += 1) } });
-                move || {
-                    let household = household.clone();
-                    view! {
-                        <Suspense fallback=|| view! { <p class="muted">"正在打开表单…"</p> }>
-                            {Suspend::new(visit_form(household, on_done))}
-                        </Suspense>
-                    }
-                }
-            }
-        </Show>
+        <FormOpener label="记录走访" class="btn btn-block btn-record" open load=move || {
+            let on_done = Callback::new(move |ok| { open.set(false); if ok { saved.update(|n| *n += 1) } });
+            Box::pin(visit_form(household.clone(), on_done))
+        }/>
         <LocalVisits household_id/>
     }
 }
@@ -77,8 +66,9 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             let _ = (&label, &household_id, &on_done, status);
             #[cfg(feature = "hydrate")]
             {
-                use crate::offline::{OutboxEntry, enqueue, new_id, now_ms};
-                use crate::sync::{Change, Operation, RequestInput, VisitInput};
+                use crate::clock::{new_id, now_ms};
+                use crate::offline::save_change;
+                use crate::sync::{Change, RequestInput, VisitInput};
                 let text = request_text.get_untracked();
                 let requests = if text.trim().is_empty() {
                     Vec::new()
@@ -105,21 +95,13 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     return;
                 }
                 let label = format!("走访 · {label} · {}", visit.visit_type.label());
-                let op = Operation {
-                    op_id: new_id(),
-                    created_at: now_ms(),
-                    change: Change::RecordVisit(visit),
-                };
-                let entry = match OutboxEntry::new(&op, label, household_id.clone()) {
-                    Ok(entry) => entry,
-                    Err(e) => return error.set(Some(e)),
-                };
                 saving.set(true);
                 let on_done = on_done.clone();
+                let household_id = household_id.clone();
                 leptos::task::spawn_local(async move {
-                    match enqueue(status, entry).await {
+                    match save_change(status, Change::RecordVisit(visit), label, household_id).await {
                         Ok(()) => on_done(true),
-                        Err(e) => error.set(Some(e.to_string())),
+                        Err(e) => error.set(Some(e)),
                     }
                     saving.set(false);
                 });
@@ -196,7 +178,7 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
 /// One button of a choice group; one component for all groups keeps the
 /// WASM small.
 #[component]
-fn Toggle(#[prop(into)] label: String, on: Signal<bool>, toggle: Callback<()>) -> impl IntoView {
+pub(crate) fn Toggle(#[prop(into)] label: String, on: Signal<bool>, toggle: Callback<()>) -> impl IntoView {
     view! {
         <button type="button" class=move || if on.get() { "on" } else { "" }
             aria-pressed=move || if on.get() { "true" } else { "false" }
@@ -204,7 +186,7 @@ fn Toggle(#[prop(into)] label: String, on: Signal<bool>, toggle: Callback<()>) -
     }
 }
 
-fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
+pub(crate) fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
     if let Some(i) = list.iter().position(|x| *x == item) {
         list.remove(i);
     } else {

@@ -345,6 +345,15 @@ async fn concurrent_edits_merge_by_field_and_resolve_one_field_the_same_in_eithe
                 (Some("孙早"), Some("孙晚"), "incoming")
             );
         }
+        // Leads review the overwritten value on the resident's record; workers
+        // do not see it.
+        let lead = server.login_as("lead1").await;
+        let seen = server.get_json(&lead, &format!("/api/residents/{resident}")).await;
+        assert_eq!(seen["conflicts"][0]["field"], "name", "{seen}");
+        assert_eq!(seen["conflicts"][0]["kept"], "孙晚");
+        assert_eq!(seen["conflicts"][0]["lost"], "孙早");
+        let seen = server.get_json(&phone_a, &format!("/api/residents/{resident}")).await;
+        assert_eq!(seen["conflicts"], serde_json::json!([]), "{seen}");
     }
 
     // A bad value rejects the whole edit and names the field.

@@ -11,7 +11,8 @@ import { ROOT, startServer } from './helpers.mjs';
 const PKG = join(ROOT, 'target', 'site', 'pkg');
 const BUDGET_BYTES = 250 * 1024;
 const built = readdirSync(PKG).filter((f) => /\.(wasm|js|css|json)$/.test(f));
-const chunks = built.filter((f) => f.startsWith('split_'));
+// split_*: one per #[lazy] function; chunk_*: code those share. Both load on demand.
+const chunks = built.filter((f) => /^(split|chunk)_/.test(f));
 const shell = built.filter((f) => !chunks.includes(f));
 let server;
 

@@ -1,5 +1,6 @@
-// The stairwell with no signal: visits recorded offline survive closing the
-// page and reach the server exactly once when the network returns.
+// The stairwell with no signal: visits and a new resident recorded offline
+// survive closing the page and reach the server exactly once when the network
+// returns.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -43,7 +44,7 @@ async function visitIds(page, household) {
 
 const badge = (page) => page.locator('.sync-badge');
 
-test('visits recorded offline reach the server exactly once', async () => {
+test('visits and a resident recorded offline reach the server exactly once', async () => {
   const context = await phone(browser);
   let page = await context.newPage();
   await login(page, server.url, 'worker1');
@@ -72,7 +73,20 @@ test('visits recorded offline reach the server exactly once', async () => {
     await page.getByRole('button', { name: '保存' }).click();
     await page.getByText(`已保存到本机（${i}条）`).waitFor();
   }
-  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('待同步 3'));
+  // A new resident, offline: a wrong check digit is caught on the spot, in Chinese.
+  await page.getByRole('button', { name: '新增居民' }).click();
+  await page.locator('input[name=name]').fill('离线新增');
+  await page.locator('input[name=id_number]').fill('110105194912310021');
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.getByText('身份证号校验位不正确，请核对').waitFor();
+  await page.locator('input[name=id_number]').fill('11010519491231002X');
+  // The ID number fills in the birth date and gender.
+  assert.equal(await page.locator('input[name=birth_date]').inputValue(), '1949-12-31');
+  assert.equal(await page.getByRole('button', { name: '女', exact: true }).getAttribute('aria-pressed'), 'true');
+  await page.locator('input[name=phone]').fill('13812345678');
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.getByText('居民信息已保存到本机').waitFor();
+  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('待同步 4'));
   assert.match(await badge(page).innerText(), /离线/);
   await page.screenshot({ path: 'results/offline-saved.png' });
 
@@ -81,8 +95,8 @@ test('visits recorded offline reach the server exactly once', async () => {
   page = await context.newPage();
   await page.goto(url);
   await waitForHydration(page);
-  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('待同步 3'));
-  assert.equal(await page.locator('.local-visits li').count(), 3);
+  await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('待同步 4'));
+  assert.equal(await page.locator('.local-visits li').count(), 4);
 
   // Signal again: the outbox drains by itself.
   await context.setOffline(false);
@@ -95,6 +109,12 @@ test('visits recorded offline reach the server exactly once', async () => {
   const added = after.filter((id) => !before.includes(id));
   assert.equal(added.length, 3, `exactly three new visits, got ${added.length}`);
   assert.equal(new Set(after).size, after.length, 'no visit twice');
+  const added_residents = await page.evaluate(async (id) => {
+    const response = await fetch(`/api/households/${id}`, { cache: 'no-store' });
+    return (await response.json()).residents.filter((r) => r.name === '离线新增');
+  }, household);
+  assert.equal(added_residents.length, 1, 'the new resident exactly once');
+  assert.equal(added_residents[0].id_number_masked, '1101**********002X');
 
   // The sync page shows when the last sync succeeded.
   await page.goto(`${server.url}/sync`);
