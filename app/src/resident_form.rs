@@ -20,7 +20,7 @@ enum Target {
     New {
         household_id: String,
     },
-    Existing(ResidentDetail),
+    Existing(Box<ResidentDetail>),
 }
 
 /// "新增居民" on the household page.
@@ -50,7 +50,7 @@ pub fn EditResident(detail: ResidentDetail) -> impl IntoView {
         })}
         <FormOpener label="修改信息 / 标记迁出" class="btn btn-block btn-plain" open load=move || {
             let on_done = Callback::new(move |ok| { open.set(false); saved.set(ok) });
-            Box::pin(resident_form(Target::Existing(detail.clone()), on_done))
+            Box::pin(resident_form(Target::Existing(Box::new(detail.clone())), on_done))
         }/>
     }
 }
@@ -131,7 +131,7 @@ fn resident_form(target: Target, on_done: Callback<bool>) -> AnyView {
 #[component]
 fn ResidentForm(target: Target, on_done: Callback<bool>) -> impl IntoView {
     let original = match &target {
-        Target::Existing(d) => Some(d.clone()),
+        Target::Existing(d) => Some((**d).clone()),
         Target::New { .. } => None,
     };
     let o = original.as_ref();

@@ -128,11 +128,21 @@ pub mod ssr {
         })
     }
 
+    #[derive(sqlx::FromRow)]
+    struct HistoryRow {
+        field: String,
+        old_value: Option<String>,
+        new_value: Option<String>,
+        winner: String,
+        by_name: String,
+        at: i64,
+    }
+
     /// The overwritten values of this resident, newest first. In history a
     /// `server` winner means the incoming value lost, `incoming` that it won.
     async fn conflicts(caller: &Caller, id: &str) -> Result<Vec<ConflictEntry>, ApiError> {
-        let rows: Vec<(String, Option<String>, Option<String>, String, String, i64)> = sqlx::query_as(
-            "SELECT h.field, h.old_value, h.new_value, h.winner, u.display_name, h.at
+        let rows: Vec<HistoryRow> = sqlx::query_as(
+            "SELECT h.field, h.old_value, h.new_value, h.winner, u.display_name AS by_name, h.at
              FROM resident_history h JOIN users u ON u.id = h.user_id
              WHERE h.resident_id = $1 ORDER BY h.at DESC LIMIT 50",
         )
@@ -141,20 +151,24 @@ pub mod ssr {
         .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(field, old, new, winner, by, at)| {
-                let field = ResidentField::parse(&field)?;
+            .filter_map(|row| {
+                let field = ResidentField::parse(&row.field)?;
                 let mask = |v: Option<String>| match field {
                     ResidentField::Phone => v.as_deref().map(mask_phone),
                     ResidentField::IdNumber => v.as_deref().map(mask_id_number),
                     _ => v,
                 };
-                let (kept, lost) = if winner == "server" { (old, new) } else { (new, old) };
+                let (kept, lost) = if row.winner == "server" {
+                    (row.old_value, row.new_value)
+                } else {
+                    (row.new_value, row.old_value)
+                };
                 Some(ConflictEntry {
                     field,
                     kept: mask(kept),
                     lost: mask(lost),
-                    by,
-                    at,
+                    by: row.by_name,
+                    at: row.at,
                 })
             })
             .collect())
