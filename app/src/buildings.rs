@@ -18,7 +18,11 @@ pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        crate::api::get_json(format!("/api/buildings/{id}"), vec![]).await
+        // Offline (or the server unreachable): the phone's own copy.
+        match crate::api::get_json(format!("/api/buildings/{id}"), vec![]).await {
+            Err(ApiError::Network) => crate::local::building(id).await,
+            other => other,
+        }
     }
 }
 

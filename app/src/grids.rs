@@ -34,7 +34,48 @@ pub async fn fetch_grid(id: String, query: String) -> Result<GridDetail, ApiErro
     }
     #[cfg(not(feature = "ssr"))]
     {
-        crate::api::get_json(format!("/api/grids/{id}"), vec![("q", query)]).await
+        // Offline (or the server unreachable): the phone's own copy.
+        match crate::api::get_json(format!("/api/grids/{id}"), vec![("q", query.clone())]).await {
+            Err(ApiError::Network) => crate::local::grid(id, query).await,
+            other => other,
+        }
+    }
+}
+
+/// What a search box query means: `3` a building or door, `3-502` building and
+/// door, `3-2-502` building, unit and door. Any non-digit separates numbers,
+/// so "3号楼2单元502" works too. Shared by the server's search and the offline one.
+#[derive(Debug, PartialEq)]
+pub struct DoorQuery {
+    pub text: String,
+    pub numbers: Vec<i64>,
+}
+
+impl DoorQuery {
+    pub fn parse(text: &str) -> Self {
+        let text: String = text.trim().chars().take(40).collect();
+        let numbers = text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .take(3)
+            .collect();
+        DoorQuery { text, numbers }
+    }
+
+    /// The door looked for: building number and unit (`None` matches any), door.
+    pub fn door(&self) -> Option<(Option<i64>, Option<i64>, String)> {
+        match self.numbers[..] {
+            [door] => Some((None, None, door.to_string())),
+            [building, door] => Some((Some(building), None, door.to_string())),
+            [building, unit, door, ..] => Some((Some(building), Some(unit), door.to_string())),
+            [] => None,
+        }
+    }
+
+    /// Whether a building stays listed under the search.
+    pub fn keeps_building(&self, number: i64, name: &str) -> bool {
+        (self.numbers.len() <= 1 && name.contains(&self.text)) || self.numbers.first() == Some(&number)
     }
 }
 
@@ -186,6 +227,7 @@ fn BuildingCard(building: BuildingSummary) -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    use super::DoorQuery;
     use crate::auth::ssr::Caller;
     use crate::error::ApiError;
     use crate::model::{BuildingSummary, GridDetail, GridSummary, HouseholdHit};
@@ -251,28 +293,6 @@ pub mod ssr {
         Ok(out)
     }
 
-    /// What a search box query means: `3` a building or door, `3-502` building and
-    /// door, `3-2-502` building, unit and door. Any non-digit separates numbers,
-    /// so "3号楼2单元502" works too.
-    #[derive(Debug, PartialEq)]
-    pub struct DoorQuery {
-        pub text: String,
-        pub numbers: Vec<i64>,
-    }
-
-    impl DoorQuery {
-        pub fn parse(text: &str) -> Self {
-            let text: String = text.trim().chars().take(40).collect();
-            let numbers = text
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|s| !s.is_empty())
-                .filter_map(|s| s.parse().ok())
-                .take(3)
-                .collect();
-            DoorQuery { text, numbers }
-        }
-    }
-
     pub async fn grid(caller: &Caller, id: &str, query: &str) -> Result<GridDetail, ApiError> {
         caller.require_grid(id, "grid", id).await?;
         let row = grid_row(caller, id).await?;
@@ -312,8 +332,7 @@ pub mod ssr {
         let mut household_hits = Vec::new();
         if !query.text.is_empty() {
             household_hits = search_households(caller, id, &query).await?;
-            let first = query.numbers.first().copied();
-            buildings.retain(|b| (query.numbers.len() <= 1 && b.name.contains(&query.text)) || Some(b.number) == first);
+            buildings.retain(|b| query.keeps_building(b.number, &b.name));
         }
         Ok(GridDetail {
             id: row.id,
@@ -330,11 +349,8 @@ pub mod ssr {
         query: &DoorQuery,
     ) -> Result<Vec<HouseholdHit>, ApiError> {
         // building number, unit and door; None matches anything.
-        let (building, unit, door): (Option<i64>, Option<i64>, Option<String>) = match query.numbers[..] {
-            [door] => (None, None, Some(door.to_string())),
-            [building, door] => (Some(building), None, Some(door.to_string())),
-            [building, unit, door, ..] => (Some(building), Some(unit), Some(door.to_string())),
-            [] => return Ok(Vec::new()),
+        let Some((building, unit, door)) = query.door() else {
+            return Ok(Vec::new());
         };
         let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
             "SELECT h.id, b.name, h.unit, h.door_number,
@@ -364,17 +380,20 @@ pub mod ssr {
             })
             .collect())
     }
+}
 
-    #[cfg(test)]
-    mod tests {
-        use super::DoorQuery;
+#[cfg(test)]
+mod tests {
+    use super::DoorQuery;
 
-        #[test]
-        fn door_queries() {
-            assert_eq!(DoorQuery::parse(" 3-2-502 ").numbers, vec![3, 2, 502]);
-            assert_eq!(DoorQuery::parse("3号楼2单元502").numbers, vec![3, 2, 502]);
-            assert_eq!(DoorQuery::parse("502").numbers, vec![502]);
-            assert!(DoorQuery::parse("春华").numbers.is_empty());
-        }
+    #[test]
+    fn door_queries() {
+        assert_eq!(DoorQuery::parse(" 3-2-502 ").numbers, vec![3, 2, 502]);
+        assert_eq!(DoorQuery::parse("3号楼2单元502").numbers, vec![3, 2, 502]);
+        assert_eq!(DoorQuery::parse("502").numbers, vec![502]);
+        assert!(DoorQuery::parse("春华").numbers.is_empty());
+        assert_eq!(DoorQuery::parse("3-502").door(), Some((Some(3), None, "502".into())));
+        assert!(DoorQuery::parse("3-502").keeps_building(3, "3号楼"));
+        assert!(!DoorQuery::parse("3-502").keeps_building(4, "4号楼"));
     }
 }

@@ -16,7 +16,11 @@ pub async fn fetch_household(id: String) -> Result<HouseholdDetail, ApiError> {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        crate::api::get_json(format!("/api/households/{id}"), vec![]).await
+        // Offline (or the server unreachable): the phone's own copy.
+        match crate::api::get_json(format!("/api/households/{id}"), vec![]).await {
+            Err(ApiError::Network) => crate::local::household(id).await,
+            other => other,
+        }
     }
 }
 
@@ -192,7 +196,7 @@ pub mod ssr {
 
         let residents: Vec<ResidentRow> = sqlx::query_as(&format!(
             "SELECT {RESIDENT_COLUMNS} FROM residents r WHERE r.household_id = $1
-             ORDER BY r.moved_out, r.birth_date"
+             ORDER BY r.moved_out, r.birth_date, r.id"
         ))
         .bind(id)
         .fetch_all(&caller.pool)

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod grids;
 pub mod households;
+pub mod local;
 pub mod login;
 pub mod model;
 pub mod offline;

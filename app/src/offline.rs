@@ -62,6 +62,8 @@ pub struct SyncStatus {
     pub needs_login: RwSignal<bool>,
     /// Bumped whenever the outbox changed, so lists reload.
     pub revision: RwSignal<u64>,
+    /// What the running sync is doing ("上传 100/300", "已下载 2000 条").
+    pub progress: RwSignal<Option<String>>,
 }
 
 impl SyncStatus {
@@ -74,6 +76,7 @@ impl SyncStatus {
             last_sync: RwSignal::new(None),
             needs_login: RwSignal::new(false),
             revision: RwSignal::new(0),
+            progress: RwSignal::new(None),
         }
     }
 }
@@ -92,7 +95,7 @@ mod client {
     use std::cell::Cell;
     use std::time::Duration;
 
-    use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+    use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode};
     use leptos::prelude::*;
     use wasm_bindgen::JsValue;
 
@@ -102,9 +105,18 @@ mod client {
 
     const DB_NAME: &str = "gridwalk";
     /// Bump with an upgrade step in `open`; stores are only ever added, so an
-    /// app update never drops the outbox.
-    const DB_VERSION: u32 = 1;
+    /// app update never drops the outbox. v1: outbox. v2: the local copy of the
+    /// worker's grids (records keyed by id, indexed by grid for removal) and meta.
+    const DB_VERSION: u32 = 2;
     const OUTBOX: &str = "outbox";
+    /// Stores of pulled records, named after the records' `entity` plus "s".
+    pub const RECORD_STORES: [&str; 4] = ["buildings", "households", "residents", "visits"];
+    /// Indexes besides `grid_id`, which every record store has.
+    const RECORD_INDEXES: [(&str, &str); 3] = [
+        ("households", "building_id"),
+        ("residents", "household_id"),
+        ("visits", "household_id"),
+    ];
     const SYNC_EVERY: Duration = Duration::from_secs(30);
 
     impl OutboxEntry {
@@ -136,14 +148,29 @@ mod client {
         }
     }
 
-    async fn open() -> Result<Database, StoreError> {
+    pub(crate) async fn open() -> Result<Database, StoreError> {
         let factory = Factory::new()?;
         let mut request = factory.open(DB_NAME, Some(DB_VERSION))?;
         request.on_upgrade_needed(|event| {
             let Ok(db) = event.database() else { return };
             let names = db.store_names();
-            if !names.iter().any(|n| n == OUTBOX) {
+            let missing = |name: &str| !names.iter().any(|n| n == name);
+            if missing(OUTBOX) {
                 let _ = db.create_object_store(OUTBOX, ObjectStoreParams::new());
+            }
+            if missing("meta") {
+                let _ = db.create_object_store("meta", ObjectStoreParams::new());
+            }
+            for name in RECORD_STORES.into_iter().filter(|n| missing(n)) {
+                let mut params = ObjectStoreParams::new();
+                params.key_path(Some(KeyPath::new_single("id")));
+                let Ok(store) = db.create_object_store(name, params) else {
+                    continue;
+                };
+                let _ = store.create_index("grid_id", KeyPath::new_single("grid_id"), None);
+                for (_, index) in RECORD_INDEXES.iter().filter(|(store, _)| *store == name) {
+                    let _ = store.create_index(index, KeyPath::new_single(index), None);
+                }
             }
         });
         Ok(request.await?)
@@ -292,15 +319,27 @@ mod client {
             return;
         }
         status.syncing.set(true);
-        if let Err(e) = push_outbox(status).await {
-            leptos::logging::warn!("sync: {e}");
+        // Records go up first, then the phone's copy comes down; the sync
+        // counts as done only when both finished.
+        let done = match push_outbox(status).await {
+            Ok(true) => crate::local::pull(status).await,
+            Ok(false) => Ok(false),
+            Err(e) => Err(e.to_string()),
+        };
+        match done {
+            Ok(true) => meta_set("gridwalk.last_sync", &now_ms().to_string()),
+            Ok(false) => {}
+            Err(e) => leptos::logging::warn!("sync: {e}"),
         }
+        status.progress.set(None);
         refresh_counts(status).await;
         status.syncing.set(false);
         RUNNING.with(|r| r.set(false));
     }
 
-    async fn push_outbox(status: SyncStatus) -> Result<(), StoreError> {
+    /// `Ok(true)` when every batch was answered; `Ok(false)` when the server
+    /// could not be reached or the session has expired.
+    async fn push_outbox(status: SyncStatus) -> Result<bool, StoreError> {
         let outbox: Vec<OutboxEntry> = all_entries()
             .await?
             .into_iter()
@@ -309,10 +348,12 @@ mod client {
         let online = probe().await;
         status.online.set(online);
         if !online {
-            return Ok(());
+            return Ok(false);
         }
         let device_id = device_id();
-        for batch in outbox.chunks(MAX_BATCH / 2) {
+        for (i, batch) in outbox.chunks(MAX_BATCH / 2).enumerate() {
+            let sent = (i * MAX_BATCH / 2 + batch.len()).min(outbox.len());
+            status.progress.set(Some(format!("上传 {sent}/{}", outbox.len())));
             let mut batch = batch.to_vec();
             for entry in &mut batch {
                 entry.state = EntryState::Sent;
@@ -325,11 +366,11 @@ mod client {
             let Ok(reply) = crate::api::fetch("POST", "/api/sync/push", Some(body)).await else {
                 // No answer: the ops stay "sent" and go again next time.
                 status.online.set(false);
-                return Ok(());
+                return Ok(false);
             };
             if reply.status == 401 {
                 status.needs_login.set(true);
-                return Ok(());
+                return Ok(false);
             }
             if !reply.ok() {
                 return Err(StoreError(format!("服务器返回 {}", reply.status)));
@@ -355,8 +396,7 @@ mod client {
             put_entries(&rejected).await?;
             delete_entries(&done).await?;
         }
-        meta_set("gridwalk.last_sync", &now_ms().to_string());
-        Ok(())
+        Ok(true)
     }
 
     /// Starts the background sync: now, every 30 s, and whenever the browser

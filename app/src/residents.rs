@@ -16,7 +16,11 @@ pub async fn fetch_resident(id: String) -> Result<ResidentDetail, ApiError> {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        crate::api::get_json(format!("/api/residents/{id}"), vec![]).await
+        // Offline (or the server unreachable): the phone's own copy.
+        match crate::api::get_json(format!("/api/residents/{id}"), vec![]).await {
+            Err(ApiError::Network) => crate::local::resident(id).await,
+            other => other,
+        }
     }
 }
 

@@ -11,10 +11,10 @@ use app::state::AppState;
 use app::{buildings, grids, households, residents};
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, Query};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::auth::{Api, login_json};
-use crate::sync;
+use crate::{sync, users};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -29,6 +29,7 @@ pub fn routes() -> axum::Router<AppState> {
         // above the global 64 KiB limit; only this route gets 1 MiB.
         .route("/sync/push", post(sync::push).layer(DefaultBodyLimit::max(1024 * 1024)))
         .route("/sync/pull", get(sync::pull))
+        .route("/users/{username}/grids", put(users::assign_grids))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("没有这个接口".into()) })
 }

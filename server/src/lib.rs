@@ -10,5 +10,6 @@ pub mod demo;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;
+pub mod users;
 
 pub use startup::{Server, build};

@@ -19,6 +19,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/residents/{id}"),
     ("post", "/api/sync/push"),
     ("get", "/api/sync/pull"),
+    ("put", "/api/users/{username}/grids"),
     ("get", "/api/openapi.json"),
     ("get", "/healthz"),
 ];
@@ -41,12 +42,13 @@ fn routes_in_api_rs() -> Vec<(String, String)> {
         .skip(1)
         .map(|rest| {
             let path = &rest[..rest.find('"').expect("route path ends")];
-            let method = match (rest.find("get("), rest.find("post(")) {
-                (Some(g), Some(p)) if p < g => "post",
-                (Some(_), _) => "get",
-                (None, Some(_)) => "post",
-                (None, None) => panic!("no method for route {path}"),
-            };
+            // The first method router named after the path is the route's.
+            let method = ["get(", "post(", "put("]
+                .into_iter()
+                .filter_map(|m| rest.find(m).map(|at| (at, m.trim_end_matches('('))))
+                .min()
+                .unwrap_or_else(|| panic!("no method for route {path}"))
+                .1;
             (method.to_owned(), format!("/api{path}"))
         })
         .collect()

@@ -477,23 +477,30 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
         (0, Some(false))
     );
 
-    // Reassigned from grid 1 to grid 2: the scope says so on the next pull.
-    let user = server
-        .scalar("SELECT id FROM users WHERE username = $1", "worker1")
-        .await;
+    // Reassigned from grid 1 to grid 2 by the admin: the scope says so on the
+    // next pull. Only an admin may reassign, only existing grids, only workers.
     let grid2 = server.scalar("SELECT id FROM grids WHERE name = $1", "第2网格").await;
-    sqlx::query("DELETE FROM user_grids WHERE user_id = $1 AND grid_id = $2")
-        .bind(&user)
-        .bind(&grid1)
-        .execute(&server.pool)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO user_grids (user_id, grid_id) VALUES ($1, $2)")
-        .bind(&user)
-        .bind(&grid2)
-        .execute(&server.pool)
-        .await
-        .unwrap();
+    let assign = |client: &reqwest::Client, user: &str, body: Value| {
+        client
+            .put(server.url(&format!("/api/users/{user}/grids")))
+            .json(&body)
+            .send()
+    };
+    let refused = assign(&worker, "worker1", json!({ "grids": [grid2] })).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let admin = server.login_as("admin").await;
+    for (user, body, status) in [
+        ("worker1", json!({ "grids": ["not-an-id"] }), 400),
+        ("worker1", json!({ "grids": [uuid::Uuid::now_v7()] }), 400),
+        ("worker1", json!({ "grid": [] }), 400),
+        ("lead1", json!({ "grids": [grid2] }), 400),
+        ("nobody", json!({ "grids": [grid2] }), 404),
+    ] {
+        let response = assign(&admin, user, body.clone()).await.unwrap();
+        assert_eq!(response.status(), status, "{user} {body}");
+    }
+    let done = assign(&admin, "worker1", json!({ "grids": [grid2] })).await.unwrap();
+    assert_eq!(done.status(), 200);
     let page: Value = server.get_json(&worker, "/api/sync/pull?cursor=0&limit=50").await;
     let scope: Vec<&str> = page["scope"]
         .as_array()
@@ -577,4 +584,89 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
     )
     .await;
     assert_eq!(status, 400, "op ids must be UUIDs");
+}
+
+/// The phone builds pages from pulled records when offline: they must say what
+/// the server's pages say.
+#[tokio::test]
+async fn offline_pages_match_the_servers() {
+    use app::local::{GridData, building_detail, grid_detail, household_detail, resident_detail};
+    use app::model::{BuildingDetail, GridDetail, HouseholdDetail, ResidentDetail};
+    use app::sync::{GridRef, Record};
+
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let (records, _, _) = pull_all(&server, &worker, 5000).await;
+    let (mut buildings, mut households, mut residents, mut visits) = (vec![], vec![], vec![], vec![]);
+    for record in records {
+        match serde_json::from_value(record).unwrap() {
+            Record::Building(b) => buildings.push(b),
+            Record::Household(h) => households.push(h),
+            Record::Resident(r) => residents.push(r),
+            Record::Visit(v) => visits.push(v),
+        }
+    }
+    let now = app::clock::now_ms();
+    let grid_ref: GridRef = serde_json::from_value(server.get_json(&worker, "/api/grids").await[0].clone()).unwrap();
+    let grid_name = grid_ref.name.clone();
+
+    let mut online: GridDetail = serde_json::from_value(
+        server
+            .get_json(&worker, &format!("/api/grids/{}?q=1-1-101", grid_ref.id))
+            .await,
+    )
+    .unwrap();
+    let mine: Vec<_> = buildings.iter().filter(|b| b.grid_id == grid_ref.id).cloned().collect();
+    let data = GridData {
+        grid: &grid_ref,
+        buildings: mine,
+        households: &households,
+        residents: &residents,
+        visits: &visits,
+    };
+    online.community_name.clear(); // not held on the phone
+    assert_eq!(grid_detail(data, "1-1-101", now), online);
+    assert!(!online.household_hits.is_empty());
+
+    let b = &buildings[0];
+    let online: BuildingDetail =
+        serde_json::from_value(server.get_json(&worker, &format!("/api/buildings/{}", b.id)).await).unwrap();
+    let in_building: Vec<_> = households.iter().filter(|h| h.building_id == b.id).cloned().collect();
+    assert_eq!(
+        building_detail(b, grid_name.clone(), in_building, &residents, &visits, now),
+        online
+    );
+
+    // A household with visits and several residents, and one of them.
+    let h = households
+        .iter()
+        .find(|h| {
+            visits.iter().filter(|v| v.household_id == h.id).count() > 2
+                && residents.iter().filter(|r| r.household_id == h.id).count() > 2
+        })
+        .unwrap();
+    let hb = buildings.iter().find(|b| b.id == h.building_id).unwrap();
+    let of = |id: &str| {
+        residents
+            .iter()
+            .filter(|r| r.household_id == id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let seen = |id: &str| {
+        visits
+            .iter()
+            .filter(|v| v.household_id == id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let online: HouseholdDetail =
+        serde_json::from_value(server.get_json(&worker, &format!("/api/households/{}", h.id)).await).unwrap();
+    assert_eq!(household_detail(h, hb, grid_name, of(&h.id), seen(&h.id), now), online);
+
+    let r = &of(&h.id)[0];
+    let online: ResidentDetail =
+        serde_json::from_value(server.get_json(&worker, &format!("/api/residents/{}", r.id)).await).unwrap();
+    let last = seen(&h.id).iter().map(|v| v.visited_at).max();
+    assert_eq!(resident_detail(r, h, hb, last, now), online);
 }

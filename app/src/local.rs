@@ -1,0 +1,530 @@
+//! The worker's grids kept on the phone. Each sync pulls what changed into
+//! IndexedDB (buildings, households, residents, visits, as the server sends
+//! them: masked); when the server cannot be reached, pages are built from that
+//! copy instead. The builders here are plain functions of the records, so the
+//! offline pages and the server's answers can be compared in unit tests.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::clock::DAY_MS;
+use crate::domain::CivilDate;
+use crate::grids::DoorQuery;
+use crate::model::{
+    BuildingDetail, BuildingSummary, GridDetail, HouseholdCell, HouseholdDetail, HouseholdHit, ResidentDetail,
+    ResidentSummary, VisitSummary,
+};
+use crate::sync::{BuildingRecord, GridRef, HouseholdRecord, ResidentRecord, VisitRecord};
+
+/// Visits shown on a household page, newest first (as the server does).
+const RECENT_VISITS: usize = 10;
+
+fn days_since(at: i64, now: i64) -> i64 {
+    (now - at).max(0) / DAY_MS
+}
+
+fn summary(r: &ResidentRecord, today: CivilDate) -> ResidentSummary {
+    ResidentSummary {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        gender: r.gender,
+        age: CivilDate::parse(&r.birth_date).map_or(0, |d| d.age_on(today)),
+        registration_type: r.registration_type,
+        tags: r.tags.clone(),
+        id_number_masked: r.id_number_masked.clone(),
+        moved_out: r.moved_out,
+    }
+}
+
+fn household_label(b: &BuildingRecord, h: &HouseholdRecord) -> String {
+    format!("{}{}单元{}", b.name, h.unit, h.door_number)
+}
+
+pub fn household_detail(
+    h: &HouseholdRecord,
+    b: &BuildingRecord,
+    grid_name: String,
+    mut residents: Vec<ResidentRecord>,
+    mut visits: Vec<VisitRecord>,
+    now: i64,
+) -> HouseholdDetail {
+    let today = CivilDate::from_epoch_ms(now);
+    residents.sort_by(|x, y| (x.moved_out, &x.birth_date, &x.id).cmp(&(y.moved_out, &y.birth_date, &y.id)));
+    visits.sort_by_key(|v| std::cmp::Reverse(v.visited_at));
+    visits.truncate(RECENT_VISITS);
+    HouseholdDetail {
+        id: h.id.clone(),
+        building_id: b.id.clone(),
+        building_name: b.name.clone(),
+        grid_name,
+        unit: h.unit,
+        floor: h.floor,
+        door_number: h.door_number.clone(),
+        residents: residents.iter().map(|r| summary(r, today)).collect(),
+        visits: visits
+            .into_iter()
+            .map(|v| VisitSummary {
+                id: v.id,
+                visited_at: v.visited_at,
+                days_ago: days_since(v.visited_at, now),
+                visit_type: v.visit_type,
+                outcome: v.outcome,
+                worker_name: v.worker_name,
+                notes: v.notes,
+            })
+            .collect(),
+    }
+}
+
+pub fn resident_detail(
+    r: &ResidentRecord,
+    h: &HouseholdRecord,
+    b: &BuildingRecord,
+    last_visit: Option<i64>,
+    now: i64,
+) -> ResidentDetail {
+    ResidentDetail {
+        resident: summary(r, CivilDate::from_epoch_ms(now)),
+        birth_date: r.birth_date.clone(),
+        phone_masked: r.phone_masked.clone(),
+        household_id: h.id.clone(),
+        household_label: household_label(b, h),
+        last_visit_days: last_visit.map(|at| days_since(at, now)),
+        conflicts: Vec::new(),
+    }
+}
+
+/// Per household: living residents, whether a key group lives there, last visit.
+struct HouseholdFacts {
+    residents: i64,
+    key_group: bool,
+    last_visit: Option<i64>,
+}
+
+fn facts<'a>(residents: &'a [ResidentRecord], visits: &'a [VisitRecord]) -> HashMap<&'a str, HouseholdFacts> {
+    let mut out: HashMap<&'a str, HouseholdFacts> = HashMap::new();
+    let blank = || HouseholdFacts {
+        residents: 0,
+        key_group: false,
+        last_visit: None,
+    };
+    for r in residents.iter().filter(|r| !r.moved_out) {
+        let f = out.entry(&r.household_id).or_insert_with(blank);
+        f.residents += 1;
+        f.key_group |= !r.tags.is_empty();
+    }
+    for v in visits {
+        let f = out.entry(&v.household_id).or_insert_with(blank);
+        f.last_visit = f.last_visit.max(Some(v.visited_at));
+    }
+    out
+}
+
+pub fn building_detail(
+    b: &BuildingRecord,
+    grid_name: String,
+    mut households: Vec<HouseholdRecord>,
+    residents: &[ResidentRecord],
+    visits: &[VisitRecord],
+    now: i64,
+) -> BuildingDetail {
+    let facts = facts(residents, visits);
+    households.sort_by(|x, y| (x.unit, x.floor, &x.door_number).cmp(&(y.unit, y.floor, &y.door_number)));
+    BuildingDetail {
+        id: b.id.clone(),
+        grid_id: b.grid_id.clone(),
+        grid_name,
+        name: b.name.clone(),
+        address: b.address.clone(),
+        units: b.units,
+        floors: b.floors,
+        doors_per_floor: b.doors_per_floor,
+        households: households
+            .into_iter()
+            .map(|h| {
+                let f = facts.get(h.id.as_str());
+                HouseholdCell {
+                    residents: f.map_or(0, |f| f.residents),
+                    key_group: f.is_some_and(|f| f.key_group),
+                    last_visit_days: f.and_then(|f| f.last_visit).map(|at| days_since(at, now)),
+                    id: h.id,
+                    unit: h.unit,
+                    floor: h.floor,
+                    door_number: h.door_number,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The grid page offline. `query` narrows to matching doors as on the server
+/// (`3-2-502`, `3号楼2单元502`, `502`).
+pub struct GridData<'a> {
+    pub grid: &'a GridRef,
+    pub buildings: Vec<BuildingRecord>,
+    pub households: &'a [HouseholdRecord],
+    pub residents: &'a [ResidentRecord],
+    pub visits: &'a [VisitRecord],
+}
+
+pub fn grid_detail(data: GridData<'_>, query: &str, now: i64) -> GridDetail {
+    let facts = facts(data.residents, data.visits);
+    let since = now - 30 * DAY_MS;
+    let mut buildings: Vec<BuildingSummary> = data
+        .buildings
+        .iter()
+        .map(|b| {
+            let mine: Vec<&HouseholdRecord> = data.households.iter().filter(|h| h.building_id == b.id).collect();
+            let visited: HashSet<&str> = data
+                .visits
+                .iter()
+                .filter(|v| v.visited_at >= since && mine.iter().any(|h| h.id == v.household_id))
+                .map(|v| v.household_id.as_str())
+                .collect();
+            BuildingSummary {
+                id: b.id.clone(),
+                number: b.number,
+                name: b.name.clone(),
+                units: b.units,
+                floors: b.floors,
+                households: mine.len() as i64,
+                visited_30d: visited.len() as i64,
+                key_households: mine
+                    .iter()
+                    .filter(|h| facts.get(h.id.as_str()).is_some_and(|f| f.key_group))
+                    .count() as i64,
+            }
+        })
+        .collect();
+    buildings.sort_by_key(|b| b.number);
+    let query = DoorQuery::parse(query);
+    let mut household_hits = Vec::new();
+    if let Some((building, unit, door)) = query.door() {
+        let by_id: HashMap<&str, &BuildingRecord> = data.buildings.iter().map(|b| (b.id.as_str(), b)).collect();
+        for h in data.households {
+            let Some(b) = by_id.get(h.building_id.as_str()) else {
+                continue;
+            };
+            if building.is_none_or(|n| n == b.number) && unit.is_none_or(|u| u == h.unit) && h.door_number == door {
+                household_hits.push(HouseholdHit {
+                    id: h.id.clone(),
+                    building_name: b.name.clone(),
+                    unit: h.unit,
+                    door_number: h.door_number.clone(),
+                    residents: facts.get(h.id.as_str()).map_or(0, |f| f.residents),
+                });
+            }
+        }
+        household_hits.sort_by(|x, y| {
+            (&x.building_name, x.unit, &x.door_number).cmp(&(&y.building_name, y.unit, &y.door_number))
+        });
+    }
+    if !query.text.is_empty() {
+        buildings.retain(|b| query.keeps_building(b.number, &b.name));
+    }
+    GridDetail {
+        id: data.grid.id.clone(),
+        name: data.grid.name.clone(),
+        community_name: String::new(),
+        buildings,
+        household_hits,
+    }
+}
+
+#[cfg(feature = "hydrate")]
+pub use client::*;
+
+/// IndexedDB and the pull loop: browser only.
+#[cfg(feature = "hydrate")]
+mod client {
+    use idb::{Database, Query, TransactionMode};
+    use leptos::prelude::*;
+    use serde::{Deserialize, Serialize};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    use super::*;
+    use crate::clock::now_ms;
+    use crate::error::ApiError;
+    use crate::offline::{RECORD_STORES, StoreError, SyncStatus, open};
+
+    const META: &str = "meta";
+    /// Records per pull page: few round trips on a first sync, bounded memory.
+    const PAGE: i64 = 2000;
+
+    /// Where the phone's copy stands: the change cursor and the grids it holds.
+    #[derive(Debug, Default, Clone, Serialize, Deserialize)]
+    struct LocalState {
+        cursor: i64,
+        grids: Vec<GridRef>,
+    }
+
+    async fn read_state(db: &Database) -> Result<LocalState, StoreError> {
+        let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
+        let value = tx.object_store(META)?.get(JsValue::from_str("state"))?.await?;
+        tx.await?;
+        Ok(value
+            .and_then(|v| v.as_string())
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default())
+    }
+
+    /// One page of `/api/sync/pull`, parsed by the browser's own JSON parser:
+    /// records go into IndexedDB as they came, without a trip through Rust.
+    struct PulledPage {
+        records: js_sys::Array,
+        scope: Vec<GridRef>,
+        next_cursor: i64,
+        more: bool,
+    }
+
+    fn field(object: &JsValue, name: &str) -> JsValue {
+        js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// `None` when the server cannot be reached or the session has expired.
+    async fn fetch_page(status: SyncStatus, url: &str) -> Result<Option<PulledPage>, StoreError> {
+        let Ok(reply) = crate::api::fetch("GET", url, None).await else {
+            status.online.set(false);
+            return Ok(None);
+        };
+        if reply.status == 401 {
+            status.needs_login.set(true);
+            return Ok(None);
+        }
+        if !reply.ok() {
+            return Err(StoreError(format!("服务器返回 {}", reply.status)));
+        }
+        let page = js_sys::JSON::parse(&reply.body).map_err(|_| StoreError("服务器应答无法解析".into()))?;
+        let scope = js_sys::JSON::stringify(&field(&page, "scope"))
+            .ok()
+            .and_then(|s| s.as_string())
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        Ok(Some(PulledPage {
+            records: field(&page, "records").dyn_into().unwrap_or_default(),
+            scope,
+            next_cursor: field(&page, "next_cursor").as_f64().unwrap_or_default() as i64,
+            more: field(&page, "more").as_bool().unwrap_or(false),
+        }))
+    }
+
+    fn store_of(entity: &str) -> Option<&'static str> {
+        RECORD_STORES
+            .iter()
+            .copied()
+            .find(|s| s.strip_suffix('s') == Some(entity))
+    }
+
+    /// Writes a page's records, and the new state if given, in one transaction:
+    /// the cursor never runs ahead of the records it stands for.
+    async fn write_page(db: &Database, records: &js_sys::Array, state: Option<&LocalState>) -> Result<(), StoreError> {
+        let mut stores: Vec<&str> = RECORD_STORES.to_vec();
+        stores.push(META);
+        let tx = db.transaction(&stores, TransactionMode::ReadWrite)?;
+        for record in records.iter() {
+            if let Some(store) = field(&record, "entity").as_string().as_deref().and_then(store_of) {
+                // Requests are queued on the transaction; its commit waits for all.
+                drop(tx.object_store(store)?.put(&record, None)?);
+            }
+        }
+        if let Some(state) = state {
+            let text = serde_json::to_string(state).map_err(|e| StoreError(e.to_string()))?;
+            drop(
+                tx.object_store(META)?
+                    .put(&JsValue::from_str(&text), Some(&JsValue::from_str("state")))?,
+            );
+        }
+        tx.commit()?.await?;
+        Ok(())
+    }
+
+    /// Removes every record of a grid the worker no longer holds.
+    async fn forget_grid(db: &Database, grid_id: &str) -> Result<(), StoreError> {
+        let tx = db.transaction(&RECORD_STORES, TransactionMode::ReadWrite)?;
+        for name in RECORD_STORES {
+            let store = tx.object_store(name)?;
+            let keys = store
+                .index("grid_id")?
+                .get_all_keys(Some(Query::Key(JsValue::from_str(grid_id))), None)?
+                .await?;
+            for key in keys {
+                drop(store.delete(key)?);
+            }
+        }
+        tx.commit()?.await?;
+        Ok(())
+    }
+
+    /// Brings the phone's copy up to date: changes after the cursor, a full
+    /// copy of any grid newly assigned, and the data of grids taken away
+    /// deleted. Every page is committed with its cursor, so a cut connection or
+    /// a closed app resumes where it stopped.
+    /// `Ok(false)` when the server could not be reached to the end.
+    #[lazy]
+    pub async fn pull(status: SyncStatus) -> Result<bool, String> {
+        pull_changes(status).await.map_err(|e| e.to_string())
+    }
+
+    async fn pull_changes(status: SyncStatus) -> Result<bool, StoreError> {
+        let db = open().await?;
+        let mut state = read_state(&db).await?;
+        let fresh = state.cursor == 0;
+        let mut received = 0;
+        let scope = loop {
+            let url = format!("/api/sync/pull?cursor={}&limit={PAGE}", state.cursor);
+            let Some(page) = fetch_page(status, &url).await? else {
+                return Ok(false);
+            };
+            state.cursor = page.next_cursor;
+            write_page(&db, &page.records, Some(&state)).await?;
+            received += page.records.length();
+            status.progress.set(Some(format!("已下载 {received} 条")));
+            if !page.more {
+                break page.scope;
+            }
+        };
+        let held: Vec<String> = state.grids.iter().map(|g| g.id.clone()).collect();
+        for grid in scope.iter().filter(|g| !fresh && !held.contains(&g.id)) {
+            // Assigned since the last sync: its earlier changes lie before the cursor.
+            let mut cursor = 0;
+            loop {
+                let url = format!("/api/sync/pull?cursor={cursor}&limit={PAGE}&grid={}", grid.id);
+                let Some(page) = fetch_page(status, &url).await? else {
+                    return Ok(false);
+                };
+                write_page(&db, &page.records, None).await?;
+                cursor = page.next_cursor;
+                if !page.more {
+                    break;
+                }
+            }
+        }
+        for gone in held.iter().filter(|id| !scope.iter().any(|g| &g.id == *id)) {
+            forget_grid(&db, gone).await?;
+        }
+        state.grids = scope;
+        write_page(&db, &js_sys::Array::new(), Some(&state)).await?;
+        Ok(true)
+    }
+
+    fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+        let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        db: &Database,
+        store: &str,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = db.transaction(&[store], TransactionMode::ReadOnly)?;
+        let value = tx.object_store(store)?.get(JsValue::from_str(id))?.await?;
+        tx.await?;
+        Ok(value.as_ref().and_then(from_js))
+    }
+
+    async fn by_index<T: serde::de::DeserializeOwned>(
+        db: &Database,
+        store: &str,
+        index: &str,
+        key: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = db.transaction(&[store], TransactionMode::ReadOnly)?;
+        let values = tx
+            .object_store(store)?
+            .index(index)?
+            .get_all(Some(Query::Key(JsValue::from_str(key))), None)?
+            .await?;
+        tx.await?;
+        Ok(values.iter().filter_map(from_js).collect())
+    }
+
+    /// A record the phone does not hold reads as "no network": it may well exist.
+    fn missing<T>(value: Option<T>) -> Result<T, ApiError> {
+        value.ok_or(ApiError::Network)
+    }
+
+    fn store_error(_: StoreError) -> ApiError {
+        ApiError::Network
+    }
+
+    async fn grid_name(db: &Database, grid_id: &str) -> Result<String, ApiError> {
+        let state = read_state(db).await.map_err(store_error)?;
+        Ok(state
+            .grids
+            .into_iter()
+            .find(|g| g.id == grid_id)
+            .map(|g| g.name)
+            .unwrap_or_default())
+    }
+
+    #[lazy]
+    pub async fn household(id: String) -> Result<HouseholdDetail, ApiError> {
+        let db = open().await.map_err(store_error)?;
+        let h: HouseholdRecord = missing(get(&db, "households", &id).await.map_err(store_error)?)?;
+        let b: BuildingRecord = missing(get(&db, "buildings", &h.building_id).await.map_err(store_error)?)?;
+        let residents = by_index(&db, "residents", "household_id", &id)
+            .await
+            .map_err(store_error)?;
+        let visits = by_index(&db, "visits", "household_id", &id)
+            .await
+            .map_err(store_error)?;
+        let grid_name = grid_name(&db, &h.grid_id).await?;
+        Ok(household_detail(&h, &b, grid_name, residents, visits, now_ms()))
+    }
+
+    #[lazy]
+    pub async fn resident(id: String) -> Result<ResidentDetail, ApiError> {
+        let db = open().await.map_err(store_error)?;
+        let r: ResidentRecord = missing(get(&db, "residents", &id).await.map_err(store_error)?)?;
+        let h: HouseholdRecord = missing(get(&db, "households", &r.household_id).await.map_err(store_error)?)?;
+        let b: BuildingRecord = missing(get(&db, "buildings", &h.building_id).await.map_err(store_error)?)?;
+        let visits: Vec<VisitRecord> = by_index(&db, "visits", "household_id", &h.id)
+            .await
+            .map_err(store_error)?;
+        let last = visits.iter().map(|v| v.visited_at).max();
+        Ok(resident_detail(&r, &h, &b, last, now_ms()))
+    }
+
+    #[lazy]
+    pub async fn building(id: String) -> Result<BuildingDetail, ApiError> {
+        let db = open().await.map_err(store_error)?;
+        let b: BuildingRecord = missing(get(&db, "buildings", &id).await.map_err(store_error)?)?;
+        let households = by_index(&db, "households", "building_id", &id)
+            .await
+            .map_err(store_error)?;
+        let residents: Vec<ResidentRecord> = by_index(&db, "residents", "grid_id", &b.grid_id)
+            .await
+            .map_err(store_error)?;
+        let visits: Vec<VisitRecord> = by_index(&db, "visits", "grid_id", &b.grid_id)
+            .await
+            .map_err(store_error)?;
+        let grid_name = grid_name(&db, &b.grid_id).await?;
+        Ok(building_detail(
+            &b,
+            grid_name,
+            households,
+            &residents,
+            &visits,
+            now_ms(),
+        ))
+    }
+
+    #[lazy]
+    pub async fn grid(id: String, query: String) -> Result<GridDetail, ApiError> {
+        let db = open().await.map_err(store_error)?;
+        let state = read_state(&db).await.map_err(store_error)?;
+        let grid = missing(state.grids.iter().find(|g| g.id == id))?;
+        let households: Vec<HouseholdRecord> =
+            by_index(&db, "households", "grid_id", &id).await.map_err(store_error)?;
+        let residents: Vec<ResidentRecord> = by_index(&db, "residents", "grid_id", &id).await.map_err(store_error)?;
+        let visits: Vec<VisitRecord> = by_index(&db, "visits", "grid_id", &id).await.map_err(store_error)?;
+        let data = GridData {
+            grid,
+            buildings: by_index(&db, "buildings", "grid_id", &id).await.map_err(store_error)?,
+            households: &households,
+            residents: &residents,
+            visits: &visits,
+        };
+        Ok(grid_detail(data, &query, now_ms()))
+    }
+}
