@@ -312,8 +312,10 @@ mod client {
             .unwrap_or(false)
     }
 
-    /// Pushes the outbox, batch by batch. Safe to call any time: one run at once,
-    /// and every push is idempotent on the server.
+    /// Pushes the outbox, batch by batch, then pulls. Safe to call any time: one
+    /// run at once, and every push is idempotent on the server. A WASM chunk of
+    /// its own, fetched after the page is up.
+    #[lazy]
     pub async fn sync_now(status: SyncStatus) {
         if RUNNING.with(|r| r.replace(true)) {
             return;

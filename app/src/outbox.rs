@@ -145,9 +145,3 @@ pub fn time_of_day(epoch_ms: i64) -> String {
     let minutes = (epoch_ms / 60_000 + 8 * 60).rem_euclid(24 * 60);
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
-
-/// "2026-11-26 14:05" in Beijing time.
-pub fn date_time(epoch_ms: i64) -> String {
-    let date = crate::domain::CivilDate::from_epoch_ms(epoch_ms + 8 * 3_600_000);
-    format!("{date} {}", time_of_day(epoch_ms))
-}

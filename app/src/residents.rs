@@ -5,7 +5,6 @@ use leptos_router::hooks::use_params_map;
 
 use crate::error::ApiError;
 use crate::model::{ResidentDetail, days_ago_label};
-use crate::outbox::date_time;
 use crate::ui::{DataPage, PageParts, TagChips};
 
 pub async fn fetch_resident(id: String) -> Result<ResidentDetail, ApiError> {
@@ -68,7 +67,7 @@ fn ResidentBody(detail: ResidentDetail) -> impl IntoView {
                         <span class="grow">
                             <strong>{c.field.label()}</strong>
                             " 保留「"{c.kept.unwrap_or_else(|| "空".into())}"」，被覆盖「"{c.lost.unwrap_or_else(|| "空".into())}"」"
-                            <span class="muted small">" · "{c.by}" · "{date_time(c.at)}</span>
+                            <span class="muted small">" · "{c.by}" · "{days_ago_label((crate::clock::now_ms() - c.at).max(0) / crate::clock::DAY_MS)}</span>
                         </span>
                     </li>
                 }).collect_view()}

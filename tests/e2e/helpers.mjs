@@ -110,7 +110,8 @@ export async function waitForHydration(page) {
 export async function queueVisits(page, household, count, label = '走访 · 测试') {
   return page.evaluate(async ({ household, count, label }) => {
     const db = await new Promise((resolve, reject) => {
-      const request = indexedDB.open('gridwalk', 1);
+      // No version: whatever the app created (or v1, as the first release did).
+      const request = indexedDB.open('gridwalk');
       request.onupgradeneeded = () => request.result.createObjectStore('outbox');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
@@ -130,6 +131,33 @@ export async function queueVisits(page, household, count, label = '走访 · 测
     db.close();
     return ids;
   }, { household, count, label });
+}
+
+/** What the phone holds: IndexedDB version, records per store, grids held. */
+export async function localStore(page) {
+  return page.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open('gridwalk');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const names = [...db.objectStoreNames];
+    const ask = (store, op) => new Promise((resolve, reject) => {
+      const request = op(db.transaction(store).objectStore(store));
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const counts = {};
+    for (const name of names) counts[name] = await ask(name, (s) => s.count());
+    const state = names.includes('meta') ? await ask('meta', (s) => s.get('state')) : undefined;
+    const gridIds = {};
+    for (const name of ['buildings', 'households', 'residents', 'visits'].filter((n) => names.includes(n))) {
+      for (const r of await ask(name, (s) => s.getAll())) gridIds[r.grid_id] = true;
+    }
+    const version = db.version;
+    db.close();
+    return { version, counts, grids: state ? JSON.parse(state).grids : [], recordGrids: Object.keys(gridIds) };
+  });
 }
 
 /** Every visit id the server holds for the caller's grids, through the pull API. */

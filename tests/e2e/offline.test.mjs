@@ -194,7 +194,7 @@ test('the outbox survives the browser being killed and started again', async () 
     // outbox did, and waits for the next login.
     if (page.url().endsWith('/login')) {
       const queued = await page.evaluate(() => new Promise((resolve, reject) => {
-        const request = indexedDB.open('gridwalk', 1);
+        const request = indexedDB.open('gridwalk');
         request.onsuccess = () => {
           const count = request.result.transaction('outbox').objectStore('outbox').count();
           count.onsuccess = () => resolve(count.result);
