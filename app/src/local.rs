@@ -247,8 +247,8 @@ mod client {
     use crate::offline::{RECORD_STORES, StoreError, SyncStatus, open};
 
     const META: &str = "meta";
-    /// Records per pull page: few round trips on a first sync, bounded memory.
-    const PAGE: i64 = 2000;
+    /// Records per pull page (the server's most): few round trips on a first sync.
+    const PAGE: i64 = 5000;
 
     /// Where the phone's copy stands: the change cursor and the grids it holds.
     #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -320,12 +320,23 @@ mod client {
         let mut stores: Vec<&str> = RECORD_STORES.to_vec();
         stores.push(META);
         let tx = db.transaction(&stores, TransactionMode::ReadWrite)?;
+        let mut visits: HashMap<String, Vec<JsValue>> = HashMap::new();
         for record in records.iter() {
-            if let Some(store) = field(&record, "entity").as_string().as_deref().and_then(store_of) {
+            match field(&record, "entity").as_string().as_deref() {
+                Some("visit") => {
+                    let household = field(&record, "household_id").as_string().unwrap_or_default();
+                    visits.entry(household).or_default().push(record);
+                }
                 // Requests are queued on the transaction; its commit waits for all.
-                drop(tx.object_store(store)?.put(&record, None)?);
+                Some(entity) => {
+                    if let Some(store) = store_of(entity) {
+                        drop(tx.object_store(store)?.put(&record, None)?);
+                    }
+                }
+                None => {}
             }
         }
+        merge_visits(&tx.object_store("visits")?, visits).await?;
         if let Some(state) = state {
             let text = serde_json::to_string(state).map_err(|e| StoreError(e.to_string()))?;
             drop(
@@ -335,6 +346,56 @@ mod client {
         }
         tx.commit()?.await?;
         Ok(())
+    }
+
+    /// Adds pulled visits to their household's group (a visit pulled again
+    /// replaces its earlier copy). The groups are read together, then written.
+    async fn merge_visits(store: &idb::ObjectStore, visits: HashMap<String, Vec<JsValue>>) -> Result<(), StoreError> {
+        let reads = visits
+            .keys()
+            .map(|household| store.get(JsValue::from_str(household)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = futures::future::join_all(reads.into_iter().map(IntoFuture::into_future)).await;
+        for ((household, pulled), found) in visits.into_iter().zip(found) {
+            let group = found?.unwrap_or_else(|| {
+                let group = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&group, &"id".into(), &JsValue::from_str(&household));
+                let _ = js_sys::Reflect::set(&group, &"visits".into(), &js_sys::Array::new());
+                group.into()
+            });
+            let list: js_sys::Array = field(&group, "visits").dyn_into().unwrap_or_default();
+            for visit in pulled {
+                let id = field(&visit, "id");
+                let _ = js_sys::Reflect::set(&group, &"grid_id".into(), &field(&visit, "grid_id"));
+                match list.find_index(&mut |v, _, _| field(&v, "id") == id) {
+                    -1 => {
+                        list.push(&visit);
+                    }
+                    at => list.set(at as u32, visit),
+                }
+            }
+            let _ = js_sys::Reflect::set(&group, &"visits".into(), &list);
+            drop(store.put(&group, None)?);
+        }
+        Ok(())
+    }
+
+    /// A household's visits as stored together.
+    #[derive(Deserialize)]
+    struct VisitGroup {
+        visits: Vec<VisitRecord>,
+    }
+
+    async fn household_visits(db: &Database, household: &str) -> Result<Vec<VisitRecord>, StoreError> {
+        Ok(get::<VisitGroup>(db, "visits", household)
+            .await?
+            .map(|g| g.visits)
+            .unwrap_or_default())
+    }
+
+    async fn grid_visits(db: &Database, grid: &str) -> Result<Vec<VisitRecord>, StoreError> {
+        let groups: Vec<VisitGroup> = by_index(db, "visits", "grid_id", grid).await?;
+        Ok(groups.into_iter().flat_map(|g| g.visits).collect())
     }
 
     /// Removes every record of a grid the worker no longer holds.
@@ -369,18 +430,28 @@ mod client {
         let mut state = read_state(&db).await?;
         let fresh = state.cursor == 0;
         let mut received = 0;
+        let url = |cursor: i64| format!("/api/sync/pull?cursor={cursor}&limit={PAGE}");
+        let mut next = fetch_page(status, &url(state.cursor)).await?;
         let scope = loop {
-            let url = format!("/api/sync/pull?cursor={}&limit={PAGE}", state.cursor);
-            let Some(page) = fetch_page(status, &url).await? else {
-                return Ok(false);
-            };
+            let Some(page) = next.take() else { return Ok(false) };
             state.cursor = page.next_cursor;
-            write_page(&db, &page.records, Some(&state)).await?;
+            // The next page downloads while this one is written.
+            let following = async {
+                if page.more {
+                    fetch_page(status, &url(page.next_cursor)).await
+                } else {
+                    Ok(None)
+                }
+            };
+            let (written, following) =
+                futures::future::join(write_page(&db, &page.records, Some(&state)), following).await;
+            written?;
             received += page.records.length();
             status.progress.set(Some(format!("已下载 {received} 条")));
             if !page.more {
                 break page.scope;
             }
+            next = following?;
         };
         let held: Vec<String> = state.grids.iter().map(|g| g.id.clone()).collect();
         for grid in scope.iter().filter(|g| !fresh && !held.contains(&g.id)) {
@@ -465,9 +536,7 @@ mod client {
         let residents = by_index(&db, "residents", "household_id", &id)
             .await
             .map_err(store_error)?;
-        let visits = by_index(&db, "visits", "household_id", &id)
-            .await
-            .map_err(store_error)?;
+        let visits = household_visits(&db, &id).await.map_err(store_error)?;
         let grid_name = grid_name(&db, &h.grid_id).await?;
         Ok(household_detail(&h, &b, grid_name, residents, visits, now_ms()))
     }
@@ -478,9 +547,7 @@ mod client {
         let r: ResidentRecord = missing(get(&db, "residents", &id).await.map_err(store_error)?)?;
         let h: HouseholdRecord = missing(get(&db, "households", &r.household_id).await.map_err(store_error)?)?;
         let b: BuildingRecord = missing(get(&db, "buildings", &h.building_id).await.map_err(store_error)?)?;
-        let visits: Vec<VisitRecord> = by_index(&db, "visits", "household_id", &h.id)
-            .await
-            .map_err(store_error)?;
+        let visits = household_visits(&db, &h.id).await.map_err(store_error)?;
         let last = visits.iter().map(|v| v.visited_at).max();
         Ok(resident_detail(&r, &h, &b, last, now_ms()))
     }
@@ -495,9 +562,7 @@ mod client {
         let residents: Vec<ResidentRecord> = by_index(&db, "residents", "grid_id", &b.grid_id)
             .await
             .map_err(store_error)?;
-        let visits: Vec<VisitRecord> = by_index(&db, "visits", "grid_id", &b.grid_id)
-            .await
-            .map_err(store_error)?;
+        let visits = grid_visits(&db, &b.grid_id).await.map_err(store_error)?;
         let grid_name = grid_name(&db, &b.grid_id).await?;
         Ok(building_detail(
             &b,
@@ -517,7 +582,7 @@ mod client {
         let households: Vec<HouseholdRecord> =
             by_index(&db, "households", "grid_id", &id).await.map_err(store_error)?;
         let residents: Vec<ResidentRecord> = by_index(&db, "residents", "grid_id", &id).await.map_err(store_error)?;
-        let visits: Vec<VisitRecord> = by_index(&db, "visits", "grid_id", &id).await.map_err(store_error)?;
+        let visits = grid_visits(&db, &id).await.map_err(store_error)?;
         let data = GridData {
             grid,
             buildings: by_index(&db, "buildings", "grid_id", &id).await.map_err(store_error)?,

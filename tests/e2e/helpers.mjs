@@ -133,7 +133,10 @@ export async function queueVisits(page, household, count, label = '走访 · 测
   }, { household, count, label });
 }
 
-/** What the phone holds: IndexedDB version, records per store, grids held. */
+/**
+ * What the phone holds: IndexedDB version, records per store (visits are kept
+ * one record per household, so `visitCount` counts the visits inside), grids.
+ */
 export async function localStore(page) {
   return page.evaluate(async () => {
     const db = await new Promise((resolve, reject) => {
@@ -150,13 +153,15 @@ export async function localStore(page) {
     const counts = {};
     for (const name of names) counts[name] = await ask(name, (s) => s.count());
     const state = names.includes('meta') ? await ask('meta', (s) => s.get('state')) : undefined;
+    const visitCount = names.includes('visits')
+      ? (await ask('visits', (s) => s.getAll())).reduce((n, g) => n + g.visits.length, 0) : 0;
     const gridIds = {};
     for (const name of ['buildings', 'households', 'residents', 'visits'].filter((n) => names.includes(n))) {
       for (const r of await ask(name, (s) => s.getAll())) gridIds[r.grid_id] = true;
     }
     const version = db.version;
     db.close();
-    return { version, counts, grids: state ? JSON.parse(state).grids : [], recordGrids: Object.keys(gridIds) };
+    return { version, counts, visitCount, grids: state ? JSON.parse(state).grids : [], recordGrids: Object.keys(gridIds) };
   });
 }
 

@@ -58,10 +58,10 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
 
   // The first sync brings the worker's grid onto the phone, all of it.
   const grid1 = await page.evaluate(async () => (await (await fetch('/api/grids')).json())[0]);
-  const store = await waitForStore(page, (s) => s.grids.length === 1 && s.counts.visits > 0, 'first sync');
+  const store = await waitForStore(page, (s) => s.grids.length === 1 && s.visitCount > 0, 'first sync');
   assert.equal(store.version, 2);
   assert.deepEqual(store.recordGrids, [grid1.id]);
-  assert.equal(store.counts.visits, (await serverVisitIds(page)).length);
+  assert.equal(store.visitCount, (await serverVisitIds(page)).length);
   assert.equal(store.counts.households, grid1.households);
 
   // No network: grid, building and household pages never opened before come
