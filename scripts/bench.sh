@@ -88,6 +88,10 @@ echo
 echo
 (cd tests && node bench/pull.mjs)
 echo
+# The CouchDB-replication comparison needs its own packages (registry only).
+[[ -d tests/bench/pouch/node_modules ]] || npm ci --prefix tests/bench/pouch --no-audit --no-fund >/dev/null
+(cd tests && node bench/firstsync.mjs)
+echo
 
 if [[ "${1:-}" == "--build" ]]; then
   clone=$(mktemp -d)
