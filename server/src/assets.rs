@@ -40,7 +40,7 @@ impl Assets {
         let mut precache: Vec<String> = std::fs::read_dir(site_root.join("pkg"))
             .map(|dir| {
                 dir.filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-                    .filter(|name| [".js", ".wasm", ".css", ".json"].iter().any(|ext| name.ends_with(ext)))
+                    .filter(|name| [".js", ".wasm", ".css"].iter().any(|ext| name.ends_with(ext)))
                     .map(|name| format!("/pkg/{name}"))
                     .collect()
             })

@@ -45,6 +45,7 @@ try {
   const toggles = [];
   for (let i = 1; i <= SAVES; i++) {
     await page.getByRole('button', { name: '记录走访' }).click();
+    await page.locator('.visit-form').waitFor();
     toggles.push(await timeTap({ css: '.chips-toggle button', text: '健康' },
       `[...document.querySelectorAll('.chips-toggle button')].find((b) => b.textContent === '健康')?.classList.contains('on')`));
     saves.push(await timeTap({ css: '.form-actions button', text: '保存' },
