@@ -99,7 +99,12 @@ pub fn MyGridsPage() -> impl IntoView {
 #[component]
 fn MyGridsBody(home: MyGrids) -> impl IntoView {
     let MyGrids { me, grids } = home;
+    // Notice authoring is plain server pages (no WASM): a full page load.
+    let author = (me.role != crate::domain::Role::Worker).then(|| {
+        view! { <a class="btn btn-block btn-plain" href="/manage/notices" rel="external">"公告管理（党务 · 居务公开）"</a> }
+    });
     view! {
+        {author}
         {grids.is_empty().then(|| view! { <p class="empty">"您还没有被分配网格，请联系网格长。"</p> })}
         <ul class="cards">
             {grids.into_iter().map(|g| view! { <GridCard grid=g/> }).collect_view()}

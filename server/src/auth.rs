@@ -231,7 +231,7 @@ pub async fn require_login_for_pages(State(state): State<AppState>, request: Req
     let path = request.uri().path();
     let is_page = path == "/"
         || path == "/sync"
-        || ["/grids/", "/buildings/", "/households/", "/residents/"]
+        || ["/grids/", "/buildings/", "/households/", "/residents/", "/manage/"]
             .iter()
             .any(|p| path.starts_with(p));
     let is_login = path == "/login";

@@ -27,6 +27,9 @@ pub struct Settings {
     /// Failed logins allowed per user name and per client address in `login_window_secs`.
     pub login_max_failures: u32,
     pub login_window_secs: i64,
+    /// Requests per minute one address may make to the public notice pages
+    /// (generous: whole estates share one carrier address).
+    pub public_requests_per_minute: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
 }
@@ -43,6 +46,7 @@ impl Default for Settings {
             secure_cookie: false,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
+            public_requests_per_minute: 600,
             log_format: "text".into(),
         }
     }

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod limits;
+pub mod notices;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;

@@ -22,7 +22,8 @@ use tower_http::timeout::TimeoutLayer;
 use crate::assets::Assets;
 use crate::auth::{LoginLimiter, login_form, logout, require_login_for_pages};
 use crate::config::Settings;
-use crate::{api, db, demo, telemetry};
+use crate::limits::RateLimiter;
+use crate::{api, db, demo, notices, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -90,7 +91,8 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         settings.login_max_failures,
         settings.login_window_secs,
     ));
-    let router = router(state.clone(), limiter, assets);
+    let public_limiter = Arc::new(RateLimiter::new(settings.public_requests_per_minute));
+    let router = router(state.clone(), limiter, assets, public_limiter);
     Ok(Server {
         listener,
         router,
@@ -105,7 +107,12 @@ async fn is_empty(pool: &sqlx::SqlitePool) -> Result<bool, sqlx::Error> {
     Ok(streets == 0)
 }
 
-fn router(state: AppState, limiter: Arc<LoginLimiter>, assets: Arc<Assets>) -> Router {
+fn router(
+    state: AppState,
+    limiter: Arc<LoginLimiter>,
+    assets: Arc<Assets>,
+    public_limiter: Arc<RateLimiter>,
+) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -125,6 +132,7 @@ fn router(state: AppState, limiter: Arc<LoginLimiter>, assets: Arc<Assets>) -> R
         .route("/login", post(login_form))
         .route("/logout", post(logout))
         .nest("/api", api)
+        .merge(notices::routes(public_limiter))
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(

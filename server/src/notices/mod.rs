@@ -1,0 +1,516 @@
+//! Notices for residents (党务公开, 居务公开, 财务公开, 办事指南, 活动通知).
+//! Leads write and publish them for their community; anyone reads the published
+//! ones without an account. All of it is plain server-rendered HTML with forms:
+//! no WASM, so the public pages stay small for old phones and read with
+//! JavaScript off, and authoring costs the worker app's bundle nothing.
+
+pub mod markdown;
+mod pages;
+mod poster;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::api::parse_id;
+use app::auth::ssr::Caller;
+use app::domain::Role;
+use app::error::ApiError;
+use app::state::{AppState, now_ms};
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::auth::Api;
+use crate::limits::RateLimiter;
+
+/// The categories communities must publish under, in display order.
+pub const CATEGORIES: [(&str, &str); 5] = [
+    ("party", "党务公开"),
+    ("affairs", "居务公开"),
+    ("finance", "财务公开"),
+    ("guide", "办事指南"),
+    ("event", "活动通知"),
+];
+
+pub fn category_label(code: &str) -> &'static str {
+    CATEGORIES.iter().find(|(c, _)| *c == code).map_or("公告", |(_, l)| l)
+}
+
+const MAX_TITLE_CHARS: usize = 100;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Notice {
+    pub id: String,
+    pub community_id: String,
+    pub category: String,
+    pub title: String,
+    pub body: String,
+    pub status: String,
+    pub pinned: bool,
+    pub published_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+const NOTICE_COLUMNS: &str = "id, community_id, category, title, body, status, pinned, published_at, updated_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Community {
+    pub id: String,
+    pub name: String,
+    pub street_name: String,
+}
+
+pub fn routes(limiter: Arc<RateLimiter>) -> Router<AppState> {
+    let public = Router::new()
+        .route("/n/sw.js", get(pages::service_worker))
+        .route("/n/{community}", get(public_index))
+        .route("/n/{community}/feed.atom", get(feed))
+        .route("/n/{community}/poster.svg", get(poster_svg))
+        .route("/n/{community}/{notice}", get(public_notice))
+        .layer(axum::middleware::from_fn_with_state(limiter, limit_by_address));
+    Router::new()
+        .merge(public)
+        .route("/manage/notices", get(manage_list).post(create))
+        .route("/manage/notices/new", get(new_form))
+        .route("/manage/notices/{id}", get(edit_form).post(update))
+        .route("/manage/notices/{id}/{action}", post(change_status))
+}
+
+/// Public routes have no account to limit by: the address is the key.
+async fn limit_by_address(
+    State(limiter): State<Arc<RateLimiter>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match limiter.check(client.ip(), now_ms()) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => PublicError(ApiError::RateLimited(wait)).into_response(),
+    }
+}
+
+async fn community(pool: &sqlx::SqlitePool, id: &str) -> Result<Community, ApiError> {
+    let id = parse_id(id)?;
+    sqlx::query_as(
+        "SELECT c.id, c.name, s.name AS street_name FROM communities c JOIN streets s ON s.id = c.street_id
+         WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| ApiError::NotFound("没有这个社区".into()))
+}
+
+/// Published notices only: drafts and withdrawn ones do not exist publicly.
+async fn published(pool: &sqlx::SqlitePool, community_id: &str) -> Result<Vec<Notice>, ApiError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {NOTICE_COLUMNS} FROM notices WHERE community_id = $1 AND status = 'published'
+         ORDER BY pinned DESC, published_at DESC LIMIT 200"
+    ))
+    .bind(community_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Public answers may sit in any cache for a minute; a withdrawn notice is gone
+/// from the server at once and from caches within that minute.
+fn public_page(body: String, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Errors on public pages answer as a readable page, not JSON.
+pub struct PublicError(ApiError);
+
+impl From<ApiError> for PublicError {
+    fn from(e: ApiError) -> Self {
+        PublicError(e)
+    }
+}
+
+impl IntoResponse for PublicError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        html(status, pages::public_error(&self.0.to_string()))
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct View {
+    /// Category code to show only that category.
+    pub c: Option<String>,
+    /// `large` for the large-text reading mode.
+    pub size: Option<String>,
+}
+
+impl View {
+    pub fn large(&self) -> bool {
+        self.size.as_deref() == Some("large")
+    }
+}
+
+async fn public_index(
+    State(state): State<AppState>,
+    Path(community_id): Path<String>,
+    Query(view): Query<View>,
+) -> Result<Response, PublicError> {
+    let community = community(&state.pool, &community_id).await?;
+    let mut notices = published(&state.pool, &community.id).await?;
+    if let Some(c) = view.c.as_deref() {
+        notices.retain(|n| n.category == c);
+    }
+    Ok(public_page(
+        pages::public_index(&community, &notices, &view),
+        "text/html; charset=utf-8",
+    ))
+}
+
+async fn public_notice(
+    State(state): State<AppState>,
+    Path((community_id, notice_id)): Path<(String, String)>,
+    Query(view): Query<View>,
+) -> Result<Response, PublicError> {
+    let community = community(&state.pool, &community_id).await?;
+    let notice: Notice = sqlx::query_as(&format!(
+        "SELECT {NOTICE_COLUMNS} FROM notices WHERE id = $1 AND community_id = $2 AND status = 'published'"
+    ))
+    .bind(parse_id(&notice_id)?)
+    .bind(&community.id)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(ApiError::from)?
+    .ok_or_else(|| ApiError::NotFound("没有这条公告，可能已撤回".into()))?;
+    Ok(public_page(
+        pages::public_notice(&community, &notice, &view),
+        "text/html; charset=utf-8",
+    ))
+}
+
+async fn feed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(community_id): Path<String>,
+) -> Result<Response, PublicError> {
+    let community = community(&state.pool, &community_id).await?;
+    let notices = published(&state.pool, &community.id).await?;
+    let base = site_base(&headers);
+    Ok(public_page(
+        pages::atom_feed(&base, &community, &notices),
+        "application/atom+xml; charset=utf-8",
+    ))
+}
+
+async fn poster_svg(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(community_id): Path<String>,
+) -> Result<Response, PublicError> {
+    let community = community(&state.pool, &community_id).await?;
+    let url = format!("{}/n/{}", site_base(&headers), community.id);
+    Ok(public_page(
+        poster::svg(&community, &url),
+        "image/svg+xml; charset=utf-8",
+    ))
+}
+
+/// The address residents reach this server by, for absolute links (feed, QR).
+fn site_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+// ---- authoring (leads and admins) ----
+
+/// The communities the caller may publish for: a lead's own, every one for an
+/// admin, none for a worker.
+async fn writable_communities(caller: &Caller) -> Result<Vec<Community>, ApiError> {
+    let sql = "SELECT c.id, c.name, s.name AS street_name FROM communities c JOIN streets s ON s.id = c.street_id";
+    Ok(match caller.user.role {
+        Role::Admin => {
+            sqlx::query_as(&format!("{sql} ORDER BY c.name"))
+                .fetch_all(&caller.pool)
+                .await?
+        }
+        Role::Lead => {
+            sqlx::query_as(&format!("{sql} WHERE c.id = $1"))
+                .bind(&caller.user.community_id)
+                .fetch_all(&caller.pool)
+                .await?
+        }
+        Role::Worker => Vec::new(),
+    })
+}
+
+async fn require_author(caller: &Caller) -> Result<Vec<Community>, ApiError> {
+    let communities = writable_communities(caller).await?;
+    if communities.is_empty() {
+        caller.audit("denied", "notices", "-").await?;
+        return Err(ApiError::Forbidden);
+    }
+    Ok(communities)
+}
+
+/// A notice the caller may edit; others answer 404 (ids are not probed).
+async fn own_notice(caller: &Caller, communities: &[Community], id: &str) -> Result<Notice, ApiError> {
+    let notice: Option<Notice> = sqlx::query_as(&format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE id = $1"))
+        .bind(parse_id(id)?)
+        .fetch_optional(&caller.pool)
+        .await?;
+    notice
+        .filter(|n| communities.iter().any(|c| c.id == n.community_id))
+        .ok_or_else(|| ApiError::NotFound("没有这条公告".into()))
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn manage_list(Api(caller): Api) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    let ids: Vec<&str> = communities.iter().map(|c| c.id.as_str()).collect();
+    let mut notices: Vec<Notice> = Vec::new();
+    for id in ids {
+        let mut some: Vec<Notice> = sqlx::query_as(&format!(
+            "SELECT {NOTICE_COLUMNS} FROM notices WHERE community_id = $1 ORDER BY updated_at DESC LIMIT 200"
+        ))
+        .bind(id)
+        .fetch_all(&caller.pool)
+        .await?;
+        notices.append(&mut some);
+    }
+    Ok(html(StatusCode::OK, pages::manage_list(&communities, &notices)))
+}
+
+async fn new_form(Api(caller): Api) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    Ok(html(
+        StatusCode::OK,
+        pages::edit_form(&communities, None, &Draft::default(), None, &[]),
+    ))
+}
+
+/// What the form posts.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct Draft {
+    #[serde(default)]
+    pub community_id: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+impl Draft {
+    fn check(&self) -> Result<(), String> {
+        let title = self.title.trim();
+        if title.is_empty() {
+            return Err("请填写标题".into());
+        }
+        if title.chars().count() > MAX_TITLE_CHARS {
+            return Err(format!("标题不能超过{MAX_TITLE_CHARS}个字"));
+        }
+        if !CATEGORIES.iter().any(|(c, _)| *c == self.category) {
+            return Err("请选择公开类别".into());
+        }
+        if self.body.trim().is_empty() {
+            return Err("请填写正文".into());
+        }
+        if self.body.chars().count() > markdown::MAX_BODY_CHARS {
+            return Err(format!("正文不能超过{}字", markdown::MAX_BODY_CHARS));
+        }
+        Ok(())
+    }
+}
+
+async fn revision(
+    conn: &mut sqlx::SqliteConnection,
+    caller: &Caller,
+    notice_id: &str,
+    action: &str,
+    draft: &Draft,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO notice_revisions (id, notice_id, action, title, body, category, user_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(notice_id)
+    .bind(action)
+    .bind(draft.title.trim())
+    .bind(&draft.body)
+    .bind(&draft.category)
+    .bind(&caller.user.id)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+type FormResult = Result<Form<Draft>, axum::extract::rejection::FormRejection>;
+
+async fn create(Api(caller): Api, form: FormResult) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    let Ok(Form(draft)) = form else {
+        return Err(ApiError::BadRequest("表单格式不正确".into()));
+    };
+    let community_ok = communities.iter().any(|c| c.id == draft.community_id);
+    if let Err(message) = draft.check().and_then(|()| {
+        if community_ok {
+            Ok(())
+        } else {
+            Err("请选择社区".into())
+        }
+    }) {
+        return Ok(html(
+            StatusCode::BAD_REQUEST,
+            pages::edit_form(&communities, None, &draft, Some(&message), &[]),
+        ));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = now_ms();
+    let mut tx = caller.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO notices (id, community_id, category, title, body, status, created_by, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $7)",
+    )
+    .bind(&id)
+    .bind(&draft.community_id)
+    .bind(&draft.category)
+    .bind(draft.title.trim())
+    .bind(&draft.body)
+    .bind(&caller.user.id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    revision(&mut tx, &caller, &id, "create", &draft).await?;
+    tx.commit().await?;
+    caller.audit("create", "notice", &id).await?;
+    Ok(Redirect::to(&format!("/manage/notices/{id}?saved=1")).into_response())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct Revision {
+    pub action: String,
+    pub title: String,
+    pub by: String,
+    pub at: i64,
+}
+
+async fn history(caller: &Caller, id: &str) -> Result<Vec<Revision>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT r.action, r.title, u.display_name AS by, r.at FROM notice_revisions r
+         JOIN users u ON u.id = r.user_id WHERE r.notice_id = $1 ORDER BY r.at DESC, r.id DESC",
+    )
+    .bind(id)
+    .fetch_all(&caller.pool)
+    .await?)
+}
+
+async fn edit_form(
+    Api(caller): Api,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    let notice = own_notice(&caller, &communities, &id).await?;
+    let draft = Draft {
+        community_id: notice.community_id.clone(),
+        category: notice.category.clone(),
+        title: notice.title.clone(),
+        body: notice.body.clone(),
+    };
+    let saved = query.contains_key("saved").then_some("已保存");
+    Ok(html(
+        StatusCode::OK,
+        pages::edit_form(
+            &communities,
+            Some(&notice),
+            &draft,
+            saved,
+            &history(&caller, &notice.id).await?,
+        ),
+    ))
+}
+
+async fn update(Api(caller): Api, Path(id): Path<String>, form: FormResult) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    let notice = own_notice(&caller, &communities, &id).await?;
+    let Ok(Form(mut draft)) = form else {
+        return Err(ApiError::BadRequest("表单格式不正确".into()));
+    };
+    // A notice stays in its community.
+    draft.community_id = notice.community_id.clone();
+    if let Err(message) = draft.check() {
+        let history = history(&caller, &notice.id).await?;
+        return Ok(html(
+            StatusCode::BAD_REQUEST,
+            pages::edit_form(&communities, Some(&notice), &draft, Some(&message), &history),
+        ));
+    }
+    let mut tx = caller.pool.begin().await?;
+    sqlx::query("UPDATE notices SET category = $1, title = $2, body = $3, updated_at = $4 WHERE id = $5")
+        .bind(&draft.category)
+        .bind(draft.title.trim())
+        .bind(&draft.body)
+        .bind(now_ms())
+        .bind(&notice.id)
+        .execute(&mut *tx)
+        .await?;
+    revision(&mut tx, &caller, &notice.id, "edit", &draft).await?;
+    tx.commit().await?;
+    caller.audit("update", "notice", &notice.id).await?;
+    Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
+}
+
+async fn change_status(Api(caller): Api, Path((id, action)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    let notice = own_notice(&caller, &communities, &id).await?;
+    let now = now_ms();
+    let sql = match action.as_str() {
+        // The publish date is the first publication; re-publishing keeps it.
+        "publish" => {
+            "UPDATE notices SET status = 'published', published_at = COALESCE(published_at, $1), updated_at = $1 WHERE id = $2"
+        }
+        "withdraw" => "UPDATE notices SET status = 'withdrawn', updated_at = $1 WHERE id = $2",
+        "pin" => "UPDATE notices SET pinned = 1, updated_at = $1 WHERE id = $2",
+        "unpin" => "UPDATE notices SET pinned = 0, updated_at = $1 WHERE id = $2",
+        _ => return Err(ApiError::NotFound("没有这个操作".into())),
+    };
+    let draft = Draft {
+        community_id: notice.community_id.clone(),
+        category: notice.category.clone(),
+        title: notice.title.clone(),
+        body: notice.body.clone(),
+    };
+    let mut tx = caller.pool.begin().await?;
+    sqlx::query(sql).bind(now).bind(&notice.id).execute(&mut *tx).await?;
+    revision(&mut tx, &caller, &notice.id, &action, &draft).await?;
+    tx.commit().await?;
+    caller.audit("update", "notice", &notice.id).await?;
+    Ok(Redirect::to("/manage/notices").into_response())
+}

@@ -1,0 +1,65 @@
+//! A printable poster for building entrances: the community's name and a QR
+//! code of its public notice page, as SVG (prints sharp at any size).
+
+use qrcodegen::{QrCode, QrCodeEcc};
+
+use super::Community;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+pub fn svg(community: &Community, url: &str) -> String {
+    // Medium error correction survives a scuffed or sun-bleached print.
+    let path = QrCode::encode_text(url, QrCodeEcc::Medium)
+        .map(|qr| {
+            let size = qr.size();
+            let mut d = String::new();
+            for y in 0..size {
+                for x in 0..size {
+                    if qr.get_module(x, y) {
+                        d.push_str(&format!("M{x},{y}h1v1h-1z"));
+                    }
+                }
+            }
+            (size, d)
+        })
+        .unwrap_or((1, String::new()));
+    let (size, d) = path;
+    // A4 proportions in millimetres; the code is 120 mm wide with its quiet zone.
+    let scale = 120.0 / f64::from(size + 8);
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm" viewBox="0 0 210 297">
+<rect width="210" height="297" fill="#fff"/>
+<rect x="0" y="0" width="210" height="46" fill="#1f6f5c"/>
+<text x="105" y="30" font-size="14" text-anchor="middle" fill="#fff" font-family="sans-serif">{name} · 公开栏</text>
+<text x="105" y="66" font-size="11" text-anchor="middle" fill="#1d2327" font-family="sans-serif">党务公开 · 居务公开 · 财务公开 · 办事指南 · 活动通知</text>
+<g transform="translate(45,80) scale({scale})"><rect width="{full}" height="{full}" fill="#fff"/><path transform="translate(4,4)" d="{d}" fill="#000"/></g>
+<text x="105" y="222" font-size="12" text-anchor="middle" fill="#1d2327" font-family="sans-serif">用手机扫码，查看社区公告（无需注册）</text>
+<text x="105" y="236" font-size="5" text-anchor="middle" fill="#5b6a70" font-family="monospace">{url}</text>
+<text x="105" y="280" font-size="6" text-anchor="middle" fill="#5b6a70" font-family="sans-serif">{street}</text>
+</svg>"##,
+        name = escape(&community.name),
+        street = escape(&community.street_name),
+        url = escape(url),
+        full = size + 8,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_poster_carries_a_code_and_escapes_names() {
+        let community = Community {
+            id: "c".into(),
+            name: "春华<社区>".into(),
+            street_name: "示范街道".into(),
+        };
+        let svg = svg(&community, "http://example.org/n/c");
+        assert!(svg.contains("春华&lt;社区&gt;"));
+        assert!(svg.contains("<path transform=\"translate(4,4)\" d=\"M"));
+        assert!(svg.contains("http://example.org/n/c"));
+    }
+}

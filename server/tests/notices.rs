@@ -1,0 +1,221 @@
+//! Public notices: a lead writes and publishes, anyone reads what is published
+//! and nothing else; bodies are sanitised; only leads (of that community) and
+//! admins author; public routes are rate-limited.
+
+mod common;
+
+use common::TestServer;
+use reqwest::{Client, StatusCode};
+
+struct Author {
+    client: Client,
+}
+
+impl Author {
+    async fn create(&self, server: &TestServer, community: &str, title: &str, body: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .post(server.url("/manage/notices"))
+            .form(&[
+                ("community_id", community),
+                ("category", "finance"),
+                ("title", title),
+                ("body", body),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let text = response.text().await.unwrap();
+        if status == StatusCode::SEE_OTHER {
+            let id = location
+                .trim_start_matches("/manage/notices/")
+                .split('?')
+                .next()
+                .unwrap();
+            (status, id.to_owned())
+        } else {
+            (status, text)
+        }
+    }
+
+    async fn act(&self, server: &TestServer, id: &str, action: &str) -> StatusCode {
+        self.client
+            .post(server.url(&format!("/manage/notices/{id}/{action}")))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
+async fn get(server: &TestServer, path: &str) -> (StatusCode, String) {
+    let response = server.client().get(server.url(path)).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn community_of(server: &TestServer, lead: &str) -> String {
+    server
+        .scalar("SELECT community_id FROM users WHERE username = $1", lead)
+        .await
+}
+
+#[tokio::test]
+async fn draft_published_withdrawn_as_the_public_sees_it() {
+    let server = TestServer::start().await;
+    let lead = Author {
+        client: server.login_as("lead1").await,
+    };
+    let community = community_of(&server, "lead1").await;
+    let (status, id) = lead
+        .create(
+            &server,
+            &community,
+            "2026年第三季度财务公开",
+            "## 收入\n\n物业费 **12,000** 元",
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{id}");
+    let public = format!("/n/{community}/{id}");
+
+    // A draft does not exist publicly, not even by its URL.
+    assert_eq!(get(&server, &public).await.0, StatusCode::NOT_FOUND);
+    assert!(!get(&server, &format!("/n/{community}")).await.1.contains("第三季度"));
+
+    assert_eq!(lead.act(&server, &id, "publish").await, StatusCode::SEE_OTHER);
+    let (status, page) = get(&server, &public).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("2026年第三季度财务公开"));
+    assert!(page.contains("<strong>12,000</strong>"));
+    assert!(!page.contains("/pkg/"), "public pages load no WASM");
+    let (_, index) = get(&server, &format!("/n/{community}?c=finance")).await;
+    assert!(index.contains("2026年第三季度财务公开"));
+    let (_, feed) = get(&server, &format!("/n/{community}/feed.atom")).await;
+    assert!(feed.starts_with("<?xml") && feed.contains("<title>2026年第三季度财务公开</title>"));
+    let poster = server
+        .client()
+        .get(server.url(&format!("/n/{community}/poster.svg")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(poster.headers()["content-type"], "image/svg+xml; charset=utf-8");
+    assert!(poster.text().await.unwrap().contains(&format!("/n/{community}")));
+
+    // Withdrawn: gone again, and the history says who did what.
+    assert_eq!(lead.act(&server, &id, "withdraw").await, StatusCode::SEE_OTHER);
+    assert_eq!(get(&server, &public).await.0, StatusCode::NOT_FOUND);
+    assert!(!get(&server, &format!("/n/{community}")).await.1.contains("第三季度"));
+    let edit = lead
+        .client
+        .get(server.url(&format!("/manage/notices/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for step in ["创建", "发布", "撤回"] {
+        assert!(edit.contains(step), "history lacks {step}");
+    }
+}
+
+#[tokio::test]
+async fn hostile_bodies_and_titles_render_inert() {
+    let server = TestServer::start().await;
+    let lead = Author {
+        client: server.login_as("lead1").await,
+    };
+    let community = community_of(&server, "lead1").await;
+    let body = "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[点我](javascript:alert(1))\n\n\
+                <svg onload=alert(1)>\n\n<a href=\"javascript:alert(1)\">x</a>\n\n[x](data:text/html,hi)";
+    let (_, id) = lead
+        .create(&server, &community, "<script>alert('t')</script>标题", body)
+        .await;
+    lead.act(&server, &id, "publish").await;
+    let (status, page) = get(&server, &format!("/n/{community}/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let article = &page[page.find("<article").unwrap()..];
+    // Escaped text may spell anything; no real tag may carry it.
+    for bad in ["<script", "<img", "<svg", "<a href=\"javascript", "<a href=\"data"] {
+        assert!(!article.contains(bad), "{bad} in {article}");
+    }
+    assert!(page.contains("&lt;script&gt;alert"));
+    let (_, feed) = get(&server, &format!("/n/{community}/feed.atom")).await;
+    assert!(!feed.contains("<script"));
+}
+
+#[tokio::test]
+async fn only_leads_of_the_community_and_admins_author() {
+    let server = TestServer::start().await;
+    let community = community_of(&server, "lead1").await;
+
+    // Anonymous: the page sends to the login, the form post is refused.
+    let anonymous = server.client();
+    let page = anonymous.get(server.url("/manage/notices")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/login");
+    let post = anonymous
+        .post(server.url("/manage/notices"))
+        .form(&[("title", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::UNAUTHORIZED);
+
+    // A worker may not author.
+    let worker = server.login_as("worker1").await;
+    let page = worker.get(server.url("/manage/notices")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+
+    // lead2 cannot touch lead1's notice, nor write into lead1's community.
+    let lead1 = Author {
+        client: server.login_as("lead1").await,
+    };
+    let (_, id) = lead1.create(&server, &community, "停水通知", "周六停水").await;
+    let lead2 = Author {
+        client: server.login_as("lead2").await,
+    };
+    assert_eq!(lead2.act(&server, &id, "publish").await, StatusCode::NOT_FOUND);
+    let (status, page) = lead2.create(&server, &community, "冒名公告", "正文").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("请选择社区"));
+
+    // Bad input answers 400 with the reason, the input kept.
+    let (status, page) = lead1.create(&server, &community, " ", "正文内容").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("请填写标题") && page.contains("正文内容"));
+
+    // The admin may publish anywhere.
+    let admin = Author {
+        client: server.login_as("admin").await,
+    };
+    assert_eq!(admin.act(&server, &id, "publish").await, StatusCode::SEE_OTHER);
+    assert_eq!(get(&server, &format!("/n/{community}/{id}")).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn public_pages_are_rate_limited_and_cacheable() {
+    let server = TestServer::start_with(|s| s.public_requests_per_minute = 5).await;
+    let community = community_of(&server, "lead1").await;
+    let client = server.client();
+    for _ in 0..5 {
+        let response = client.get(server.url(&format!("/n/{community}"))).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "public, max-age=60");
+    }
+    let limited = client.get(server.url(&format!("/n/{community}"))).send().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.text().await.unwrap().contains("秒后再试"));
+    // Unknown and malformed communities are a plain 404 / 400, never a 500.
+    let server = TestServer::start().await;
+    assert_eq!(get(&server, "/n/not-an-id").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get(&server, &format!("/n/{}", uuid::Uuid::now_v7())).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
