@@ -2,6 +2,8 @@
 //! and nothing else; bodies are sanitised; only leads (of that community) and
 //! admins author; public routes are rate-limited.
 
+// Shared fixtures; this file does not need every helper.
+#[allow(dead_code)]
 mod common;
 
 use common::TestServer;
