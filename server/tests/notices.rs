@@ -209,6 +209,11 @@ async fn public_pages_are_rate_limited_and_cacheable() {
         let response = client.get(server.url(&format!("/n/{community}"))).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["cache-control"], "public, max-age=60");
+        let csp = response.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"),
+            "{csp}"
+        );
     }
     let limited = client.get(server.url(&format!("/n/{community}"))).send().await.unwrap();
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);

@@ -68,6 +68,7 @@ pub struct Community {
 pub fn routes(limiter: Arc<RateLimiter>) -> Router<AppState> {
     let public = Router::new()
         .route("/n/sw.js", get(pages::service_worker))
+        .route("/n/register.js", get(pages::register_script))
         .route("/n/{community}", get(public_index))
         .route("/n/{community}/feed.atom", get(feed))
         .route("/n/{community}/poster.svg", get(poster_svg))
@@ -118,12 +119,21 @@ async fn published(pool: &sqlx::SqlitePool, community_id: &str) -> Result<Vec<No
 }
 
 /// Public answers may sit in any cache for a minute; a withdrawn notice is gone
-/// from the server at once and from caches within that minute.
+/// from the server at once and from caches within that minute. The policy
+/// forbids any script but our own file and any plugin, frame or form target:
+/// even a body that slipped past the sanitiser could not run.
 fn public_page(body: String, content_type: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; \
+                     connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                ),
+            ),
         ],
         body,
     )

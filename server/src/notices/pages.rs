@@ -83,7 +83,7 @@ fn public_head(community: &Community) -> AnyView {
     view! {
         <link rel="alternate" type="application/atom+xml" title="公告订阅" href=format!("/n/{}/feed.atom", community.id)/>
         // Keeps pages read once readable offline; a page works without it.
-        <script>"if('serviceWorker' in navigator){navigator.serviceWorker.register('/n/sw.js',{scope:'/n/'}).catch(function(){})}"</script>
+        <script src="/n/register.js" defer></script>
     }
     .into_any()
 }
@@ -243,6 +243,16 @@ pub fn atom_feed(base: &str, community: &Community, notices: &[Notice]) -> Strin
     }
     xml.push_str("</feed>");
     xml
+}
+
+pub async fn register_script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        "if('serviceWorker' in navigator){navigator.serviceWorker.register('/n/sw.js',{scope:'/n/'}).catch(function(){})}",
+    )
 }
 
 /// A small service worker for the public pages only (scope `/n/`): network
