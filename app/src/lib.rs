@@ -55,6 +55,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The page the service worker answers with for an app page it has no copy of,
+/// offline: the same head, an empty body. The WASM then renders the route for
+/// the address in the bar from the phone's own copy of its grids instead of
+/// hydrating server HTML.
+pub fn offline_shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let stylesheet = use_context::<state::AppState>().map(|s| s.stylesheet.to_string());
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet: Option<String> = None;
+    view! {
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="theme-color" content="#1f6f5c"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <HydrationScripts options/>
+                <link rel="stylesheet" href=stylesheet/>
+                <title>"网格通"</title>
+            </head>
+            <body data-offline-shell="1">
+                <script src="/register-sw.js" defer></script>
+            </body>
+        </html>
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let sync = offline::SyncStatus::new();
@@ -85,7 +113,15 @@ pub fn App() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    leptos::mount::hydrate_body(App);
+    let offline_shell = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+        .is_some_and(|b| b.has_attribute("data-offline-shell"));
+    if offline_shell {
+        leptos::mount::mount_to_body(App);
+    } else {
+        leptos::mount::hydrate_body(App);
+    }
     // A flag for the browser tests (and for debugging on a phone): the WASM is live.
     if let Some(window) = web_sys::window() {
         let _ = js_sys::Reflect::set(&window, &"__gridwalk_hydrated".into(), &true.into());

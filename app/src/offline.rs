@@ -64,6 +64,9 @@ pub struct SyncStatus {
     pub revision: RwSignal<u64>,
     /// What the running sync is doing ("上传 100/300", "已下载 2000 条").
     pub progress: RwSignal<Option<String>>,
+    /// The outbox has been counted: until then the badge claims nothing (the
+    /// server-rendered page cannot know what waits on the phone).
+    pub counted: RwSignal<bool>,
 }
 
 impl SyncStatus {
@@ -77,6 +80,7 @@ impl SyncStatus {
             needs_login: RwSignal::new(false),
             revision: RwSignal::new(0),
             progress: RwSignal::new(None),
+            counted: RwSignal::new(false),
         }
     }
 }
@@ -291,6 +295,7 @@ mod client {
             let rejected = entries.iter().filter(|e| e.state == EntryState::Rejected).count();
             status.pending.set(entries.len() - rejected);
             status.rejected.set(rejected);
+            status.counted.set(true);
         }
         if let Some(at) = meta_get("gridwalk.last_sync") {
             status.last_sync.set(at.parse().ok());

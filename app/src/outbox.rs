@@ -15,7 +15,9 @@ pub fn use_sync_status() -> SyncStatus {
 pub fn SyncBadge() -> impl IntoView {
     let status = use_sync_status();
     let text = move || {
-        if status.syncing.get() {
+        if !status.counted.get() {
+            "读取中…".to_string()
+        } else if status.syncing.get() {
             "同步中…".to_string()
         } else if status.rejected.get() > 0 {
             format!("退回 {}", status.rejected.get())

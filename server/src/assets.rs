@@ -6,8 +6,11 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-/// Unhashed files the shell needs offline, besides everything in `pkg/`.
-const PUBLIC_SHELL: [&str; 5] = [
+/// Unhashed files the shell needs offline, besides everything in `pkg/`, and
+/// `/shell`, the empty page app routes fall back to offline (its content
+/// changes only with the hashed names).
+const PUBLIC_SHELL: [&str; 6] = [
+    "/shell",
     "/icons/icon.svg",
     "/icons/icon-192.png",
     "/manifest.webmanifest",

@@ -129,6 +129,7 @@ fn router(
     Router::new()
         .route("/healthz", get(healthz))
         .route("/sw.js", get(move || service_worker(assets.clone())))
+        .route("/shell", get(offline_shell))
         .route("/login", post(login_form))
         .route("/logout", post(logout))
         .nest("/api", api)
@@ -180,6 +181,17 @@ async fn cache_policy(uri: axum::http::Uri, mut response: axum::response::Respon
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
+}
+
+/// The empty app page the service worker falls back to offline (see sw.js).
+async fn offline_shell(State(state): State<AppState>) -> axum::response::Html<String> {
+    use leptos::prelude::{Owner, RenderHtml};
+    let owner = Owner::new();
+    let html = owner.with(|| {
+        provide_context(state.clone());
+        app::offline_shell(state.leptos_options.clone()).to_html()
+    });
+    axum::response::Html(html)
 }
 
 async fn service_worker(assets: Arc<Assets>) -> impl axum::response::IntoResponse {

@@ -10,6 +10,9 @@ const SHELL_CACHE = `gridwalk-shell-${VERSION}`;
 const PRECACHE = __PRECACHE__;
 // Pages and API answers hold resident data: cleared at sign-in (register-sw.js).
 const DATA_CACHE = 'gridwalk-data-v1';
+// App pages: without a copy of their own, offline, they open from the empty
+// shell and the app renders them from the phone's copy of its grids.
+const APP_PAGES = /^\/($|grids\/|buildings\/|households\/|residents\/|sync$)/;
 // Answers that must never come from a cache.
 const NEVER_CACHED = ['/api/sync/', '/api/login', '/healthz', '/login', '/logout', '/sw.js'];
 
@@ -46,7 +49,8 @@ self.addEventListener('fetch', (event) => {
   if (PRECACHE.includes(url.pathname)) {
     event.respondWith(caches.match(url.pathname, { cacheName: SHELL_CACHE }).then((hit) => hit || fetch(request)));
   } else if (request.mode === 'navigate') {
-    event.respondWith(networkFirst(request, () => caches.match('/offline.html')));
+    const fallback = APP_PAGES.test(url.pathname) ? '/shell' : '/offline.html';
+    event.respondWith(networkFirst(request, () => caches.match(fallback).then((hit) => hit || caches.match('/offline.html'))));
   } else if (url.pathname.startsWith('/api/')) {
     const offline = () => new Response(JSON.stringify({ error: 'network', message: '网络不可用，请检查信号后重试' }),
       { status: 503, headers: { 'content-type': 'application/json' } });

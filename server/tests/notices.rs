@@ -208,13 +208,28 @@ async fn public_pages_are_rate_limited_and_cacheable() {
     for _ in 0..5 {
         let response = client.get(server.url(&format!("/n/{community}"))).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()["cache-control"], "public, max-age=60");
+        assert_eq!(response.headers()["cache-control"], "public, no-cache");
         let csp = response.headers()["content-security-policy"].to_str().unwrap();
         assert!(
             csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"),
             "{csp}"
         );
     }
+    // Revalidation by ETag answers 304 without a body.
+    let server2 = TestServer::start().await;
+    let first = client
+        .get(server2.url(&format!("/n/{community}")))
+        .send()
+        .await
+        .unwrap();
+    let etag = first.headers()["etag"].clone();
+    let again = client
+        .get(server2.url(&format!("/n/{community}")))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     let limited = client.get(server.url(&format!("/n/{community}"))).send().await.unwrap();
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(limited.text().await.unwrap().contains("秒后再试"));

@@ -64,6 +64,10 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
   assert.equal(store.visitCount, (await serverVisitIds(page)).length);
   assert.equal(store.counts.households, grid1.households);
 
+  // The service worker has the shell (and the empty offline page) cached.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
+
   // No network: grid, building and household pages never opened before come
   // from the phone's copy (the links route inside the app).
   await context.setOffline(true);
@@ -78,6 +82,22 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
   await page.getByRole('button', { name: '保存' }).click();
   await page.getByText('已保存到本机（1条）').waitFor();
   await page.screenshot({ path: 'results/offline-from-local-store.png' });
+
+  // A page never opened, loaded by its address offline (typed, or reopened
+  // from history): the service worker answers with the empty shell and the
+  // app renders the household from the phone's copy.
+  const unseen = await page.evaluate(async () => {
+    const db = await new Promise((resolve) => { const r = indexedDB.open('gridwalk'); r.onsuccess = () => resolve(r.result); });
+    const residents = await new Promise((resolve) => {
+      const r = db.transaction('residents').objectStore('residents').getAll();
+      r.onsuccess = () => resolve(r.result);
+    });
+    db.close();
+    return residents.filter((x) => !x.moved_out).at(-1);
+  });
+  await page.goto(`${server.url}/households/${unseen.household_id}`);
+  await page.getByRole('heading', { name: '居民' }).waitFor();
+  await page.getByText(unseen.name).first().waitFor();
   await context.setOffline(false);
 
   // The admin moves worker1 from grid 1 to grid 2.
