@@ -99,11 +99,12 @@ pub fn MyGridsPage() -> impl IntoView {
 #[component]
 fn MyGridsBody(home: MyGrids) -> impl IntoView {
     let MyGrids { me, grids } = home;
-    // Notice authoring is plain server pages (no WASM): a full page load.
+    // Coverage and notice authoring are plain server pages (no WASM): full page loads.
     let author = (me.role != crate::domain::Role::Worker).then(|| {
         view! { <a class="btn btn-block btn-plain" href="/manage/notices" rel="external">"公告管理（党务 · 居务公开）"</a> }
     });
     view! {
+        <a class="btn btn-block btn-plain" href="/manage/coverage" rel="external">"走访覆盖 · 逾期重点户 · 台账"</a>
         {author}
         {grids.is_empty().then(|| view! { <p class="empty">"您还没有被分配网格，请联系网格长。"</p> })}
         <ul class="cards">

@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod config;
+pub mod coverage;
 pub mod db;
 pub mod demo;
 pub mod limits;

@@ -23,7 +23,7 @@ use crate::assets::Assets;
 use crate::auth::{LoginLimiter, login_form, logout, require_login_for_pages};
 use crate::config::Settings;
 use crate::limits::RateLimiter;
-use crate::{api, db, demo, notices, telemetry};
+use crate::{api, coverage, db, demo, notices, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -134,6 +134,7 @@ fn router(
         .route("/logout", post(logout))
         .nest("/api", api)
         .merge(notices::routes(public_limiter))
+        .merge(coverage::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(

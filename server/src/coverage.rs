@@ -1,0 +1,540 @@
+//! Coverage for team leads (and workers, for their own grids): which households
+//! are due or overdue by the visit policies, per grid figures for a period, the
+//! overdue key-group households with their worker, and the visit ledger
+//! (走访台账) as CSV for Excel. Plain server pages, like the notices.
+
+use std::collections::HashMap;
+
+use app::auth::ssr::Caller;
+use app::clock::DAY_MS;
+use app::domain::{KeyGroup, Outcome, Role, VisitType};
+use app::error::ApiError;
+use app::state::{AppState, now_ms};
+use axum::Router;
+use axum::extract::{Form, Query};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use crate::auth::Api;
+
+/// "Due soon" starts this many days before the due day.
+pub const DUE_SOON_DAYS: i64 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Visited within its cadence, not due in the next days.
+    Covered,
+    /// Due within `DUE_SOON_DAYS` (0: due today).
+    DueSoon {
+        days_left: i64,
+    },
+    Overdue {
+        days: i64,
+    },
+    Never,
+}
+
+/// Calendar day in Beijing time: cadences count days, not 24-hour spans.
+fn day(epoch_ms: i64) -> i64 {
+    (epoch_ms + 8 * 3_600_000).div_euclid(DAY_MS)
+}
+
+/// A household last visited on day D with a cadence of N days is due on day
+/// D + N, overdue from the day after.
+pub fn status(last_visit: Option<i64>, cadence_days: i64, now: i64) -> Status {
+    let Some(last) = last_visit else { return Status::Never };
+    let late = day(now) - (day(last) + cadence_days);
+    if late > 0 {
+        Status::Overdue { days: late }
+    } else if late >= -DUE_SOON_DAYS {
+        Status::DueSoon { days_left: -late }
+    } else {
+        Status::Covered
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/manage/coverage", get(page))
+        .route("/manage/coverage/visits.csv", get(ledger_csv))
+        .route("/manage/policies", get(policies_page).post(save_policies))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct HouseholdRow {
+    id: String,
+    grid_id: String,
+    building_name: String,
+    unit: i64,
+    door_number: String,
+    last_visit: Option<i64>,
+    /// Strictest cadence among living residents' key-group tags.
+    key_cadence: Option<i64>,
+}
+
+fn in_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct Scope {
+    grids: Vec<(String, String)>,
+}
+
+async fn scope(caller: &Caller) -> Result<Scope, ApiError> {
+    let ids = caller.user.visible_grids(&caller.pool).await?;
+    let names: HashMap<String, String> = sqlx::query_as("SELECT id, name FROM grids")
+        .fetch_all(&caller.pool)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(Scope {
+        grids: ids
+            .into_iter()
+            .filter_map(|id| names.get(&id).cloned().map(|n| (id, n)))
+            .collect(),
+    })
+}
+
+async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>, ApiError> {
+    if scope.grids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT h.id, b.grid_id, b.name AS building_name, h.unit, h.door_number,
+           (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit,
+           (SELECT MIN(p.cadence_days) FROM residents r JOIN resident_tags t ON t.resident_id = r.id
+              JOIN visit_policies p ON p.tag = t.tag
+              WHERE r.household_id = h.id AND r.moved_out = 0) AS key_cadence
+         FROM households h JOIN buildings b ON b.id = h.building_id
+         WHERE b.grid_id IN ({})
+         ORDER BY b.number, h.unit, h.floor, h.door_number",
+        in_list(1, scope.grids.len())
+    );
+    let mut query = sqlx::query_as(&sql);
+    for (id, _) in &scope.grids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(&caller.pool).await?)
+}
+
+/// Key-group tags of living residents, per household.
+async fn household_tags(caller: &Caller, scope: &Scope) -> Result<HashMap<String, Vec<KeyGroup>>, ApiError> {
+    if scope.grids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT DISTINCT r.household_id, t.tag FROM residents r
+         JOIN resident_tags t ON t.resident_id = r.id
+         JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+         WHERE r.moved_out = 0 AND b.grid_id IN ({})",
+        in_list(1, scope.grids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for (id, _) in &scope.grids {
+        query = query.bind(id);
+    }
+    let mut out: HashMap<String, Vec<KeyGroup>> = HashMap::new();
+    for (household, tag) in query.fetch_all(&caller.pool).await? {
+        if let Some(tag) = KeyGroup::parse(&tag) {
+            out.entry(household).or_default().push(tag);
+        }
+    }
+    Ok(out)
+}
+
+async fn workers_by_grid(caller: &Caller) -> Result<HashMap<String, Vec<String>>, ApiError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT ug.grid_id, u.display_name FROM user_grids ug JOIN users u ON u.id = ug.user_id
+         WHERE u.role = 'worker' AND u.disabled = 0 ORDER BY u.display_name",
+    )
+    .fetch_all(&caller.pool)
+    .await?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (grid, name) in rows {
+        out.entry(grid).or_default().push(name);
+    }
+    Ok(out)
+}
+
+async fn default_cadence(caller: &Caller) -> Result<i64, ApiError> {
+    let days: Option<i64> = sqlx::query_scalar("SELECT cadence_days FROM visit_policies WHERE tag = 'default'")
+        .fetch_optional(&caller.pool)
+        .await?;
+    Ok(days.unwrap_or(90))
+}
+
+#[derive(Debug, Deserialize)]
+struct Period {
+    /// The period, in days back from today, for "covered" figures.
+    days: Option<i64>,
+}
+
+/// Figures of one grid over the period.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct GridFigures {
+    pub households: i64,
+    pub visited: i64,
+    pub overdue_key: i64,
+}
+
+/// One key-group household past its due day (or never visited).
+struct Overdue {
+    row: HouseholdRow,
+    status: Status,
+    tags: Vec<KeyGroup>,
+}
+
+async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response, ApiError> {
+    let days = period.days.unwrap_or(30).clamp(1, 366);
+    let scope = scope(&caller).await?;
+    let rows = households(&caller, &scope).await?;
+    let tags = household_tags(&caller, &scope).await?;
+    let workers = workers_by_grid(&caller).await?;
+    let default = default_cadence(&caller).await?;
+    let now = now_ms();
+    let since_day = day(now) - days + 1;
+    let mut figures: HashMap<&str, GridFigures> = HashMap::new();
+    let mut overdue = Vec::new();
+    for row in &rows {
+        let f = figures.entry(row.grid_id.as_str()).or_default();
+        f.households += 1;
+        if row.last_visit.is_some_and(|at| day(at) >= since_day) {
+            f.visited += 1;
+        }
+        if let Some(cadence) = row.key_cadence {
+            let status = status(row.last_visit, cadence.min(default), now);
+            if matches!(status, Status::Overdue { .. } | Status::Never) {
+                f.overdue_key += 1;
+                overdue.push(Overdue {
+                    row: row.clone(),
+                    status,
+                    tags: tags.get(&row.id).cloned().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    // Never visited first, then the longest overdue.
+    overdue.sort_by_key(|o| match o.status {
+        Status::Never => i64::MIN,
+        Status::Overdue { days } => -days,
+        _ => 0,
+    });
+    caller.audit("read", "coverage", &format!("{days}d")).await?;
+    let grid_names: HashMap<&str, &str> = scope.grids.iter().map(|(i, n)| (i.as_str(), n.as_str())).collect();
+    let table = scope
+        .grids
+        .iter()
+        .map(|(id, name)| {
+            let f = figures.get(id.as_str()).cloned().unwrap_or_default();
+            let share = if f.households > 0 {
+                f.visited * 100 / f.households
+            } else {
+                0
+            };
+            view! {
+                <tr>
+                    <td>{name.clone()}</td>
+                    <td class="num">{f.households}</td>
+                    <td class="num">{f.visited}</td>
+                    <td class="num">{share}"%"</td>
+                    <td class="num">{f.overdue_key}</td>
+                    <td>{workers.get(id).map(|w| w.join("、"))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let list = overdue
+        .iter()
+        .take(500)
+        .map(|o| {
+            let label = format!(
+                "{} · {}{}单元{}",
+                grid_names.get(o.row.grid_id.as_str()).copied().unwrap_or_default(),
+                o.row.building_name,
+                o.row.unit,
+                o.row.door_number
+            );
+            let how = match o.status {
+                Status::Overdue { days } => format!("逾期 {days} 天"),
+                _ => "从未走访".into(),
+            };
+            let groups: Vec<&str> = o.tags.iter().map(|t| t.label()).collect();
+            view! {
+                <li class="overdue">
+                    <a href=format!("/households/{}", o.row.id)>{label}</a>
+                    <span class="late">{how}</span>
+                    <span class="muted">{groups.join("、")}" · 网格员："{workers.get(&o.row.grid_id).map(|w| w.join("、"))}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    let count = overdue.len();
+    let body = view! {
+        <header><a href="/" aria-label="返回">"‹"</a><h1>"走访覆盖"</h1></header>
+        <main>
+            <form class="row" method="get" action="/manage/coverage">
+                <label class="inline">"统计期间：近"
+                    <input name="days" type="number" min="1" max="366" value=days style="width:5em"/>"天"</label>
+                <button type="submit">"更新"</button>
+                <a class="btn plain" href=format!("/manage/coverage/visits.csv?days={days}")>"下载走访台账（CSV）"</a>
+                <a class="btn plain" href="/manage/policies">"走访频次"</a>
+            </form>
+            <table class="figures">
+                <thead><tr><th>"网格"</th><th>"户数"</th><th>{format!("近{days}天走访户")}</th><th>"覆盖率"</th><th>"逾期重点户"</th><th>"网格员"</th></tr></thead>
+                <tbody>{table}</tbody>
+            </table>
+            <h2>{format!("逾期的重点人群户（{count}）")}</h2>
+            <p class="muted">"按走访频次（重点人群取最严的一项）计算，从未走访的排在最前。"</p>
+            <ul class="plain-list">{list}</ul>
+        </main>
+    }
+    .into_any();
+    Ok(html_page("走访覆盖", body))
+}
+
+const CSS: &str = "\
+body{margin:0;font:16px/1.6 system-ui,'PingFang SC','Microsoft YaHei',sans-serif;color:#1d2327;background:#f4f6f7}\
+header{background:#1f6f5c;color:#fff;padding:12px 16px;display:flex;gap:12px;align-items:center}\
+header a{color:#fff}header h1{margin:0;font-size:18px}main{max-width:900px;margin:0 auto;padding:12px 16px 32px}\
+.row{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:0 0 12px}\
+button,.btn{min-height:40px;padding:0 14px;border-radius:8px;border:0;background:#1f6f5c;color:#fff;font:inherit}\
+.btn.plain{background:#e3efe9;color:#155244;text-decoration:none;display:inline-flex;align-items:center}\
+input{font:inherit;padding:6px 8px;border:1px solid #d5dde0;border-radius:8px}\
+table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid #d5dde0;padding:6px 8px;text-align:left}\
+.num{text-align:right}.plain-list{list-style:none;padding:0}\
+li.overdue{background:#fff;border-radius:10px;margin:0 0 8px;padding:10px 12px;display:grid;gap:2px}\
+.late{color:#b3261e;font-weight:600}.muted{color:#5b6a70;font-size:14px}.error{color:#b3261e}";
+
+fn html_page(title: &str, body: AnyView) -> Response {
+    let html = view! {
+        <html lang="zh-CN">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>{title.to_owned()}</title>
+                <style>{CSS}</style>
+            </head>
+            <body>{body}</body>
+        </html>
+    }
+    .to_html();
+    Html(format!("<!DOCTYPE html>{html}")).into_response()
+}
+
+#[derive(sqlx::FromRow)]
+struct LedgerRow {
+    visited_at: i64,
+    grid_id: String,
+    building: String,
+    unit: i64,
+    door_number: String,
+    visit_type: String,
+    outcome: String,
+    worker: String,
+    notes: String,
+}
+
+/// 走访台账: every visit in the caller's grids in the period, newest first, as
+/// CSV with a byte-order mark so Excel reads the Chinese right.
+async fn ledger_csv(Api(caller): Api, Query(period): Query<Period>) -> Result<Response, ApiError> {
+    let days = period.days.unwrap_or(30).clamp(1, 366);
+    let scope = scope(&caller).await?;
+    let since = (day(now_ms()) - days + 1) * DAY_MS - 8 * 3_600_000;
+    let grid_names: HashMap<&str, &str> = scope.grids.iter().map(|(i, n)| (i.as_str(), n.as_str())).collect();
+    let rows: Vec<LedgerRow> = if scope.grids.is_empty() {
+        Vec::new()
+    } else {
+        let sql = format!(
+            "SELECT v.visited_at, b.grid_id, b.name AS building, h.unit, h.door_number, v.visit_type, v.outcome,
+                    u.display_name AS worker, v.notes
+             FROM visits v JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
+             JOIN users u ON u.id = v.worker_id
+             WHERE v.visited_at >= $1 AND b.grid_id IN ({})
+             ORDER BY v.visited_at DESC",
+            in_list(2, scope.grids.len())
+        );
+        let mut query = sqlx::query_as(&sql).bind(since);
+        for (id, _) in &scope.grids {
+            query = query.bind(id);
+        }
+        query.fetch_all(&caller.pool).await?
+    };
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let write =
+        |out: &mut csv::Writer<Vec<u8>>, record: &[String]| out.write_record(record).map_err(|_| ApiError::Internal);
+    write(
+        &mut out,
+        &[
+            "走访时间",
+            "网格",
+            "楼栋",
+            "单元",
+            "门牌",
+            "走访类型",
+            "走访结果",
+            "网格员",
+            "备注",
+        ]
+        .map(String::from),
+    )?;
+    for row in rows {
+        let at = row.visited_at;
+        let minutes = (at / 60_000 + 8 * 60).rem_euclid(24 * 60);
+        write(
+            &mut out,
+            &[
+                format!(
+                    "{} {:02}:{:02}",
+                    app::domain::CivilDate::from_epoch_ms(at + 8 * 3_600_000),
+                    minutes / 60,
+                    minutes % 60
+                ),
+                grid_names
+                    .get(row.grid_id.as_str())
+                    .copied()
+                    .unwrap_or_default()
+                    .to_owned(),
+                row.building,
+                row.unit.to_string(),
+                row.door_number,
+                VisitType::parse(&row.visit_type).map_or(row.visit_type.clone(), |t| t.label().to_owned()),
+                Outcome::parse(&row.outcome).map_or(row.outcome.clone(), |o| o.label().to_owned()),
+                row.worker,
+                row.notes,
+            ],
+        )?;
+    }
+    let bytes = out.into_inner().map_err(|_| ApiError::Internal)?;
+    caller.audit("read", "visit_ledger", &format!("{days}d")).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"visit-ledger.csv\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn policies(caller: &Caller) -> Result<Vec<(String, i64)>, ApiError> {
+    Ok(
+        sqlx::query_as("SELECT tag, cadence_days FROM visit_policies ORDER BY cadence_days, tag")
+            .fetch_all(&caller.pool)
+            .await?,
+    )
+}
+
+fn tag_label(tag: &str) -> &'static str {
+    if tag == "default" {
+        "其他住户（默认）"
+    } else {
+        KeyGroup::parse(tag).map_or("未知", |k| k.label())
+    }
+}
+
+fn policies_view(rows: &[(String, i64)], editable: bool, message: Option<&str>) -> Response {
+    let body = view! {
+        <header><a href="/manage/coverage" aria-label="返回">"‹"</a><h1>"走访频次"</h1></header>
+        <main>
+            {message.map(|m| view! { <p class="error" role="alert">{m.to_owned()}</p> })}
+            <form method="post" action="/manage/policies">
+                <table>
+                    <thead><tr><th>"人群"</th><th>"至少每多少天走访一次"</th></tr></thead>
+                    <tbody>
+                        {rows.iter().map(|(tag, days)| view! {
+                            <tr>
+                                <td>{tag_label(tag)}</td>
+                                <td><input name=tag.clone() type="number" min="1" max="366" value=*days disabled=!editable/></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                {editable.then(|| view! { <p><button type="submit">"保存"</button></p> })}
+            </form>
+            <p class="muted">"一户的下次走访日 = 上次走访日 + 户内在住居民所属人群中最短的频次（无重点人群按默认）。"</p>
+        </main>
+    }
+    .into_any();
+    html_page("走访频次", body)
+}
+
+async fn policies_page(Api(caller): Api) -> Result<Response, ApiError> {
+    let rows = policies(&caller).await?;
+    Ok(policies_view(&rows, caller.user.role == Role::Admin, None))
+}
+
+async fn save_policies(
+    Api(caller): Api,
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, ApiError> {
+    if caller.user.role != Role::Admin {
+        caller.audit("denied", "visit_policies", "-").await?;
+        return Err(ApiError::Forbidden);
+    }
+    let Ok(Form(values)) = form else {
+        return Err(ApiError::BadRequest("表单格式不正确".into()));
+    };
+    let rows = policies(&caller).await?;
+    let mut updates = Vec::new();
+    for (tag, _) in &rows {
+        let Some(text) = values.get(tag) else { continue };
+        match text.trim().parse::<i64>() {
+            Ok(days) if (1..=366).contains(&days) => updates.push((tag.clone(), days)),
+            _ => {
+                let message = format!("{}：请填写 1 到 366 之间的天数", tag_label(tag));
+                let mut response = policies_view(&rows, true, Some(&message));
+                *response.status_mut() = StatusCode::BAD_REQUEST;
+                return Ok(response);
+            }
+        }
+    }
+    let mut tx = caller.pool.begin().await?;
+    for (tag, days) in &updates {
+        sqlx::query("UPDATE visit_policies SET cadence_days = $1, updated_at = $2 WHERE tag = $3")
+            .bind(days)
+            .bind(now_ms())
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    caller.audit("update", "visit_policies", "-").await?;
+    Ok(Redirect::to("/manage/policies").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-02 10:00 Beijing time (a Monday), in epoch ms.
+    const MONDAY_10: i64 = 1_793_584_800_000;
+
+    #[test]
+    fn statuses_at_the_cadence_boundaries() {
+        let at = |days: i64, hour: i64| MONDAY_10 + days * DAY_MS + (hour - 10) * 3_600_000;
+        let weekly = |now| status(Some(MONDAY_10), 7, now);
+        assert_eq!(weekly(at(3, 23)), Status::Covered);
+        assert_eq!(weekly(at(4, 0)), Status::DueSoon { days_left: 3 });
+        assert_eq!(weekly(at(7, 0)), Status::DueSoon { days_left: 0 });
+        assert_eq!(weekly(at(7, 23)), Status::DueSoon { days_left: 0 });
+        assert_eq!(weekly(at(8, 0)), Status::Overdue { days: 1 });
+        assert_eq!(weekly(at(40, 12)), Status::Overdue { days: 33 });
+        assert_eq!(status(None, 7, MONDAY_10), Status::Never);
+        // Midnight in Beijing, not UTC, starts the next day: 23:30 on day 7 is
+        // still "due today" although it is 15:30 UTC.
+        assert_eq!(weekly(at(7, 23) + 30 * 60_000), Status::DueSoon { days_left: 0 });
+        assert_eq!(day(MONDAY_10 + 14 * 3_600_000), day(MONDAY_10) + 1);
+    }
+}

@@ -1,0 +1,207 @@
+//! Coverage, the overdue list and the visit ledger, on households whose answers
+//! are worked out by hand; visit policies as data.
+
+// Shared fixtures; this file does not need every helper.
+#[allow(dead_code)]
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+
+const DAY: i64 = 86_400_000;
+
+/// Three households of grid 1 with living residents, made to a known state.
+async fn fixture(server: &TestServer) -> [String; 3] {
+    let grid: String = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id
+         WHERE b.grid_id = $1 AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id AND r.moved_out = 0)
+         ORDER BY h.id LIMIT 3",
+    )
+    .bind(&grid)
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    let worker: String = server
+        .scalar("SELECT id FROM users WHERE username = $1", "worker1")
+        .await;
+    // Noon Beijing time today, so "N days ago" is never near a day boundary.
+    let now = app::clock::now_ms();
+    let noon = (now + 8 * 3_600_000).div_euclid(DAY) * DAY - 8 * 3_600_000 + 12 * 3_600_000;
+    let plan = [
+        ("elderly_alone", Some(9)),
+        ("disabled", None),
+        ("elderly_alone", Some(2)),
+    ];
+    for ((id,), (tag, days_ago)) in ids.iter().zip(plan) {
+        for sql in [
+            "DELETE FROM requests WHERE household_id = $1",
+            "DELETE FROM visit_residents WHERE visit_id IN (SELECT id FROM visits WHERE household_id = $1)",
+            "DELETE FROM visit_concerns WHERE visit_id IN (SELECT id FROM visits WHERE household_id = $1)",
+            "DELETE FROM visits WHERE household_id = $1",
+            "DELETE FROM resident_tags WHERE resident_id IN (SELECT id FROM residents WHERE household_id = $1)",
+        ] {
+            sqlx::query(sql).bind(id).execute(&server.pool).await.unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO resident_tags (resident_id, tag)
+             SELECT id, $2 FROM residents WHERE household_id = $1 AND moved_out = 0 LIMIT 1",
+        )
+        .bind(id)
+        .bind(tag)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+        if let Some(days) = days_ago {
+            sqlx::query(
+                "INSERT INTO visits (id, household_id, worker_id, visited_at, visit_type, outcome, notes, created_at)
+                 VALUES ($1, $2, $3, $4, 'routine', 'met', '测试, 含逗号', $4)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(id)
+            .bind(&worker)
+            .bind(noon.min(now) - days * DAY)
+            .execute(&server.pool)
+            .await
+            .unwrap();
+        }
+    }
+    [ids[0].0.clone(), ids[1].0.clone(), ids[2].0.clone()]
+}
+
+/// The overdue list item of a household, if it is listed.
+fn item<'a>(page: &'a str, household: &str) -> Option<&'a str> {
+    let at = page.find(&format!("href=\"/households/{household}\""))?;
+    let end = page[at..].find("</li>").map_or(page.len(), |e| at + e);
+    Some(&page[at..end])
+}
+
+async fn text(client: &reqwest::Client, server: &TestServer, path: &str) -> (StatusCode, String) {
+    let response = client.get(server.url(path)).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn overdue_key_households_by_their_strictest_cadence() {
+    let server = TestServer::start().await;
+    let [nine_days, never, two_days] = fixture(&server).await;
+    let lead = server.login_as("lead1").await;
+    let (status, page) = text(&lead, &server, "/manage/coverage").await;
+    assert_eq!(status, StatusCode::OK);
+    // Weekly cadence, visited 9 days ago: due 2 days ago.
+    assert!(item(&page, &nine_days).unwrap().contains("逾期 2 天"));
+    // Never visited comes before any overdue household.
+    assert!(item(&page, &never).unwrap().contains("从未走访"));
+    assert!(page.find(&never).unwrap() < page.find(&nine_days).unwrap());
+    // Visited 2 days ago on a weekly cadence: not overdue.
+    assert!(item(&page, &two_days).is_none());
+    assert!(item(&page, &nine_days).unwrap().contains("独居老人"));
+
+    // The grid's figures: households and those visited in the last 30 days.
+    let grid: String = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;
+    let households: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM households h JOIN buildings b ON b.id = h.building_id WHERE b.grid_id = $1",
+    )
+    .bind(&grid)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let row = &page[page.find("<td>第1网格").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains(&format!("<td class=\"num\">{households}")), "{row}");
+
+    // A looser policy for the elderly living alone: 9 days ago is no longer late.
+    let worker = server.login_as("worker1").await;
+    let refused = worker
+        .post(server.url("/manage/policies"))
+        .form(&[("elderly_alone", "10")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let admin = server.login_as("admin").await;
+    let bad = admin
+        .post(server.url("/manage/policies"))
+        .form(&[("elderly_alone", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(bad.text().await.unwrap().contains("1 到 366"));
+    let saved = admin
+        .post(server.url("/manage/policies"))
+        .form(&[("elderly_alone", "10")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (_, page) = text(&lead, &server, "/manage/coverage").await;
+    assert!(item(&page, &nine_days).is_none());
+    assert!(item(&page, &never).is_some());
+}
+
+#[tokio::test]
+async fn the_visit_ledger_matches_the_database_and_the_callers_grids() {
+    let server = TestServer::start().await;
+    fixture(&server).await;
+    let now = app::clock::now_ms();
+    let since = ((now + 8 * 3_600_000).div_euclid(DAY) - 29) * DAY - 8 * 3_600_000;
+
+    for (user, filter) in [
+        (
+            "lead1",
+            "g.community_id = (SELECT community_id FROM users WHERE username = 'lead1')",
+        ),
+        ("worker1", "g.name = '第1网格'"),
+    ] {
+        let client = server.login_as(user).await;
+        let response = client
+            .get(server.url("/manage/coverage/visits.csv?days=30"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+        let bytes = response.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
+        let mut reader = csv::Reader::from_reader(&bytes[3..]);
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            [
+                "走访时间",
+                "网格",
+                "楼栋",
+                "单元",
+                "门牌",
+                "走访类型",
+                "走访结果",
+                "网格员",
+                "备注"
+            ]
+        );
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let expected: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM visits v JOIN households h ON h.id = v.household_id
+             JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
+             WHERE v.visited_at >= $1 AND {filter}"
+        ))
+        .bind(since)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        assert_eq!(rows.len() as i64, expected, "{user}");
+        assert!(rows.iter().any(|r| &r[8] == "测试, 含逗号" && &r[5] == "常规走访"));
+        if user == "worker1" {
+            assert!(rows.iter().all(|r| &r[1] == "第1网格"));
+        }
+    }
+    // Signed out: no ledger, the way to the login page instead.
+    let anonymous = server.client();
+    let response = anonymous
+        .get(server.url("/manage/coverage/visits.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/login");
+}
