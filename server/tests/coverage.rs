@@ -96,6 +96,17 @@ async fn overdue_key_households_by_their_strictest_cadence() {
     // Visited 2 days ago on a weekly cadence: not overdue.
     assert!(item(&page, &two_days).is_none());
     assert!(item(&page, &nine_days).unwrap().contains("独居老人"));
+    // The map draws every building of the community, each linking to its matrix.
+    let buildings: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM buildings b JOIN grids g ON g.id = b.grid_id
+         WHERE g.community_id = (SELECT community_id FROM users WHERE username = 'lead1')",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let map = &page[page.find("<svg class=\"map\"").unwrap()..];
+    let map = &map[..map.find("</svg>").unwrap()];
+    assert_eq!(map.matches("<a href=\"/buildings/").count() as i64, buildings);
 
     // The grid's figures: households and those visited in the last 30 days.
     let grid: String = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;

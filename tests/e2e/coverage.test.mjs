@@ -32,3 +32,17 @@ test('a lead reaches an overdue key-group household in two taps', async () => {
   assert.ok(label.includes(await page.locator('.appbar-title').innerText()));
   await context.close();
 });
+
+test('a lead taps a building on the coverage map and reaches a household', async () => {
+  const context = await phone(browser);
+  const page = await context.newPage();
+  await login(page, server.url, 'lead1');
+  await page.goto(`${server.url}/manage/coverage`);
+  const buildings = page.locator('svg.map a');
+  assert.equal(await buildings.count(), 32, 'every building of the community is drawn');
+  assert.ok(await page.locator('svg.map polygon.good, svg.map polygon.fair, svg.map polygon.poor').count() === 32);
+  await buildings.nth(5).click();
+  await page.locator('.matrix a.cell:not(.vacant)').first().click();
+  await page.getByRole('heading', { name: '居民' }).waitFor();
+  await context.close();
+});

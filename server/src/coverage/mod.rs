@@ -1,7 +1,10 @@
 //! Coverage for team leads (and workers, for their own grids): which households
 //! are due or overdue by the visit policies, per grid figures for a period, the
 //! overdue key-group households with their worker, and the visit ledger
-//! (走访台账) as CSV for Excel. Plain server pages, like the notices.
+//! (走访台账) as CSV for Excel, and a map of the buildings coloured by
+//! coverage. Plain server pages, like the notices.
+
+mod map;
 
 use std::collections::HashMap;
 
@@ -67,6 +70,7 @@ pub fn routes() -> Router<AppState> {
 struct HouseholdRow {
     id: String,
     grid_id: String,
+    building_id: String,
     building_name: String,
     unit: i64,
     door_number: String,
@@ -106,7 +110,7 @@ async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>,
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT h.id, b.grid_id, b.name AS building_name, h.unit, h.door_number,
+        "SELECT h.id, b.grid_id, h.building_id, b.name AS building_name, h.unit, h.door_number,
            (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit,
            (SELECT MIN(p.cadence_days) FROM residents r JOIN resident_tags t ON t.resident_id = r.id
               JOIN visit_policies p ON p.tag = t.tag
@@ -162,6 +166,22 @@ async fn workers_by_grid(caller: &Caller) -> Result<HashMap<String, Vec<String>>
     Ok(out)
 }
 
+/// Id, number and footprint of every building in scope.
+async fn buildings(caller: &Caller, scope: &Scope) -> Result<Vec<(String, i64, String)>, ApiError> {
+    if scope.grids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, number, footprint FROM buildings WHERE grid_id IN ({}) ORDER BY number",
+        in_list(1, scope.grids.len())
+    );
+    let mut query = sqlx::query_as(&sql);
+    for (id, _) in &scope.grids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(&caller.pool).await?)
+}
+
 async fn default_cadence(caller: &Caller) -> Result<i64, ApiError> {
     let days: Option<i64> = sqlx::query_scalar("SELECT cadence_days FROM visit_policies WHERE tag = 'default'")
         .fetch_optional(&caller.pool)
@@ -200,23 +220,28 @@ async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response
     let now = now_ms();
     let since_day = day(now) - days + 1;
     let mut figures: HashMap<&str, GridFigures> = HashMap::new();
+    let mut by_building: HashMap<&str, GridFigures> = HashMap::new();
     let mut overdue = Vec::new();
     for row in &rows {
-        let f = figures.entry(row.grid_id.as_str()).or_default();
-        f.households += 1;
-        if row.last_visit.is_some_and(|at| day(at) >= since_day) {
-            f.visited += 1;
+        let visited = row.last_visit.is_some_and(|at| day(at) >= since_day);
+        let late = row
+            .key_cadence
+            .map(|cadence| status(row.last_visit, cadence.min(default), now));
+        let late = late.filter(|s| matches!(s, Status::Overdue { .. } | Status::Never));
+        for f in [
+            figures.entry(row.grid_id.as_str()).or_default(),
+            by_building.entry(row.building_id.as_str()).or_default(),
+        ] {
+            f.households += 1;
+            f.visited += i64::from(visited);
+            f.overdue_key += i64::from(late.is_some());
         }
-        if let Some(cadence) = row.key_cadence {
-            let status = status(row.last_visit, cadence.min(default), now);
-            if matches!(status, Status::Overdue { .. } | Status::Never) {
-                f.overdue_key += 1;
-                overdue.push(Overdue {
-                    row: row.clone(),
-                    status,
-                    tags: tags.get(&row.id).cloned().unwrap_or_default(),
-                });
-            }
+        if let Some(status) = late {
+            overdue.push(Overdue {
+                row: row.clone(),
+                status,
+                tags: tags.get(&row.id).cloned().unwrap_or_default(),
+            });
         }
     }
     // Never visited first, then the longest overdue.
@@ -275,6 +300,23 @@ async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response
         })
         .collect_view();
     let count = overdue.len();
+    let map = map::svg(
+        &buildings(&caller, &scope)
+            .await?
+            .into_iter()
+            .map(|(id, number, footprint)| {
+                let f = by_building.get(id.as_str()).cloned().unwrap_or_default();
+                map::MapBuilding {
+                    id,
+                    number,
+                    footprint,
+                    households: f.households,
+                    visited: f.visited,
+                    overdue_key: f.overdue_key,
+                }
+            })
+            .collect::<Vec<_>>(),
+    );
     let body = view! {
         <header><a href="/" aria-label="返回">"‹"</a><h1>"走访覆盖"</h1></header>
         <main>
@@ -285,6 +327,14 @@ async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response
                 <a class="btn plain" href=format!("/manage/coverage/visits.csv?days={days}")>"下载走访台账（CSV）"</a>
                 <a class="btn plain" href="/manage/policies">"走访频次"</a>
             </form>
+            <div class="map-wrap" inner_html=map></div>
+            <p class="legend">
+                <span class="key good"></span>{format!("近{days}天走访 ≥ 80%")}
+                <span class="key fair"></span>"50–80%"
+                <span class="key poor"></span>"< 50%"
+                <span class="key late-key"></span>"有逾期重点户（红框）"
+                " · 点楼栋看各户"
+            </p>
             <table class="figures">
                 <thead><tr><th>"网格"</th><th>"户数"</th><th>{format!("近{days}天走访户")}</th><th>"覆盖率"</th><th>"逾期重点户"</th><th>"网格员"</th></tr></thead>
                 <tbody>{table}</tbody>
@@ -309,7 +359,13 @@ input{font:inherit;padding:6px 8px;border:1px solid #d5dde0;border-radius:8px}\
 table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid #d5dde0;padding:6px 8px;text-align:left}\
 .num{text-align:right}.plain-list{list-style:none;padding:0}\
 li.overdue{background:#fff;border-radius:10px;margin:0 0 8px;padding:10px 12px;display:grid;gap:2px}\
-.late{color:#b3261e;font-weight:600}.muted{color:#5b6a70;font-size:14px}.error{color:#b3261e}";
+.late{color:#b3261e;font-weight:600}\
+.map-wrap{background:#fff;border-radius:10px;padding:6px;margin:0 0 8px}svg.map{width:100%;height:auto;display:block}\
+svg.map .b{stroke:#5b6a70;stroke-width:1}svg.map .b.late{stroke:#b3261e;stroke-width:3}\
+svg.map text{font-size:18px;font-weight:600;text-anchor:middle;fill:#1d2327;pointer-events:none}\
+.good{fill:#2e9e6a;background:#2e9e6a}.fair{fill:#e6b422;background:#e6b422}.poor{fill:#e5735d;background:#e5735d}\
+.none{fill:#d5dde0}.legend{font-size:14px;display:flex;flex-wrap:wrap;gap:6px;align-items:center}\
+.key{display:inline-block;width:14px;height:14px;border-radius:3px}.late-key{border:3px solid #b3261e;width:10px;height:10px}.muted{color:#5b6a70;font-size:14px}.error{color:#b3261e}";
 
 fn html_page(title: &str, body: AnyView) -> Response {
     let html = view! {
