@@ -103,7 +103,8 @@ test('visits and a resident recorded offline reach the server exactly once', asy
   await page.waitForFunction(() => document.querySelector('.sync-badge')?.textContent.includes('已同步'), null, {
     timeout: 45_000,
   });
-  assert.equal(await page.locator('.local-visits li').count(), 0);
+  // The list of this phone's records follows the outbox (read again after it changed).
+  await page.waitForFunction(() => document.querySelectorAll('.local-visits li').length === 0, null, { timeout: 10_000 });
 
   const after = await visitIds(page, household);
   const added = after.filter((id) => !before.includes(id));
