@@ -28,25 +28,32 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// The head every app page shares: manifest, icons, the WASM, the stylesheet.
+fn shell_head(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let stylesheet = use_context::<state::AppState>().map(|s| s.stylesheet.to_string());
     #[cfg(not(feature = "ssr"))]
     let stylesheet: Option<String> = None;
     view! {
+        <head>
+            <meta charset="utf-8"/>
+            <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+            <meta name="theme-color" content="#1f6f5c"/>
+            <link rel="manifest" href="/manifest.webmanifest"/>
+            <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
+            <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+            <HydrationScripts options/>
+            <link rel="stylesheet" href=stylesheet/>
+            <title>"网格通"</title>
+        </head>
+    }
+}
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
         <!DOCTYPE html>
         <html lang="zh-CN">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
-                <meta name="theme-color" content="#1f6f5c"/>
-                <link rel="manifest" href="/manifest.webmanifest"/>
-                <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
-                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
-                <HydrationScripts options/>
-                <link rel="stylesheet" href=stylesheet/>
-                <title>"网格通"</title>
-            </head>
+            {shell_head(options)}
             <body>
                 <App/>
                 <script src="/register-sw.js" defer></script>
@@ -60,22 +67,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// the address in the bar from the phone's own copy of its grids instead of
 /// hydrating server HTML.
 pub fn offline_shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let stylesheet = use_context::<state::AppState>().map(|s| s.stylesheet.to_string());
-    #[cfg(not(feature = "ssr"))]
-    let stylesheet: Option<String> = None;
     view! {
         <!DOCTYPE html>
         <html lang="zh-CN">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
-                <meta name="theme-color" content="#1f6f5c"/>
-                <link rel="manifest" href="/manifest.webmanifest"/>
-                <HydrationScripts options/>
-                <link rel="stylesheet" href=stylesheet/>
-                <title>"网格通"</title>
-            </head>
+            {shell_head(options)}
             <body data-offline-shell="1">
                 <script src="/register-sw.js" defer></script>
             </body>

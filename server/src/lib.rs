@@ -8,6 +8,7 @@ pub mod config;
 pub mod coverage;
 pub mod db;
 pub mod demo;
+pub mod html;
 pub mod limits;
 pub mod notices;
 pub mod startup;

@@ -368,19 +368,7 @@ svg.map text{font-size:18px;font-weight:600;text-anchor:middle;fill:#1d2327;poin
 .key{display:inline-block;width:14px;height:14px;border-radius:3px}.late-key{border:3px solid #b3261e;width:10px;height:10px}.muted{color:#5b6a70;font-size:14px}.error{color:#b3261e}";
 
 fn html_page(title: &str, body: AnyView) -> Response {
-    let html = view! {
-        <html lang="zh-CN">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <title>{title.to_owned()}</title>
-                <style>{CSS}</style>
-            </head>
-            <body>{body}</body>
-        </html>
-    }
-    .to_html();
-    Html(format!("<!DOCTYPE html>{html}")).into_response()
+    Html(crate::html::document(title.to_owned(), CSS, false, ().into_any(), body)).into_response()
 }
 
 #[derive(sqlx::FromRow)]
@@ -441,16 +429,10 @@ async fn ledger_csv(Api(caller): Api, Query(period): Query<Period>) -> Result<Re
     )?;
     for row in rows {
         let at = row.visited_at;
-        let minutes = (at / 60_000 + 8 * 60).rem_euclid(24 * 60);
         write(
             &mut out,
             &[
-                format!(
-                    "{} {:02}:{:02}",
-                    app::domain::CivilDate::from_epoch_ms(at + 8 * 3_600_000),
-                    minutes / 60,
-                    minutes % 60
-                ),
+                format!("{} {}", crate::html::date(at), app::outbox::time_of_day(at)),
                 grid_names
                     .get(row.grid_id.as_str())
                     .copied()

@@ -5,6 +5,8 @@
 
 use leptos::prelude::*;
 
+use crate::html::{date, document};
+
 use super::{CATEGORIES, Community, Draft, Notice, Revision, View, category_label, markdown};
 
 const PUBLIC_CSS: &str = "\
@@ -40,28 +42,6 @@ label{display:grid;gap:4px;margin:0 0 12px;font-weight:600}\
 input,select,textarea{font:inherit;padding:8px 10px;border:1px solid #d5dde0;border-radius:8px;background:#fff}\
 textarea{min-height:240px}.error{color:#b3261e;background:#fdecea;padding:8px 12px;border-radius:8px}\
 .ok{color:#155244;background:#e3efe9;padding:8px 12px;border-radius:8px}.muted{color:#5b6a70;font-size:14px}";
-
-fn document(title: String, css: &'static str, large: bool, extra_head: AnyView, body: AnyView) -> String {
-    let html = view! {
-        <html lang="zh-CN">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <title>{title}</title>
-                <style>{css}</style>
-                {extra_head}
-            </head>
-            <body class=if large { "large" } else { "" }>{body}</body>
-        </html>
-    }
-    .to_html();
-    format!("<!DOCTYPE html>{html}")
-}
-
-/// "2026-11-26" in Beijing time.
-pub fn date(epoch_ms: i64) -> String {
-    app::domain::CivilDate::from_epoch_ms(epoch_ms + 8 * 3_600_000).to_string()
-}
 
 fn index_href(community: &Community, category: Option<&str>, large: bool) -> String {
     let mut query = Vec::new();
