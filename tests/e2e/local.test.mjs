@@ -66,6 +66,9 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
 
   // The service worker has the shell (and the empty offline page) cached.
   await page.evaluate(() => navigator.serviceWorker.ready);
+  // A document loaded after activation is always controlled (see offline.test.mjs).
+  await page.reload();
+  await waitForHydration(page);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
 
   // No network: grid, building and household pages never opened before come
