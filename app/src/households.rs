@@ -240,8 +240,11 @@ pub mod ssr {
     }
 
     async fn recent_visits(caller: &Caller, household_id: &str, now: i64) -> Result<Vec<VisitSummary>, ApiError> {
-        let rows: Vec<(String, i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT v.id, v.visited_at, v.visit_type, v.outcome, u.display_name, v.notes
+        type Row = (String, i64, String, String, String, String, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT v.id, v.visited_at, v.visit_type, v.outcome, u.display_name, v.notes,
+                    (SELECT group_concat(photo) FROM
+                        (SELECT photo FROM visit_photos WHERE visit_id = v.id ORDER BY position)) AS photos
              FROM visits v JOIN users u ON u.id = v.worker_id
              WHERE v.household_id = $1 ORDER BY v.visited_at DESC LIMIT 10",
         )
@@ -249,7 +252,7 @@ pub mod ssr {
         .fetch_all(&caller.pool)
         .await?;
         rows.into_iter()
-            .map(|(id, visited_at, visit_type, outcome, worker_name, notes)| {
+            .map(|(id, visited_at, visit_type, outcome, worker_name, notes, photos)| {
                 Ok(VisitSummary {
                     id,
                     visited_at,
@@ -258,6 +261,9 @@ pub mod ssr {
                     outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
                     worker_name,
                     notes,
+                    photos: photos
+                        .map(|p| p.split(',').map(str::to_owned).collect())
+                        .unwrap_or_default(),
                 })
             })
             .collect()

@@ -70,6 +70,7 @@ pub fn household_detail(
                 outcome: v.outcome,
                 worker_name: v.worker_name,
                 notes: v.notes,
+                photos: v.photos,
             })
             .collect(),
     }
@@ -89,6 +90,8 @@ pub fn resident_detail(
         household_id: h.id.clone(),
         household_label: household_label(b, h),
         last_visit_days: last_visit.map(|at| days_since(at, now)),
+        photo: r.photo.clone(),
+        photo_history: Vec::new(),
         conflicts: Vec::new(),
     }
 }

@@ -154,6 +154,12 @@ pub struct ResidentDetail {
     pub household_id: String,
     pub household_label: String,
     pub last_visit_days: Option<i64>,
+    /// Hash of the profile photo (served by `/api/photos/{hash}` once uploaded).
+    #[serde(default)]
+    pub photo: Option<String>,
+    /// Earlier profile photos, newest first (the server's record only).
+    #[serde(default)]
+    pub photo_history: Vec<String>,
     /// Concurrent edits that overwrote a value, for leads to review; always
     /// empty for workers.
     #[serde(default)]
@@ -181,6 +187,8 @@ pub struct VisitSummary {
     pub outcome: Outcome,
     pub worker_name: String,
     pub notes: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 /// "今天", "3天前".

@@ -115,6 +115,22 @@ pub mod ssr {
             .fetch_one(&caller.pool)
             .await?;
         let summary = row.summary(tags, CivilDate::from_epoch_ms(now))?;
+        // Every photo ever set, newest first: the first is the current one
+        // unless a later edit removed it (then `residents.photo` is empty).
+        let photo: Option<String> = sqlx::query_scalar("SELECT photo FROM residents WHERE id = $1")
+            .bind(id)
+            .fetch_one(&caller.pool)
+            .await?;
+        let photo_history: Vec<String> = sqlx::query_scalar(
+            "SELECT photo FROM resident_photos WHERE resident_id = $1 ORDER BY taken_at DESC, op_id DESC LIMIT 20",
+        )
+        .bind(id)
+        .fetch_all(&caller.pool)
+        .await?;
+        let photo_history = photo_history
+            .into_iter()
+            .filter(|h| Some(h) != photo.as_ref())
+            .collect();
         caller.audit("read", "resident", id).await?;
         Ok(ResidentDetail {
             resident: summary,
@@ -123,6 +139,8 @@ pub mod ssr {
             household_id: row.household_id.clone(),
             household_label: format!("{building_name}{unit}单元{door_number}"),
             last_visit_days: last_visit.map(|at| (now - at).max(0) / DAY_MS),
+            photo,
+            photo_history,
             conflicts: if caller.user.role == Role::Worker {
                 Vec::new()
             } else {

@@ -13,6 +13,15 @@ use crate::domain::{
 /// Most operations one push may carry; the client sends its outbox in batches.
 pub const MAX_BATCH: usize = 200;
 
+/// Most photos one visit may carry.
+pub const MAX_VISIT_PHOTOS: usize = 6;
+
+/// Records name photos by the SHA-256 of their bytes, in lower-case hex: the
+/// phone knows the name before the photo is uploaded.
+pub fn is_photo_hash(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
     /// UUIDv7 made on the device; the idempotency key.
@@ -68,6 +77,9 @@ pub struct VisitInput {
     pub notes: String,
     #[serde(default)]
     pub requests: Vec<RequestInput>,
+    /// Photo hashes; the photos themselves travel in their own queue.
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +114,7 @@ text_enum!(
         RegistrationType = "registration_type" / "户籍类型",
         MovedOut = "moved_out" / "迁出",
         HouseholdId = "household_id" / "住户",
+        Photo = "photo" / "照片",
     }
 );
 
@@ -209,6 +222,11 @@ impl VisitInput {
             } else if request.text.chars().count() > 1000 {
                 errors.push(("requests", "诉求内容不能超过1000字".into()));
             }
+        }
+        if self.photos.len() > MAX_VISIT_PHOTOS {
+            errors.push(("photos", format!("一次走访最多附{MAX_VISIT_PHOTOS}张照片")));
+        } else if !self.photos.iter().all(|h| is_photo_hash(h)) {
+            errors.push(("photos", "照片编号不正确，请删除照片后重拍".into()));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -359,6 +377,9 @@ pub struct ResidentRecord {
     pub registration_type: RegistrationType,
     pub tags: Vec<KeyGroup>,
     pub moved_out: bool,
+    /// Hash of the profile photo, which may not have reached the server yet.
+    #[serde(default)]
+    pub photo: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -371,4 +392,6 @@ pub struct VisitRecord {
     pub outcome: Outcome,
     pub worker_name: String,
     pub notes: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
 }

@@ -3,6 +3,7 @@
 //! checked.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use app::api::parse_id;
 use app::error::ApiError;
@@ -10,13 +11,16 @@ use app::model::{BuildingDetail, GridDetail, GridSummary, HouseholdDetail, Me, R
 use app::state::AppState;
 use app::{buildings, grids, households, residents};
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Path, Query};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query};
 use axum::routing::{get, post, put};
 
 use crate::auth::{Api, login_json};
+use crate::photos::{self, PhotoStore};
 use crate::{sync, users};
 
-pub fn routes() -> axum::Router<AppState> {
+pub fn routes(photos: Arc<PhotoStore>) -> axum::Router<AppState> {
+    // Over the limit, the upload gets the photo check's own 413 message.
+    let photo_limit = DefaultBodyLimit::max(photos.max_bytes() + 1);
     axum::Router::new()
         .route("/login", post(login_json))
         .route("/me", get(me))
@@ -30,8 +34,14 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/sync/push", post(sync::push).layer(DefaultBodyLimit::max(1024 * 1024)))
         .route("/sync/pull", get(sync::pull))
         .route("/users/{username}/grids", put(users::assign_grids))
+        .route(
+            "/photos/{hash}",
+            put(photos::upload).layer(photo_limit).get(photos::photo),
+        )
+        .route("/photos/{hash}/thumb", get(photos::thumb))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("没有这个接口".into()) })
+        .layer(Extension(photos))
 }
 
 /// The protocol as OpenAPI 3.1. Public: it documents, it holds no data.

@@ -30,6 +30,12 @@ pub struct Settings {
     /// Requests per minute one address may make to the public notice pages
     /// (generous: whole estates share one carrier address).
     pub public_requests_per_minute: u32,
+    /// Largest photo upload accepted. Phones send about 300 KB after
+    /// compressing; this leaves room for a photo sent uncompressed.
+    pub photo_max_bytes: usize,
+    /// Largest photo accepted, in pixels, read from the header before decoding
+    /// (a small file can declare an enormous image).
+    pub photo_max_pixels: u64,
     /// `text` or `json` log lines.
     pub log_format: String,
 }
@@ -47,6 +53,8 @@ impl Default for Settings {
             login_max_failures: 5,
             login_window_secs: 15 * 60,
             public_requests_per_minute: 600,
+            photo_max_bytes: 8 * 1024 * 1024,
+            photo_max_pixels: 25_000_000,
             log_format: "text".into(),
         }
     }

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod html;
 pub mod limits;
 pub mod notices;
+pub mod photos;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;

@@ -23,6 +23,8 @@ use crate::assets::Assets;
 use crate::auth::{LoginLimiter, login_form, logout, require_login_for_pages};
 use crate::config::Settings;
 use crate::limits::RateLimiter;
+use crate::photos::PhotoStore;
+use crate::photos::check::Rules;
 use crate::{api, coverage, db, demo, notices, telemetry};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,8 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("photo folder {path}: {source}")]
     PhotoDir { path: String, source: std::io::Error },
+    #[error("photo store: {0}")]
+    PhotoStore(#[from] object_store::Error),
 }
 
 pub struct Server {
@@ -51,6 +55,13 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         path: settings.photo_dir.display().to_string(),
         source,
     })?;
+    let photos = Arc::new(PhotoStore::local(
+        &settings.photo_dir,
+        Rules {
+            max_bytes: settings.photo_max_bytes,
+            max_pixels: settings.photo_max_pixels,
+        },
+    )?);
     if settings.demo_data && is_empty(&pool).await? {
         let started = std::time::Instant::now();
         let counts = demo::generate(&pool, &demo::DemoSpec::standard(app::state::now_ms())).await?;
@@ -92,7 +103,7 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         settings.login_window_secs,
     ));
     let public_limiter = Arc::new(RateLimiter::new(settings.public_requests_per_minute));
-    let router = router(state.clone(), limiter, assets, public_limiter);
+    let router = router(state.clone(), limiter, assets, public_limiter, photos);
     Ok(Server {
         listener,
         router,
@@ -112,6 +123,7 @@ fn router(
     limiter: Arc<LoginLimiter>,
     assets: Arc<Assets>,
     public_limiter: Arc<RateLimiter>,
+    photos: Arc<PhotoStore>,
 ) -> Router {
     let routes = generate_route_list(App);
     let context = {
@@ -122,7 +134,8 @@ fn router(
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
-    let api = api::routes().layer(SetResponseHeaderLayer::overriding(
+    // Photos set their own (private, revalidated) policy.
+    let api = api::routes(photos).layer(SetResponseHeaderLayer::if_not_present(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));

@@ -15,7 +15,7 @@ use app::state::now_ms;
 use app::sync::{
     BuildingRecord, Change, FieldChange, GridRef, HouseholdRecord, MAX_BATCH, OpResult, OpStatus, Operation,
     PullResponse, PushRequest, PushResponse, Record, ResidentEdit, ResidentField, ResidentInput, ResidentRecord,
-    VisitInput, VisitRecord, check_birth_date, describe,
+    VisitInput, VisitRecord, check_birth_date, describe, is_photo_hash,
 };
 use axum::Json;
 use axum::extract::Query;
@@ -321,6 +321,14 @@ async fn record_visit(
             .execute(&mut *conn)
             .await?;
     }
+    for (position, photo) in visit.photos.iter().enumerate() {
+        sqlx::query("INSERT INTO visit_photos (visit_id, photo, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(&visit_id)
+            .bind(photo)
+            .bind(position as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
     for concern in &visit.concerns {
         sqlx::query("INSERT INTO visit_concerns (visit_id, concern) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(&visit_id)
@@ -455,6 +463,7 @@ struct ResidentState {
     phone: Option<String>,
     registration_type: String,
     moved_out: i64,
+    photo: Option<String>,
     grid_id: String,
 }
 
@@ -470,6 +479,7 @@ impl ResidentState {
             ResidentField::RegistrationType => Some(self.registration_type.clone()),
             ResidentField::MovedOut => Some(if self.moved_out != 0 { "true" } else { "false" }.into()),
             ResidentField::HouseholdId => Some(self.household_id.clone()),
+            ResidentField::Photo => self.photo.clone(),
         }
     }
 }
@@ -539,6 +549,11 @@ fn normalize(field: ResidentField, value: Option<&str>, today: CivilDate) -> Res
         ResidentField::HouseholdId => parse_id(required()?)
             .map(Some)
             .map_err(|_| HOUSEHOLD_OUT_OF_SCOPE.into()),
+        ResidentField::Photo => match non_blank(value) {
+            Some(hash) if is_photo_hash(hash) => Ok(Some(hash.to_owned())),
+            Some(_) => Err("照片编号不正确，请重新拍照".into()),
+            None => Ok(None),
+        },
     }
 }
 
@@ -556,13 +571,14 @@ fn update_sql(field: ResidentField) -> &'static str {
             "UPDATE residents SET moved_out = CASE WHEN $1 = 'true' THEN 1 ELSE 0 END WHERE id = $2"
         }
         ResidentField::HouseholdId => "UPDATE residents SET household_id = $1 WHERE id = $2",
+        ResidentField::Photo => "UPDATE residents SET photo = $1 WHERE id = $2",
     }
 }
 
 async fn load_resident(conn: &mut SqliteConnection, id: &str) -> Result<Option<ResidentState>, ApiError> {
     Ok(sqlx::query_as(
         "SELECT r.household_id, r.name, r.gender, r.birth_date, r.id_number, r.phone, r.registration_type,
-                r.moved_out, b.grid_id
+                r.moved_out, r.photo, b.grid_id
          FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
          WHERE r.id = $1",
     )
@@ -657,6 +673,7 @@ async fn edit_resident(
         Ok(values) => values,
         Err(reason) => return Ok(rejected(reason)),
     };
+    keep_photos(conn, ctx, &resident_id, &edit.changes).await?;
     let clocks = field_clocks(conn, &resident_id).await?;
     let (mut won, mut lost, mut written) = (Vec::new(), Vec::new(), false);
     for (change, value) in edit.changes.iter().zip(&values) {
@@ -698,6 +715,34 @@ async fn edit_resident(
         finish_edit(conn, ctx, &resident_id).await?;
     }
     Ok(edit_verdict(&won, &lost))
+}
+
+/// Every profile photo set stays on file, also one replaced later or one that
+/// lost to a concurrent edit: the resident's photo history.
+async fn keep_photos(
+    conn: &mut SqliteConnection,
+    ctx: &OpContext<'_>,
+    resident_id: &str,
+    changes: &[FieldChange],
+) -> Result<(), ApiError> {
+    let photos = changes
+        .iter()
+        .filter(|c| c.field == ResidentField::Photo)
+        .filter_map(|c| c.value.as_deref());
+    for photo in photos {
+        sqlx::query(
+            "INSERT INTO resident_photos (resident_id, photo, set_by, taken_at, op_id) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(resident_id)
+        .bind(photo)
+        .bind(&ctx.caller.user.id)
+        .bind(ctx.created_at)
+        .bind(ctx.op_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// The bookkeeping of a written edit: updated_at, the pull sequence (in the
@@ -985,6 +1030,7 @@ struct ResidentRow {
     phone: Option<String>,
     registration_type: String,
     moved_out: i64,
+    photo: Option<String>,
 }
 
 /// Residents leave masked, as on every other route, with their tags (one more
@@ -995,7 +1041,7 @@ async fn residents(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i6
     let sql = range.sql(
         "resident",
         "r.id, b.grid_id, r.household_id, r.name, r.gender, r.birth_date, r.id_number, r.phone,
-         r.registration_type, r.moved_out",
+         r.registration_type, r.moved_out, r.photo",
         joins,
     );
     let rows: Vec<ResidentRow> = range.query(&sql).fetch_all(pool).await?;
@@ -1033,6 +1079,7 @@ async fn residents(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i6
                 household_id: r.household_id,
                 name: r.name,
                 birth_date: r.birth_date,
+                photo: r.photo,
             });
             Ok((r.seq, record))
         })
@@ -1050,13 +1097,16 @@ struct VisitRow {
     outcome: String,
     worker_name: String,
     notes: String,
+    photos: Option<String>,
 }
 
 async fn visits(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i64, Record)>, ApiError> {
     let sql = range.sql(
         "visit",
         "v.id, b.grid_id, v.household_id, v.visited_at, v.visit_type, v.outcome,
-         u.display_name AS worker_name, v.notes",
+         u.display_name AS worker_name, v.notes,
+         (SELECT group_concat(photo) FROM
+             (SELECT photo FROM visit_photos WHERE visit_id = v.id ORDER BY position)) AS photos",
         "JOIN visits v ON v.id = c.entity_id JOIN users u ON u.id = v.worker_id
          JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id",
     );
@@ -1072,6 +1122,10 @@ async fn visits(pool: &sqlx::SqlitePool, range: &Range<'_>) -> Result<Vec<(i64, 
                 visited_at: v.visited_at,
                 worker_name: v.worker_name,
                 notes: v.notes,
+                photos: v
+                    .photos
+                    .map(|p| p.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default(),
             });
             Ok((v.seq, record))
         })

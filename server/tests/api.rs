@@ -1,6 +1,8 @@
 //! The HTTP surface, end to end: login, sessions, the rate limit, grid scope on
 //! every route, and clear errors for bad input.
 
+// Not every helper is needed here.
+#[allow(dead_code)]
 mod common;
 
 use common::{PASSWORD, TestServer};

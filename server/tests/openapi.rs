@@ -20,6 +20,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/sync/push"),
     ("get", "/api/sync/pull"),
     ("put", "/api/users/{username}/grids"),
+    ("put", "/api/photos/{hash}"),
+    ("get", "/api/photos/{hash}"),
+    ("get", "/api/photos/{hash}/thumb"),
     ("get", "/api/openapi.json"),
     ("get", "/healthz"),
 ];
@@ -79,9 +82,10 @@ async fn the_document_is_served_and_lists_every_route() {
             "{method} {path} has no 200 response"
         );
     }
+    let routed: std::collections::HashSet<&str> = ROUTES.iter().map(|(_, path)| *path).collect();
     assert_eq!(
         paths.len(),
-        ROUTES.len(),
+        routed.len(),
         "the document lists a path that is not routed"
     );
 }

@@ -5,31 +5,8 @@
 mod common;
 
 use app::domain::IdCardNumber;
-use common::TestServer;
+use common::{TestServer, new_id};
 use serde_json::{Value, json};
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// A household with residents in the named grid, and one of its residents.
-async fn household_in(server: &TestServer, grid_name: &str) -> (String, String) {
-    let household = server
-        .scalar(
-            "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
-             WHERE g.name = $1 AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id)
-             ORDER BY b.number, h.unit, h.floor, h.door_number LIMIT 1",
-            grid_name,
-        )
-        .await;
-    let resident = server
-        .scalar(
-            "SELECT id FROM residents WHERE household_id = $1 ORDER BY id LIMIT 1",
-            &household,
-        )
-        .await;
-    (household, resident)
-}
 
 fn visit_op(household: &str, residents_seen: &[&str]) -> Value {
     json!({
@@ -60,17 +37,6 @@ fn edit_op(resident: &str, created_at: i64, field: &str, base: Option<&str>, val
     })
 }
 
-async fn push(server: &TestServer, client: &reqwest::Client, device: &str, ops: &[Value]) -> (u16, Value) {
-    let response = client
-        .post(server.url("/api/sync/push"))
-        .json(&json!({"device_id": device, "operations": ops}))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
     sqlx::query_scalar(sql)
         .bind(bind)
@@ -92,16 +58,16 @@ fn statuses(body: &Value) -> Vec<&str> {
 async fn pushing_a_batch_again_applies_each_op_once_with_the_same_results() {
     let server = TestServer::start().await;
     let worker = server.login_as("worker1").await;
-    let (household, resident) = household_in(&server, "第1网格").await;
-    let (other_household, _) = household_in(&server, "第2网格").await;
+    let (household, resident) = server.household_in("第1网格").await;
+    let (other_household, _) = server.household_in("第2网格").await;
     let visit = visit_op(&household, &[&resident]);
     let refused = visit_op(&other_household, &[]);
     let batch = vec![visit.clone(), refused.clone(), visit.clone()];
 
-    let (status, first) = push(&server, &worker, "phone-a", &batch).await;
+    let (status, first) = server.push(&worker, "phone-a", &batch).await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(statuses(&first), ["applied", "rejected", "applied"]);
-    let (status, again) = push(&server, &worker, "phone-a", &batch).await;
+    let (status, again) = server.push(&worker, "phone-a", &batch).await;
     assert_eq!(status, 200);
     assert_eq!(again, first, "a retry gets the stored results, rejections included");
 
@@ -134,13 +100,13 @@ async fn pushing_a_batch_again_applies_each_op_once_with_the_same_results() {
 #[tokio::test]
 async fn concurrent_identical_pushes_write_one_visit() {
     let server = TestServer::start().await;
-    let (household, _) = household_in(&server, "第1网格").await;
+    let (household, _) = server.household_in("第1网格").await;
     let phone_a = server.login_as("worker1").await;
     let phone_b = server.login_as("worker1").await;
     let batch = vec![visit_op(&household, &[]), visit_op(&household, &[])];
     let (a, b) = tokio::join!(
-        push(&server, &phone_a, "phone-a", &batch),
-        push(&server, &phone_b, "phone-a", &batch)
+        server.push(&phone_a, "phone-a", &batch),
+        server.push(&phone_b, "phone-a", &batch)
     );
     assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
     assert_eq!(a.1, b.1);
@@ -159,8 +125,8 @@ async fn concurrent_identical_pushes_write_one_visit() {
 async fn out_of_scope_and_invalid_operations_are_rejected_with_a_reason_and_write_nothing() {
     let server = TestServer::start().await;
     let worker = server.login_as("worker1").await;
-    let (other_household, other_resident) = household_in(&server, "第2网格").await;
-    let (household, _) = household_in(&server, "第1网格").await;
+    let (other_household, other_resident) = server.household_in("第2网格").await;
+    let (household, _) = server.household_in("第1网格").await;
     let foreign_visit = visit_op(&other_household, &[]);
     // A resident of grid 2 claimed as seen in a grid-1 household.
     let wrong_resident = visit_op(&household, &[&other_resident]);
@@ -185,7 +151,7 @@ async fn out_of_scope_and_invalid_operations_are_rejected_with_a_reason_and_writ
         bad_resident,
         foreign_edit,
     ];
-    let (status, body) = push(&server, &worker, "phone-a", &ops).await;
+    let (status, body) = server.push(&worker, "phone-a", &ops).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(statuses(&body), ["rejected"; 4]);
     let reasons: Vec<&str> = body["results"]
@@ -230,12 +196,15 @@ async fn out_of_scope_and_invalid_operations_are_rejected_with_a_reason_and_writ
     fixed["op_id"] = json!(new_id());
     fixed["change"]["add_resident"]["id_number"] = json!(good.as_str());
     fixed["change"]["add_resident"]["tags"] = json!(["low_income"]);
-    let (_, body) = push(&server, &worker, "phone-a", &[fixed]).await;
+    let (_, body) = server.push(&worker, "phone-a", &[fixed]).await;
     assert_eq!(statuses(&body), ["applied"], "{body}");
     let checks = [
         ("SELECT COUNT(*) FROM residents WHERE id = $1", 1),
         ("SELECT COUNT(*) FROM resident_tags WHERE resident_id = $1", 1),
-        ("SELECT COUNT(*) FROM resident_field_clock WHERE resident_id = $1", 8),
+        (
+            "SELECT COUNT(*) FROM resident_field_clock WHERE resident_id = $1",
+            app::sync::ResidentField::ALL.len() as i64,
+        ),
         (
             "SELECT COUNT(*) FROM audit_log WHERE action = 'create' AND entity_id = $1",
             1,
@@ -273,20 +242,16 @@ async fn concurrent_edits_merge_by_field_and_resolve_one_field_the_same_in_eithe
         .await
         .unwrap();
     let masked = phone0.as_deref().map(app::domain::mask_phone);
-    let (_, a) = push(
-        &server,
-        &phone_a,
-        "a",
-        &[edit_op(r0, 1_000, "name", Some(&name0), "钱多多")],
-    )
-    .await;
-    let (_, b) = push(
-        &server,
-        &phone_b,
-        "b",
-        &[edit_op(r0, 900, "phone", masked.as_deref(), "13900001111")],
-    )
-    .await;
+    let (_, a) = server
+        .push(&phone_a, "a", &[edit_op(r0, 1_000, "name", Some(&name0), "钱多多")])
+        .await;
+    let (_, b) = server
+        .push(
+            &phone_b,
+            "b",
+            &[edit_op(r0, 900, "phone", masked.as_deref(), "13900001111")],
+        )
+        .await;
     assert_eq!(
         (statuses(&a), statuses(&b)),
         (vec!["applied"], vec!["applied"]),
@@ -314,8 +279,8 @@ async fn concurrent_edits_merge_by_field_and_resolve_one_field_the_same_in_eithe
         } else {
             (&earlier, &later)
         };
-        let (_, r1) = push(&server, &phone_a, "a", std::slice::from_ref(first)).await;
-        let (_, r2) = push(&server, &phone_b, "b", std::slice::from_ref(second)).await;
+        let (_, r1) = server.push(&phone_a, "a", std::slice::from_ref(first)).await;
+        let (_, r2) = server.push(&phone_b, "b", std::slice::from_ref(second)).await;
         assert_eq!(statuses(&r1), ["applied"], "{r1}");
         assert_eq!(statuses(&r2), ["conflict"], "{r2}");
         assert!(r2["results"][0]["reason"].as_str().unwrap().contains("姓名"), "{r2}");
@@ -358,7 +323,7 @@ async fn concurrent_edits_merge_by_field_and_resolve_one_field_the_same_in_eithe
 
     // A bad value rejects the whole edit and names the field.
     let bad = edit_op(r0, 7_000, "birth_date", None, "2099-01-01");
-    let (_, body) = push(&server, &phone_a, "a", &[bad]).await;
+    let (_, body) = server.push(&phone_a, "a", &[bad]).await;
     assert_eq!(statuses(&body), ["rejected"]);
     assert!(
         body["results"][0]["reason"].as_str().unwrap().starts_with("出生日期"),
@@ -401,9 +366,9 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
     let server = TestServer::start().await;
     let worker = server.login_as("worker1").await;
     let grid1 = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;
-    let (household, _) = household_in(&server, "第1网格").await;
+    let (household, _) = server.household_in("第1网格").await;
     let visit = visit_op(&household, &[]);
-    let (_, body) = push(&server, &worker, "a", std::slice::from_ref(&visit)).await;
+    let (_, body) = server.push(&worker, "a", std::slice::from_ref(&visit)).await;
     assert_eq!(statuses(&body), ["applied"]);
 
     let started = std::time::Instant::now();
@@ -436,12 +401,12 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
     // Incremental: after the first sync, a resident edited twice comes once,
     // as it is now, masked.
     let cursor = count(&server, "SELECT MAX(seq) FROM changes WHERE grid_id = $1", &grid1).await;
-    let (_, resident) = household_in(&server, "第1网格").await;
+    let (_, resident) = server.household_in("第1网格").await;
     let edits = [
         edit_op(&resident, 1, "phone", None, "13700002222"),
         edit_op(&resident, 2, "phone", Some("13700002222"), "13900001111"),
     ];
-    let (_, body) = push(&server, &worker, "a", &edits).await;
+    let (_, body) = server.push(&worker, "a", &edits).await;
     assert_eq!(statuses(&body)[1], "applied", "{body}");
     let page: Value = server
         .get_json(&worker, &format!("/api/sync/pull?cursor={cursor}"))
@@ -528,13 +493,13 @@ async fn pull_pages_through_the_callers_grid_masked_and_follows_reassignment() {
 async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
     let server = TestServer::start().await;
     let anonymous = server.client();
-    let (status, _) = push(&server, &anonymous, "a", &[]).await;
+    let (status, _) = server.push(&anonymous, "a", &[]).await;
     assert_eq!(status, 401);
     let pull = anonymous.get(server.url("/api/sync/pull")).send().await.unwrap();
     assert_eq!(pull.status(), 401);
 
     let worker = server.login_as("worker1").await;
-    let (household, _) = household_in(&server, "第1网格").await;
+    let (household, _) = server.household_in("第1网格").await;
     for query in ["cursor=-1", "limit=0", "limit=5001", "cursor=abc", "grid=nope"] {
         let response = worker
             .get(server.url(&format!("/api/sync/pull?{query}")))
@@ -545,13 +510,13 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
     }
 
     let too_many: Vec<Value> = (0..=app::sync::MAX_BATCH).map(|_| visit_op(&household, &[])).collect();
-    let (status, body) = push(&server, &worker, "a", &too_many).await;
+    let (status, body) = server.push(&worker, "a", &too_many).await;
     assert_eq!(status, 400);
     assert!(body["message"].as_str().unwrap().contains("分批"), "{body}");
 
     let mut huge = visit_op(&household, &[]);
     huge["change"]["record_visit"]["notes"] = json!("很".repeat(400_000));
-    let (status, body) = push(&server, &worker, "a", &[huge]).await;
+    let (status, body) = server.push(&worker, "a", &[huge]).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"], "too_large");
 
@@ -563,7 +528,7 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
             op
         })
         .collect();
-    let (status, body) = push(&server, &worker, "a", &big).await;
+    let (status, body) = server.push(&worker, "a", &big).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(statuses(&body), vec!["applied"; 60]);
 
@@ -575,14 +540,14 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
         .await
         .unwrap();
     assert_eq!(malformed.status(), 400);
-    let (status, _) = push(
-        &server,
-        &worker,
-        "a",
-        &[json!({"op_id": "1", "created_at": 1, "change": {
+    let (status, _) = server
+        .push(
+            &worker,
+            "a",
+            &[json!({"op_id": "1", "created_at": 1, "change": {
         "edit_resident": {"id": household, "changes": []}}})],
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 400, "op ids must be UUIDs");
 }
 

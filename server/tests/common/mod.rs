@@ -41,6 +41,10 @@ async fn template() -> &'static Path {
     path
 }
 
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 pub struct TestServer {
     pub base: String,
     pub pool: SqlitePool,
@@ -134,6 +138,42 @@ impl TestServer {
     pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
         let response = client.get(self.url(path)).send().await.expect("request");
         response.json().await.expect("a JSON body")
+    }
+
+    /// A household with residents in the named grid, and one of its residents.
+    pub async fn household_in(&self, grid_name: &str) -> (String, String) {
+        let household = self
+            .scalar(
+                "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
+                 WHERE g.name = $1 AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id)
+                 ORDER BY b.number, h.unit, h.floor, h.door_number LIMIT 1",
+                grid_name,
+            )
+            .await;
+        let resident = self
+            .scalar(
+                "SELECT id FROM residents WHERE household_id = $1 ORDER BY id LIMIT 1",
+                &household,
+            )
+            .await;
+        (household, resident)
+    }
+
+    /// `POST /api/sync/push`: the status and the JSON answer.
+    pub async fn push(
+        &self,
+        client: &reqwest::Client,
+        device: &str,
+        ops: &[serde_json::Value],
+    ) -> (u16, serde_json::Value) {
+        let response = client
+            .post(self.url("/api/sync/push"))
+            .json(&serde_json::json!({"device_id": device, "operations": ops}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     pub async fn scalar(&self, sql: &str, bind: &str) -> String {

@@ -1,0 +1,329 @@
+//! Photos of residents and visits: `PUT /api/photos/{sha256}` stores one,
+//! `GET /api/photos/{sha256}[/thumb]` serves it to those allowed to see it.
+//!
+//! A photo is named by the SHA-256 of the bytes the phone uploads, so the
+//! phone can put the name into a record before the photo is sent, a retry of
+//! the same photo costs one query, and the same photo twice is stored once.
+//! The stored object is the server's re-encoding (see [`check`]).
+
+pub mod check;
+
+use std::sync::Arc;
+
+use app::auth::ssr::Caller;
+use app::error::{ApiError, ErrorBody};
+use app::state::now_ms;
+use app::sync::is_photo_hash;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, Path};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use object_store::local::LocalFileSystem;
+use object_store::{GetOptions, ObjectStore, PutOptions, PutPayload};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::auth::Api;
+use check::{Refusal, Rules};
+
+/// Where photos live, and the rules an upload must pass.
+pub struct PhotoStore {
+    objects: Arc<dyn ObjectStore>,
+    rules: Rules,
+    /// Decoding a 25-megapixel image takes 100 MB: at most one per core at once.
+    decoding: Semaphore,
+}
+
+impl PhotoStore {
+    /// The local-folder store, the embedded default.
+    pub fn local(dir: &std::path::Path, rules: Rules) -> Result<Self, object_store::Error> {
+        Ok(Self::new(Arc::new(LocalFileSystem::new_with_prefix(dir)?), rules))
+    }
+
+    pub fn new(objects: Arc<dyn ObjectStore>, rules: Rules) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        PhotoStore {
+            objects,
+            rules,
+            decoding: Semaphore::new(cores),
+        }
+    }
+
+    pub fn max_bytes(&self) -> usize {
+        self.rules.max_bytes
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Photo,
+    Thumb,
+}
+
+impl Variant {
+    fn location(self, hash: &str) -> object_store::path::Path {
+        match self {
+            Variant::Photo => format!("photos/{}/{hash}.jpg", &hash[..2]),
+            Variant::Thumb => format!("thumbs/{}/{hash}.jpg", &hash[..2]),
+        }
+        .into()
+    }
+}
+
+/// An upload's failure: the API's own errors, or the file refused.
+pub enum UploadError {
+    Api(ApiError),
+    Refused(Refusal),
+}
+
+impl From<ApiError> for UploadError {
+    fn from(e: ApiError) -> Self {
+        UploadError::Api(e)
+    }
+}
+
+impl From<sqlx::Error> for UploadError {
+    fn from(e: sqlx::Error) -> Self {
+        UploadError::Api(e.into())
+    }
+}
+
+impl IntoResponse for UploadError {
+    fn into_response(self) -> Response {
+        let (status, error, message) = match self {
+            UploadError::Api(e) => return e.into_response(),
+            UploadError::Refused(Refusal::TooLarge(m)) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
+            UploadError::Refused(Refusal::Unsupported(m)) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m)
+            }
+            UploadError::Refused(Refusal::Invalid(m)) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image", m),
+        };
+        tracing::info!(%status, %message, "photo refused");
+        let body = ErrorBody {
+            error: error.into(),
+            message,
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+fn storage_error(e: object_store::Error) -> ApiError {
+    tracing::error!(error = %e, "photo storage");
+    ApiError::Internal
+}
+
+/// What an upload answers.
+#[derive(Debug, Serialize)]
+pub struct Stored {
+    pub hash: String,
+    /// `false` when the photo was already stored (a retry, or the same photo twice).
+    pub created: bool,
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+}
+
+fn parse_hash(text: &str) -> Result<String, ApiError> {
+    let hash = text.to_ascii_lowercase();
+    if is_photo_hash(&hash) {
+        Ok(hash)
+    } else {
+        Err(ApiError::BadRequest("照片编号应为64位十六进制的SHA-256".into()))
+    }
+}
+
+async fn stored(pool: &sqlx::SqlitePool, hash: &str) -> Result<Option<Stored>, sqlx::Error> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as("SELECT bytes, width, height FROM photos WHERE hash = $1")
+        .bind(hash)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|(bytes, width, height)| Stored {
+        hash: hash.to_owned(),
+        created: false,
+        bytes,
+        width,
+        height,
+    }))
+}
+
+/// `PUT /api/photos/{sha256}`, the body the photo's bytes. Any signed-in user
+/// may upload; who may see it follows from the records that name it. A retry
+/// costs the upload (about 300 KB from a phone) and a lookup, no decoding.
+pub async fn upload(
+    Api(caller): Api,
+    Extension(photos): Extension<Arc<PhotoStore>>,
+    Path(hash): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, UploadError> {
+    let hash = parse_hash(&hash)?;
+    // The body is read whole before answering, even for a photo already
+    // stored: a phone still sending when the answer and the close come gets a
+    // broken connection instead of the answer, and would retry for ever.
+    let bytes = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => UploadError::Refused(check::too_many_bytes(photos.rules)),
+        _ => UploadError::Api(ApiError::BadRequest("照片没有传完整，请重试".into())),
+    })?;
+    let digest = Sha256::digest(&bytes);
+    if format!("{digest:x}") != hash {
+        return Err(ApiError::BadRequest("照片内容与编号不符（可能没有传完整），请重试".into()).into());
+    }
+    if let Some(existing) = stored(&caller.pool, &hash).await? {
+        return Ok((StatusCode::OK, Json(existing)).into_response());
+    }
+    let cleaned = {
+        let _permit = photos.decoding.acquire().await.map_err(|_| ApiError::Internal)?;
+        let rules = photos.rules;
+        tokio::task::spawn_blocking(move || check::clean(&bytes, rules))
+            .await
+            .map_err(|_| ApiError::Internal)?
+            .map_err(UploadError::Refused)?
+    };
+    // Objects first, the row last: a row always means both objects exist.
+    // Two uploads of one photo at once write the same bytes; puts are atomic.
+    for (variant, bytes) in [(Variant::Photo, &cleaned.photo), (Variant::Thumb, &cleaned.thumb)] {
+        photos
+            .objects
+            .put_opts(
+                &variant.location(&hash),
+                PutPayload::from(bytes.clone()),
+                PutOptions::default(),
+            )
+            .await
+            .map_err(storage_error)?;
+    }
+    sqlx::query(
+        "INSERT INTO photos (hash, bytes, width, height, thumb_bytes, uploaded_by, uploaded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING",
+    )
+    .bind(&hash)
+    .bind(cleaned.photo.len() as i64)
+    .bind(i64::from(cleaned.width))
+    .bind(i64::from(cleaned.height))
+    .bind(cleaned.thumb.len() as i64)
+    .bind(&caller.user.id)
+    .bind(now_ms())
+    .execute(&caller.pool)
+    .await?;
+    caller.audit("create", "photo", &hash).await?;
+    let timing = format!(
+        "decode;dur={:.1}, encode;dur={:.1}, thumb;dur={:.1}",
+        cleaned.decode.as_secs_f64() * 1000.0,
+        cleaned.encode.as_secs_f64() * 1000.0,
+        cleaned.thumbnail.as_secs_f64() * 1000.0
+    );
+    let stored = Stored {
+        hash,
+        created: true,
+        bytes: cleaned.photo.len() as i64,
+        width: i64::from(cleaned.width),
+        height: i64::from(cleaned.height),
+    };
+    let mut response = (StatusCode::CREATED, Json(stored)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&timing) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    Ok(response)
+}
+
+/// `GET /api/photos/{sha256}`.
+pub async fn photo(
+    api: Api,
+    photos: Extension<Arc<PhotoStore>>,
+    hash: Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve(api.0, &photos, &hash, &headers, Variant::Photo).await
+}
+
+/// `GET /api/photos/{sha256}/thumb`.
+pub async fn thumb(
+    api: Api,
+    photos: Extension<Arc<PhotoStore>>,
+    hash: Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve(api.0, &photos, &hash, &headers, Variant::Thumb).await
+}
+
+/// Who may see a photo: whoever may see a resident it was ever the photo of,
+/// or a visit it was taken on; and its uploader, until a record names it.
+async fn may_see(caller: &Caller, hash: &str) -> Result<bool, ApiError> {
+    let grids: Vec<String> = sqlx::query_scalar(
+        "SELECT b.grid_id FROM resident_photos rp JOIN residents r ON r.id = rp.resident_id
+             JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+         WHERE rp.photo = $1
+         UNION
+         SELECT b.grid_id FROM visit_photos vp JOIN visits v ON v.id = vp.visit_id
+             JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
+         WHERE vp.photo = $1",
+    )
+    .bind(hash)
+    .fetch_all(&caller.pool)
+    .await?;
+    if !grids.is_empty() {
+        let visible = caller.user.visible_grids(&caller.pool).await?;
+        return Ok(grids.iter().any(|g| visible.contains(g)));
+    }
+    let uploader: Option<String> = sqlx::query_scalar("SELECT uploaded_by FROM photos WHERE hash = $1")
+        .bind(hash)
+        .fetch_optional(&caller.pool)
+        .await?;
+    Ok(uploader.as_deref() == Some(caller.user.id.as_str()))
+}
+
+/// Every view is logged, a revalidated one too; the answer may be kept by the
+/// browser (`private`) but never by a shared cache, and is checked again each
+/// time (`no-cache`), so a user who lost access stops seeing it.
+async fn serve(
+    caller: Caller,
+    photos: &PhotoStore,
+    hash: &str,
+    headers: &HeaderMap,
+    variant: Variant,
+) -> Result<Response, ApiError> {
+    let hash = parse_hash(hash)?;
+    if !may_see(&caller, &hash).await? {
+        caller.audit("denied", "photo", &hash).await?;
+        return Err(ApiError::not_found());
+    }
+    caller.audit("read", "photo", &hash).await?;
+    if stored(&caller.pool, &hash).await?.is_none() {
+        return Err(ApiError::NotFound("照片还没有从手机上传，请稍后再看".into()));
+    }
+    let etag = format!("\"{hash}{}\"", if variant == Variant::Thumb { "-t" } else { "" });
+    let cache = [
+        (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+        (header::VARY, HeaderValue::from_static("Cookie")),
+    ];
+    let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::Internal)?;
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return Ok((StatusCode::NOT_MODIFIED, cache, [(header::ETAG, etag_value)]).into_response());
+    }
+    let bytes = photos
+        .objects
+        .get_opts(&variant.location(&hash), GetOptions::default())
+        .await
+        .map_err(storage_error)?
+        .bytes()
+        .await
+        .map_err(storage_error)?;
+    Ok((
+        cache,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+            (header::ETAG, etag_value),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

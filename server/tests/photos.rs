@@ -1,0 +1,445 @@
+//! Photos over real HTTP: stored once under their hash, without the original's
+//! metadata, shown only to those who may see the record, hostile files refused
+//! with nothing stored, a cut upload completed by its retry.
+
+#[allow(dead_code)]
+mod common;
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use common::{TestServer, new_id};
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// A camera-like JPEG: noise (so it does not compress to nothing) and an EXIF
+/// segment with a GPS position, as phones write it.
+fn camera_jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    let image = RgbImage::from_fn(width, height, |x, y| {
+        let v = (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729) ^ seed.wrapping_mul(2_654_435_761)) as u8;
+        Rgb([v, v.wrapping_add(x as u8), v.wrapping_add(y as u8)])
+    });
+    let mut jpeg = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(image)
+        .write_to(&mut jpeg, ImageFormat::Jpeg)
+        .unwrap();
+    let jpeg = jpeg.into_inner();
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&exif_gps_segment());
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// APP1 "Exif": IFD0 with a GPS pointer, the GPS IFD with 39°54'12.34"N.
+fn exif_gps_segment() -> Vec<u8> {
+    let mut tiff: Vec<u8> = b"II\x2A\x00\x08\x00\x00\x00".to_vec();
+    let entry = |tag: u16, kind: u16, count: u32, value: u32| {
+        let mut e = tag.to_le_bytes().to_vec();
+        e.extend_from_slice(&kind.to_le_bytes());
+        e.extend_from_slice(&count.to_le_bytes());
+        e.extend_from_slice(&value.to_le_bytes());
+        e
+    };
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend(entry(0x8825, 4, 1, 26));
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend(entry(0x0001, 2, 2, u32::from_le_bytes(*b"N\0\0\0")));
+    tiff.extend(entry(0x0002, 5, 3, 56));
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    for (num, den) in [(39u32, 1u32), (54, 1), (1234, 100)] {
+        tiff.extend_from_slice(&num.to_le_bytes());
+        tiff.extend_from_slice(&den.to_le_bytes());
+    }
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+    segment.extend_from_slice(b"Exif\0\0");
+    segment.extend(tiff);
+    segment
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|e| {
+            let path = e.path();
+            if path.is_dir() { files_under(&path) } else { vec![path] }
+        })
+        .collect()
+}
+
+async fn upload(server: &TestServer, client: &reqwest::Client, hash: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let response = client
+        .put(server.url(&format!("/api/photos/{hash}")))
+        .header("content-type", "image/jpeg")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn photo_op(resident: &str, base: Option<&str>, hash: &str) -> Value {
+    json!({
+        "op_id": new_id(),
+        "created_at": app::state::now_ms(),
+        "change": {"edit_resident": {
+            "id": resident,
+            "changes": [{"field": "photo", "base": base, "value": hash}],
+        }},
+    })
+}
+
+async fn count(server: &TestServer, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&server.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_camera_photo_is_stored_once_without_its_location_and_shown_only_to_its_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo_dir = dir.path().join("photos");
+    let server = {
+        let photo_dir = photo_dir.clone();
+        TestServer::start_with(move |s| s.photo_dir = photo_dir).await
+    };
+    let worker = server.login_as("worker1").await;
+    let (_, resident) = server.household_in("第1网格").await;
+
+    let original = camera_jpeg(2400, 1800, 1);
+    assert!(original.windows(4).any(|w| w == b"Exif"), "the fixture carries EXIF");
+    let hash = sha256(&original);
+
+    let (status, stored) = upload(&server, &worker, &hash, original.clone()).await;
+    assert_eq!(status, 201, "{stored}");
+    assert_eq!(stored["created"], true);
+    assert_eq!(
+        (stored["width"].as_i64(), stored["height"].as_i64()),
+        (Some(1600), Some(1200))
+    );
+    // The same photo again (a retry, or a second attempt): one object.
+    let (status, again) = upload(&server, &worker, &hash, original.clone()).await;
+    assert_eq!((status, &again["created"]), (200, &json!(false)));
+    assert_eq!(files_under(&photo_dir).len(), 2, "one photo and one thumbnail");
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 1);
+
+    // Not yet named by any record: only its uploader sees it.
+    let other_worker = server.login_as("worker2").await;
+    let url = server.url(&format!("/api/photos/{hash}"));
+    assert_eq!(other_worker.get(&url).send().await.unwrap().status(), 404);
+    assert_eq!(worker.get(&url).send().await.unwrap().status(), 200);
+
+    let (status, body) = server
+        .push(&worker, "phone-1", &[photo_op(&resident, None, &hash)])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    let detail = server.get_json(&worker, &format!("/api/residents/{resident}")).await;
+    assert_eq!(detail["photo"], hash.as_str());
+
+    for (path, long_side) in [(url.clone(), 1600), (format!("{url}/thumb"), 320)] {
+        let response = worker.get(&path).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let headers = response.headers().clone();
+        assert_eq!(headers["content-type"], "image/jpeg");
+        let cache = headers["cache-control"].to_str().unwrap();
+        assert!(cache.contains("private") && !cache.contains("public"), "{cache}");
+        let bytes = response.bytes().await.unwrap();
+        assert!(!bytes.windows(4).any(|w| w == b"Exif"), "EXIF left in {path}");
+        assert!(
+            !bytes.windows(2).any(|w| w == [0xFF, 0xE1]),
+            "an APP1 segment left in {path}"
+        );
+        let image = image::load_from_memory(&bytes).unwrap();
+        assert_eq!(image.width().max(image.height()), long_side, "{path}");
+        // A revalidation is answered without the bytes (and logged as a view).
+        let etag = headers["etag"].to_str().unwrap();
+        let revalidated = worker.get(&path).header("if-none-match", etag).send().await.unwrap();
+        assert_eq!(revalidated.status(), 304);
+    }
+
+    // The lead of the community sees it; another grid's worker and nobody
+    // signed in do not.
+    let lead = server.login_as("lead1").await;
+    assert_eq!(lead.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(other_worker.get(&url).send().await.unwrap().status(), 404);
+    assert_eq!(
+        other_worker.get(format!("{url}/thumb")).send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(server.client().get(&url).send().await.unwrap().status(), 401);
+    // (A small body: the refusal comes before the body is read.)
+    let small = camera_jpeg(64, 48, 9);
+    assert_eq!(upload(&server, &server.client(), &sha256(&small), small).await.0, 401);
+    let reads = count(
+        &server,
+        "SELECT COUNT(*) FROM audit_log WHERE entity = 'photo' AND action = 'read'",
+    )
+    .await;
+    let denied = count(
+        &server,
+        "SELECT COUNT(*) FROM audit_log WHERE entity = 'photo' AND action = 'denied'",
+    )
+    .await;
+    assert_eq!((reads, denied), (6, 3), "every view and every refusal is logged");
+
+    // A new photo replaces it; the old one stays in the history, still visible.
+    let second = camera_jpeg(800, 600, 2);
+    let second_hash = sha256(&second);
+    // The record may arrive before its photo.
+    let (_, body) = server
+        .push(&worker, "phone-1", &[photo_op(&resident, Some(&hash), &second_hash)])
+        .await;
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    let detail = server.get_json(&worker, &format!("/api/residents/{resident}")).await;
+    assert_eq!(detail["photo"], second_hash.as_str());
+    assert_eq!(detail["photo_history"], json!([hash]));
+    let second_url = server.url(&format!("/api/photos/{second_hash}"));
+    assert_eq!(
+        worker.get(&second_url).send().await.unwrap().status(),
+        404,
+        "not uploaded yet"
+    );
+    assert_eq!(upload(&server, &worker, &second_hash, second).await.0, 201);
+    assert_eq!(worker.get(&second_url).send().await.unwrap().status(), 200);
+    assert_eq!(worker.get(&url).send().await.unwrap().status(), 200);
+
+    // The phone's copy learns the photo through pull.
+    let pulled = server.get_json(&worker, "/api/sync/pull?cursor=0&limit=5000").await;
+    let record = pulled["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == resident.as_str())
+        .expect("the resident is pulled");
+    assert_eq!(record["photo"], second_hash.as_str());
+}
+
+#[tokio::test]
+async fn visit_photos_are_listed_with_the_visit_and_checked_as_hashes() {
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let (household, _) = server.household_in("第1网格").await;
+    let photo = camera_jpeg(640, 480, 3);
+    let hash = sha256(&photo);
+    let visit = |photos: Vec<String>| {
+        json!({
+            "op_id": new_id(),
+            "created_at": app::state::now_ms(),
+            "change": {"record_visit": {
+                "id": new_id(), "household_id": household, "visited_at": app::state::now_ms() - 1000,
+                "visit_type": "routine", "outcome": "met", "photos": photos,
+            }},
+        })
+    };
+    let too_many: Vec<String> = (0..7).map(|i| sha256(&[i])).collect();
+    let (_, body) = server
+        .push(
+            &worker,
+            "phone-1",
+            &[
+                visit(vec![hash.clone()]),
+                visit(too_many),
+                visit(vec!["../etc/passwd".into()]),
+            ],
+        )
+        .await;
+    let statuses: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["applied", "rejected", "rejected"], "{body}");
+    assert!(body["results"][1]["reason"].as_str().unwrap().contains("最多"));
+
+    assert_eq!(upload(&server, &worker, &hash, photo).await.0, 201);
+    let detail = server.get_json(&worker, &format!("/api/households/{household}")).await;
+    assert_eq!(detail["visits"][0]["photos"], json!([hash]));
+    let other_worker = server.login_as("worker2").await;
+    let thumb = server.url(&format!("/api/photos/{hash}/thumb"));
+    assert_eq!(worker.get(&thumb).send().await.unwrap().status(), 200);
+    assert_eq!(other_worker.get(&thumb).send().await.unwrap().status(), 404);
+}
+
+/// A JPEG whose frame header declares `width` × `height`: what a
+/// decompression bomb looks like before it is decoded.
+fn with_declared_size(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
+    let mut out = jpeg.to_vec();
+    let sof = out
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    out[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    out[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    out
+}
+
+/// A PNG whose header declares a huge image over a few bytes of zeros.
+fn png_bomb() -> Vec<u8> {
+    let mut png = Cursor::new(Vec::new());
+    DynamicImage::new_luma8(8, 8)
+        .write_to(&mut png, ImageFormat::Png)
+        .unwrap();
+    let mut png = png.into_inner();
+    // IHDR: length (4) type (4) width (4) height (4) … CRC over type + data.
+    png[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+    png[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    png
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[tokio::test]
+async fn hostile_files_get_a_clear_refusal_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo_dir = dir.path().join("photos");
+    let server = {
+        let photo_dir = photo_dir.clone();
+        TestServer::start_with(move |s| {
+            s.photo_dir = photo_dir;
+            s.photo_max_bytes = 1024 * 1024;
+        })
+        .await
+    };
+    let worker = server.login_as("worker1").await;
+    let good = camera_jpeg(400, 300, 4);
+
+    let mut zip_polyglot = good.clone();
+    zip_polyglot.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00evil.php<?php system($_GET[c]); ?>PK\x05\x06");
+    let script = b"<script>alert(document.cookie)</script>";
+    let mut html_in_comment = vec![0xFF, 0xD8, 0xFF, 0xFE, 0, (script.len() + 2) as u8];
+    html_in_comment.extend_from_slice(script);
+    html_in_comment.extend_from_slice(&good[2..]);
+    let mut oversized = camera_jpeg(1600, 1200, 5);
+    while oversized.len() <= 1024 * 1024 {
+        oversized = [
+            &oversized[..2],
+            &vec![0xFF, 0xFE, 0xFF, 0xFF][..],
+            &vec![b'x'; 65533],
+            &oversized[2..],
+        ]
+        .concat();
+    }
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("truncated", good[..good.len() / 2].to_vec(), 422),
+        ("garbage", b"this is not a photo at all, just text".repeat(40), 415),
+        (
+            "svg",
+            br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#.to_vec(),
+            415,
+        ),
+        ("jpeg followed by a zip", zip_polyglot, 422),
+        ("script in a jpeg comment", html_in_comment, 422),
+        ("oversized", oversized, 413),
+        (
+            "jpeg declaring 60000×60000",
+            with_declared_size(&good, 60_000, 60_000),
+            413,
+        ),
+        ("png declaring 60000×60000", png_bomb(), 413),
+        ("empty", Vec::new(), 415),
+    ];
+    for (name, bytes, expected) in cases {
+        let (status, body) = upload(&server, &worker, &sha256(&bytes), bytes).await;
+        assert_eq!(status, expected, "{name}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{name}: a message a person can act on, got {body}"
+        );
+    }
+    // The bytes must be the ones named.
+    let (status, body) = upload(&server, &worker, &sha256(b"something else"), good.clone()).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = upload(&server, &worker, "not-a-hash", good.clone()).await;
+    assert_eq!(status, 400);
+
+    assert!(files_under(&photo_dir).is_empty(), "{:?}", files_under(&photo_dir));
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 0);
+    let health = server.client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "the server is unharmed");
+    assert_eq!(upload(&server, &worker, &sha256(&good), good).await.0, 201);
+}
+
+#[tokio::test]
+async fn an_upload_cut_halfway_is_completed_by_the_retry_and_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo_dir = dir.path().join("photos");
+    let server = {
+        let photo_dir = photo_dir.clone();
+        TestServer::start_with(move |s| s.photo_dir = photo_dir).await
+    };
+    let login = server
+        .client()
+        .post(server.url("/api/login"))
+        .json(&json!({"username": "worker1", "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let photo = camera_jpeg(1600, 1200, 6);
+    let hash = sha256(&photo);
+
+    // Headers and half the body, then the connection drops.
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let half = photo.len() / 2;
+    {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "PUT /api/photos/{hash} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\
+             Content-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+            photo.len()
+        )
+        .unwrap();
+        stream.write_all(&photo[..half]).unwrap();
+        stream.flush().unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(files_under(&photo_dir).is_empty(), "nothing kept of the cut upload");
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 0);
+
+    let client = reqwest::Client::new();
+    for expected in [201, 200] {
+        let response = client
+            .put(server.url(&format!("/api/photos/{hash}")))
+            .header("cookie", &cookie)
+            .body(photo.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected);
+    }
+    assert_eq!(files_under(&photo_dir).len(), 2);
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 1);
+}
