@@ -114,6 +114,11 @@ fn VisitRow(visit: VisitSummary) -> impl IntoView {
                 <strong>{visit.visit_type.label()}</strong>
                 <span class="muted small">" · "{visit.outcome.label()}" · "{visit.worker_name}</span>
                 {(!visit.notes.is_empty()).then(|| view! { <span class="small notes">{visit.notes.clone()}</span> })}
+                {(!visit.photos.is_empty()).then(|| view! {
+                    <span class="photo-strip">
+                        {visit.photos.iter().map(|h| view! { <crate::photos::PhotoImg hash=h.clone() class="photo-thumb"/> }).collect_view()}
+                    </span>
+                })}
             </span>
             <span class="muted small">{days_ago_label(visit.days_ago)}</span>
         </li>

@@ -16,6 +16,7 @@ pub mod login;
 pub mod model;
 pub mod offline;
 pub mod outbox;
+pub mod photos;
 pub mod resident_form;
 pub mod residents;
 #[cfg(feature = "ssr")]

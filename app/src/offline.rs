@@ -113,7 +113,9 @@ mod client {
     /// worker's grids and meta. Visits are kept one record per household
     /// (`{id: household_id, grid_id, visits: [...]}`): a first sync writes a few
     /// hundred records instead of thousands, which is most of its time.
-    const DB_VERSION: u32 = 2;
+    /// v3: photos waiting for upload (`photos`, keyed by hash).
+    const DB_VERSION: u32 = 3;
+    pub(crate) const PHOTOS: &str = "photos";
     const OUTBOX: &str = "outbox";
     /// Stores of pulled records; each is keyed by `id` and indexed by `grid_id`.
     pub const RECORD_STORES: [&str; 4] = ["buildings", "households", "residents", "visits"];
@@ -162,6 +164,9 @@ mod client {
             }
             if missing("meta") {
                 let _ = db.create_object_store("meta", ObjectStoreParams::new());
+            }
+            if missing(PHOTOS) {
+                let _ = db.create_object_store(PHOTOS, ObjectStoreParams::new());
             }
             for name in RECORD_STORES.into_iter().filter(|n| missing(n)) {
                 let mut params = ObjectStoreParams::new();
@@ -327,7 +332,12 @@ mod client {
         // Records go up first, then the phone's copy comes down; the sync
         // counts as done only when both finished.
         let done = match push_outbox(status).await {
-            Ok(true) => crate::local::pull(status).await,
+            Ok(true) => {
+                // Photos go in a queue of their own, beside the pull: a slow
+                // photo never holds a record up.
+                leptos::task::spawn_local(crate::photos::upload_photos(status));
+                crate::local::pull(status).await
+            }
             Ok(false) => Ok(false),
             Err(e) => Err(e.to_string()),
         };

@@ -46,8 +46,25 @@ pub fn SyncBadge() -> impl IntoView {
     }
 }
 
+/// The sync page. What it lists lives on the phone only, so its code is a WASM
+/// chunk fetched once the page runs (and precached): the server sends the bar.
 #[component]
 pub fn OutboxPage() -> impl IntoView {
+    view! {
+        <AppBar title="同步" back="/"/>
+        <main class="page">
+            <crate::ui::Deferred load=|| Box::pin(outbox_body())/>
+        </main>
+    }
+}
+
+#[lazy]
+fn outbox_body() -> AnyView {
+    view! { <OutboxBody/> <crate::photos::PhotoQueue/> }.into_any()
+}
+
+#[component]
+fn OutboxBody() -> impl IntoView {
     let status = use_sync_status();
     let entries = outbox_entries(None);
     let sync_now = move |_| {
@@ -62,8 +79,6 @@ pub fn OutboxPage() -> impl IntoView {
             .unwrap_or_else(|| "尚未同步".into())
     };
     view! {
-        <AppBar title="同步" back="/"/>
-        <main class="page">
             <section class="card sync-summary">
                 <p><strong>{move || status.pending.get()}</strong>" 条待同步 · "
                    <strong>{move || status.rejected.get()}</strong>" 条被退回"</p>
@@ -83,7 +98,6 @@ pub fn OutboxPage() -> impl IntoView {
                 {move || entries.get().into_iter().map(|e| view! { <EntryRow entry=e/> }).collect_view()}
             </ul>
             {move || entries.get().is_empty().then(|| view! { <p class="empty">"本机没有待同步的记录。"</p> })}
-        </main>
     }
 }
 

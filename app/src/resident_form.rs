@@ -394,6 +394,8 @@ mod tests {
             household_id: "h1".into(),
             household_label: "1号楼1单元101".into(),
             last_visit_days: None,
+            photo: None,
+            photo_history: vec![],
             conflicts: vec![],
         }
     }

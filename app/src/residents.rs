@@ -41,10 +41,11 @@ pub fn ResidentPage() -> impl IntoView {
 fn ResidentBody(detail: ResidentDetail) -> impl IntoView {
     let mut edit = detail.clone();
     let conflicts = std::mem::take(&mut edit.conflicts);
+    let photo_detail = edit.clone();
     let r = detail.resident;
     view! {
         <section class="card profile">
-            <span class="avatar avatar-lg" aria-hidden="true">{r.name.chars().next().map(String::from)}</span>
+            <crate::photos::ResidentPhoto detail=photo_detail/>
             <div>
                 <h2 class="profile-name">{r.name.clone()}</h2>
                 <p class="muted">{r.gender.label()}" · "{r.age}"岁"{r.moved_out.then_some(" · 已迁出")}</p>

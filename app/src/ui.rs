@@ -138,22 +138,43 @@ pub fn FormOpener(
     open: RwSignal<bool>,
     load: impl Fn() -> LazyView + Send + Sync + 'static,
 ) -> impl IntoView {
+    // Only this line is compiled once per form; the opener itself once in all.
+    form_opener(label, class, open, std::sync::Arc::new(load))
+}
+
+fn form_opener(
+    label: String,
+    class: String,
+    open: RwSignal<bool>,
+    load: std::sync::Arc<dyn Fn() -> LazyView + Send + Sync>,
+) -> AnyView {
     let form = std::sync::Arc::new(move || {
         let form = load();
         view! {
-            <Suspense fallback=|| view! { <p class="muted">"正在打开表单…"</p> }>
+            <Suspense fallback=|| view! { <p class="muted">"正在加载…"</p> }>
                 {Suspend::new(form)}
             </Suspense>
         }
         .into_any()
     });
     view! {
-        <Show when=move || open.get() fallback=move || view! {
+        <Show when=move || open.get() fallback=move || (!label.is_empty()).then(|| view! {
             <button class=class.clone() on:click=move |_| open.set(true)>{label.clone()}</button>
-        }>
+        })>
             {let form = form.clone(); move || form()}
         </Show>
     }
+    .into_any()
+}
+
+/// A part of a page that exists only on the phone (the sync page's lists): its
+/// code is a WASM chunk fetched once the page runs; the server renders nothing.
+/// A form opener without a button, opened as soon as the page runs.
+#[component]
+pub fn Deferred(load: impl Fn() -> LazyView + Send + Sync + 'static) -> impl IntoView {
+    let open = RwSignal::new(false);
+    Effect::new(move |_| open.set(true));
+    form_opener(String::new(), String::new(), open, std::sync::Arc::new(load))
 }
 
 /// A view whose code is still to be fetched: what a `#[lazy]` form returns, boxed

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use crate::domain::{Outcome, VisitType};
 use crate::model::HouseholdDetail;
 use crate::outbox::{EntryRow, outbox_entries, use_sync_status};
-use crate::sync::Concern;
+use crate::photos::{PhotoPicker, Taken};
+use crate::sync::{Concern, MAX_VISIT_PHOTOS};
 use crate::ui::FormOpener;
 
 /// Request (诉求) categories, as leads sort them for assignment.
@@ -45,9 +46,11 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
     let notes = RwSignal::new(String::new());
     let request_category = RwSignal::new(REQUEST_CATEGORIES[0].to_string());
     let request_text = RwSignal::new(String::new());
+    let photos: RwSignal<Vec<Taken>> = RwSignal::new(Vec::new());
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
     let status = use_sync_status();
+    let photo_label = format!("照片 · 走访 · {}", household.label());
     let residents: Vec<(String, String)> = household
         .residents
         .iter()
@@ -89,6 +92,7 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     concerns: concerns.get_untracked(),
                     notes: notes.get_untracked(),
                     requests,
+                    photos: photos.get_untracked().into_iter().map(|p| p.hash).collect(),
                 };
                 if let Err(errors) = visit.validate(now_ms()) {
                     error.set(Some(crate::sync::describe(&errors)));
@@ -165,6 +169,23 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                 </select>
                 <textarea rows="2" maxlength="1000" placeholder="居民反映的问题或需求" aria-label="诉求内容"
                     prop:value=request_text on:input=move |ev| request_text.set(event_target_value(&ev))></textarea>
+            </fieldset>
+            <fieldset>
+                <legend>"照片（可选，最多"{MAX_VISIT_PHOTOS}"张）"</legend>
+                <div class="photo-strip">
+                    {move || photos.get().into_iter().map(|p| view! {
+                        <button type="button" class="photo-remove" aria-label="移除这张照片"
+                            on:click=move |_| photos.update(|list| list.retain(|q| q.hash != p.hash))>
+                            <img class="photo-thumb" src=p.url.clone() alt="走访照片"/>
+                        </button>
+                    }).collect_view()}
+                </div>
+                // Show, not a closure: the picker keeps its warning while photos are added.
+                <Show when=move || photos.with(Vec::len) < MAX_VISIT_PHOTOS>
+                    <PhotoPicker label=photo_label.clone() on_photo=Callback::new(move |p: Taken| {
+                        photos.update(|list| if !list.iter().any(|q| q.hash == p.hash) { list.push(p) })
+                    })/>
+                </Show>
             </fieldset>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <div class="form-actions">

@@ -29,6 +29,35 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+// Photos: the server's copy (kept for offline like any API answer), else the
+// phone's own from IndexedDB — a photo taken offline, or not uploaded yet.
+const PHOTO = /^\/api\/photos\/([0-9a-f]{64})(\/thumb)?$/;
+
+function localPhoto(hash, thumb) {
+  return new Promise((resolve) => {
+    const open = indexedDB.open('gridwalk');
+    // No store yet: never create the database here, the app does.
+    open.onupgradeneeded = () => open.transaction.abort();
+    open.onerror = () => resolve(null);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('photos')) { db.close(); resolve(null); return; }
+      const get = db.transaction('photos').objectStore('photos').get(hash);
+      get.onsuccess = () => { db.close(); resolve(get.result ? (thumb ? get.result.thumb : get.result.photo || get.result.thumb) : null); };
+      get.onerror = () => { db.close(); resolve(null); };
+    };
+  });
+}
+
+function photo(request, [, hash, thumb]) {
+  const local = (otherwise) => localPhoto(hash, Boolean(thumb)).then((blob) => (blob
+    ? new Response(blob, { headers: { 'content-type': 'image/jpeg', 'cache-control': 'no-store' } })
+    : otherwise()));
+  const offline = () => new Response('', { status: 503 });
+  return networkFirst(request, () => local(offline))
+    .then((response) => (response.status === 404 ? local(() => response) : response));
+}
+
 function networkFirst(request, fallback) {
   return fetch(request)
     .then((response) => {
@@ -51,6 +80,8 @@ self.addEventListener('fetch', (event) => {
   } else if (request.mode === 'navigate') {
     const fallback = APP_PAGES.test(url.pathname) ? '/shell' : '/offline.html';
     event.respondWith(networkFirst(request, () => caches.match(fallback).then((hit) => hit || caches.match('/offline.html'))));
+  } else if (PHOTO.test(url.pathname)) {
+    event.respondWith(photo(request, url.pathname.match(PHOTO)));
   } else if (url.pathname.startsWith('/api/')) {
     const offline = () => new Response(JSON.stringify({ error: 'network', message: '网络不可用，请检查信号后重试' }),
       { status: 503, headers: { 'content-type': 'application/json' } });

@@ -216,3 +216,84 @@ async fn the_visit_ledger_matches_the_database_and_the_callers_grids() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/login");
 }
+
+/// Visits and households of one worker in the coverage page's worker table.
+fn worker_row(page: &str, name: &str) -> (i64, i64) {
+    // Without the renderer's `<!>` markers.
+    let page = page.replace("<!>", "");
+    let table = &page[page.find("class=\"figures workers\"").expect("the worker table")..];
+    let row = &table[table
+        .find(&format!("<td>{name}</td>"))
+        .unwrap_or_else(|| panic!("no row for {name} in {}", &table[..table.len().min(600)]))..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let numbers: Vec<i64> = row
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|cell| cell[..cell.find('<').unwrap()].parse().unwrap())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+#[tokio::test]
+async fn worker_figures_count_visits_from_the_periods_first_beijing_midnight() {
+    let server = TestServer::start().await;
+    let [household, other, _] = fixture(&server).await;
+    let lead = server.login_as("lead1").await;
+    let name: String = server
+        .scalar("SELECT display_name FROM users WHERE username = $1", "worker1")
+        .await;
+    let worker: String = server
+        .scalar("SELECT id FROM users WHERE username = $1", "worker1")
+        .await;
+    // The period of 7 days starts at Beijing midnight 6 days before today.
+    let now = app::clock::now_ms();
+    let since = ((now + 8 * 3_600_000).div_euclid(DAY) - 6) * DAY - 8 * 3_600_000;
+    let (_, page) = text(&lead, &server, "/manage/coverage?days=7").await;
+    let (visits, households) = worker_row(&page, &name);
+    let expected: (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT household_id) FROM visits WHERE worker_id = $1 AND visited_at >= $2",
+    )
+    .bind(&worker)
+    .bind(since)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!((visits, households), expected);
+    assert!(visits >= 1, "the fixture's visit 2 days ago");
+
+    let visit = |at: i64, household: String| {
+        let worker = worker.clone();
+        let pool = server.pool.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO visits (id, household_id, worker_id, visited_at, visit_type, outcome, notes, created_at)
+                 VALUES ($1, $2, $3, $4, 'routine', 'met', '', $4)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(household)
+            .bind(worker)
+            .bind(at)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    visit(since - 1, other.clone()).await;
+    let (_, page) = text(&lead, &server, "/manage/coverage?days=7").await;
+    assert_eq!(
+        worker_row(&page, &name),
+        (visits, households),
+        "a visit before the period is not counted"
+    );
+    visit(since, household.clone()).await;
+    visit(since + DAY, household).await;
+    let (_, page) = text(&lead, &server, "/manage/coverage?days=7").await;
+    assert_eq!(
+        worker_row(&page, &name).0,
+        visits + 2,
+        "visits from the first midnight on count"
+    );
+    // Another community's lead sees none of these.
+    let (_, page) = text(&server.login_as("lead2").await, &server, "/manage/coverage?days=7").await;
+    assert!(!page.replace("<!>", "").contains(&format!("<td>{name}</td>")));
+}

@@ -193,3 +193,74 @@ export async function syncUntilDone(page, baseUrl, timeoutMs = 60_000) {
   }
   throw new Error(`outbox did not drain: ${await page.locator('.sync-badge').innerText()}`);
 }
+
+/**
+ * A camera-like JPEG of `width` × `height`: a picture encoded by the browser
+ * (smooth areas and texture, like a photo), with an EXIF segment carrying a
+ * GPS position spliced in after the start-of-image marker, as phones write it.
+ */
+export async function cameraJpeg(page, width, height, seed = 7) {
+  const base64 = await page.evaluate(async ({ width, height, seed }) => {
+    const canvas = new OffscreenCanvas(width, height);
+    const context = canvas.getContext('2d');
+    const image = context.createImageData(width, height);
+    for (let y = 0, i = 0; y < height; y++) {
+      for (let x = 0; x < width; x++, i += 4) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        const noise = (seed >> 16) & 15;
+        image.data[i] = (x * 255) / width + noise;
+        image.data[i + 1] = (y * 255) / height + noise;
+        image.data[i + 2] = (((x >> 5) ^ (y >> 5)) & 1) * 120 + noise;
+        image.data[i + 3] = 255;
+      }
+    }
+    context.putImageData(image, 0, 0);
+    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  }, { width, height, seed });
+  const jpeg = Buffer.from(base64, 'base64');
+  return Buffer.concat([jpeg.subarray(0, 2), exifGpsSegment(), jpeg.subarray(2)]);
+}
+
+/** APP1 "Exif": IFD0 pointing to a GPS IFD holding 39°54'12.34"N. */
+function exifGpsSegment() {
+  const tiff = Buffer.alloc(80);
+  tiff.write('II', 0, 'latin1');
+  tiff.writeUInt16LE(42, 2);
+  tiff.writeUInt32LE(8, 4);
+  const entry = (at, tag, type, count, value) => {
+    tiff.writeUInt16LE(tag, at);
+    tiff.writeUInt16LE(type, at + 2);
+    tiff.writeUInt32LE(count, at + 4);
+    tiff.writeUInt32LE(value, at + 8);
+  };
+  tiff.writeUInt16LE(1, 8);
+  entry(10, 0x8825, 4, 1, 26);
+  tiff.writeUInt16LE(2, 26);
+  entry(28, 0x0001, 2, 2, Buffer.from('N\0\0\0', 'latin1').readUInt32LE(0));
+  entry(40, 0x0002, 5, 3, 56);
+  [[39, 1], [54, 1], [1234, 100]].forEach(([num, den], i) => {
+    tiff.writeUInt32LE(num, 56 + i * 8);
+    tiff.writeUInt32LE(den, 60 + i * 8);
+  });
+  const header = Buffer.alloc(10);
+  header.writeUInt16BE(0xffe1, 0);
+  header.writeUInt16BE(tiff.length + 8, 2);
+  header.write('Exif\0\0', 4, 'latin1');
+  return Buffer.concat([header, tiff]);
+}
+
+/** Width and height from a JPEG's frame header. */
+export function jpegSize(bytes) {
+  let at = 2;
+  while (at < bytes.length) {
+    const marker = bytes[at + 1];
+    const length = bytes.readUInt16BE(at + 2);
+    if (marker >= 0xc0 && marker <= 0xc3) return { height: bytes.readUInt16BE(at + 5), width: bytes.readUInt16BE(at + 7) };
+    at += 2 + length;
+  }
+  throw new Error('no frame header');
+}

@@ -59,7 +59,7 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
   // The first sync brings the worker's grid onto the phone, all of it.
   const grid1 = await page.evaluate(async () => (await (await fetch('/api/grids')).json())[0]);
   const store = await waitForStore(page, (s) => s.grids.length === 1 && s.visitCount > 0, 'first sync');
-  assert.equal(store.version, 2);
+  assert.equal(store.version, 3);
   assert.deepEqual(store.recordGrids, [grid1.id]);
   assert.equal(store.visitCount, (await serverVisitIds(page)).length);
   assert.equal(store.counts.households, grid1.households);
@@ -144,7 +144,7 @@ test('an app update upgrades the phone\'s store and keeps the outbox', async () 
   await waitForHydration(page);
   await syncUntilDone(page, server.url);
   const store = await localStore(page);
-  assert.equal(store.version, 2);
+  assert.equal(store.version, 3);
   assert.equal(store.counts.outbox, 0);
   assert.ok((await serverVisitIds(page)).includes(visit));
   await context.close();

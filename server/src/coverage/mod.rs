@@ -40,9 +40,12 @@ pub enum Status {
     Never,
 }
 
+/// Beijing is UTC+8 all year.
+const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
+
 /// Calendar day in Beijing time: cadences count days, not 24-hour spans.
 fn day(epoch_ms: i64) -> i64 {
-    (epoch_ms + 8 * 3_600_000).div_euclid(DAY_MS)
+    (epoch_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS)
 }
 
 /// A household last visited on day D with a cadence of N days is due on day
@@ -121,6 +124,33 @@ async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>,
         in_list(1, scope.grids.len())
     );
     let mut query = sqlx::query_as(&sql);
+    for (id, _) in &scope.grids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(&caller.pool).await?)
+}
+
+/// One worker's visits in the period, within the caller's grids.
+#[derive(Debug, sqlx::FromRow)]
+struct WorkerFigures {
+    name: String,
+    visits: i64,
+    households: i64,
+}
+
+async fn worker_figures(caller: &Caller, scope: &Scope, since_ms: i64) -> Result<Vec<WorkerFigures>, ApiError> {
+    if scope.grids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT u.display_name AS name, COUNT(*) AS visits, COUNT(DISTINCT v.household_id) AS households
+         FROM visits v JOIN users u ON u.id = v.worker_id
+           JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
+         WHERE v.visited_at >= $1 AND b.grid_id IN ({})
+         GROUP BY u.id ORDER BY visits DESC, u.display_name",
+        in_list(2, scope.grids.len())
+    );
+    let mut query = sqlx::query_as(&sql).bind(since_ms);
     for (id, _) in &scope.grids {
         query = query.bind(id);
     }
@@ -300,6 +330,17 @@ async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response
         })
         .collect_view();
     let count = overdue.len();
+    // Beijing midnight starting the period's first day.
+    let since_ms = since_day * DAY_MS - BEIJING_OFFSET_MS;
+    let worker_rows = worker_figures(&caller, &scope, since_ms)
+        .await?
+        .into_iter()
+        .map(|w| {
+            view! {
+                <tr><td>{w.name}</td><td class="num">{w.visits}</td><td class="num">{w.households}</td></tr>
+            }
+        })
+        .collect_view();
     let map = map::svg(
         &buildings(&caller, &scope)
             .await?
@@ -338,6 +379,11 @@ async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response
             <table class="figures">
                 <thead><tr><th>"网格"</th><th>"户数"</th><th>{format!("近{days}天走访户")}</th><th>"覆盖率"</th><th>"逾期重点户"</th><th>"网格员"</th></tr></thead>
                 <tbody>{table}</tbody>
+            </table>
+            <h2>"网格员走访"</h2>
+            <table class="figures workers">
+                <thead><tr><th>"网格员"</th><th>{format!("近{days}天走访次数")}</th><th>"走访户数"</th></tr></thead>
+                <tbody>{worker_rows}</tbody>
             </table>
             <h2>{format!("逾期的重点人群户（{count}）")}</h2>
             <p class="muted">"按走访频次（重点人群取最严的一项）计算，从未走访的排在最前。"</p>
@@ -389,7 +435,7 @@ struct LedgerRow {
 async fn ledger_csv(Api(caller): Api, Query(period): Query<Period>) -> Result<Response, ApiError> {
     let days = period.days.unwrap_or(30).clamp(1, 366);
     let scope = scope(&caller).await?;
-    let since = (day(now_ms()) - days + 1) * DAY_MS - 8 * 3_600_000;
+    let since = (day(now_ms()) - days + 1) * DAY_MS - BEIJING_OFFSET_MS;
     let grid_names: HashMap<&str, &str> = scope.grids.iter().map(|(i, n)| (i.as_str(), n.as_str())).collect();
     let rows: Vec<LedgerRow> = if scope.grids.is_empty() {
         Vec::new()
