@@ -297,3 +297,141 @@ async fn worker_figures_count_visits_from_the_periods_first_beijing_midnight() {
     let (_, page) = text(&server.login_as("lead2").await, &server, "/manage/coverage?days=7").await;
     assert!(!page.replace("<!>", "").contains(&format!("<td>{name}</td>")));
 }
+
+/// Building, unit and door number of a household, as the ledgers write them.
+async fn door_of(server: &TestServer, id: &str) -> (String, String, String) {
+    let (building, unit, door): (String, i64, String) = sqlx::query_as(
+        "SELECT b.name, h.unit, h.door_number FROM households h JOIN buildings b ON b.id = h.building_id
+         WHERE h.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    (building, unit.to_string(), door)
+}
+
+/// The rows of the first sheet of an XLSX download, header first, as text
+/// (date-times as Excel serial numbers).
+async fn xlsx_rows(client: &reqwest::Client, server: &TestServer, path: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx};
+    let response = client.get(server.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = workbook.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::Float(f) => format!("{f}"),
+                    Data::DateTime(d) => format!("{}", d.as_f64()),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn xlsx_ledgers_read_back_match_the_database_and_follow_the_filters() {
+    let server = TestServer::start().await;
+    let [nine_days, never, two_days] = fixture(&server).await;
+    let lead = server.login_as("lead1").await;
+    let now = app::clock::now_ms();
+    let since = ((now + 8 * 3_600_000).div_euclid(DAY) - 6) * DAY - 8 * 3_600_000;
+
+    // The visit ledger of 7 days: every visit in the community, as the database has it.
+    let rows = xlsx_rows(&lead, &server, "/manage/coverage/visits.xlsx?days=7").await;
+    assert_eq!(rows[0][0], "走访时间");
+    assert_eq!(rows[0][8], "备注");
+    let expected: Vec<(String, i64, String, String)> = sqlx::query_as(
+        "SELECT b.name, h.unit, h.door_number, v.notes FROM visits v JOIN households h ON h.id = v.household_id
+         JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
+         WHERE v.visited_at >= $1
+           AND g.community_id = (SELECT community_id FROM users WHERE username = 'lead1')
+         ORDER BY v.visited_at DESC",
+    )
+    .bind(since)
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    // Ties in time may come in either order: compare as sorted lists.
+    let mut got: Vec<(String, String, String, String)> = rows[1..]
+        .iter()
+        .map(|r| (r[2].clone(), r[3].clone(), r[4].clone(), r[8].clone()))
+        .collect();
+    let mut want: Vec<(String, String, String, String)> = expected
+        .into_iter()
+        .map(|(b, u, d, n)| (b, u.to_string(), d, n))
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    // Real date-times (Excel serial numbers of days), not text.
+    assert!(rows[1..].iter().all(|r| r[0].parse::<f64>().unwrap() > 45_000.0));
+
+    // The coverage ledger of the elderly living alone in grid 1: the fixture's
+    // two such households, one 2 days overdue on the weekly cadence, one fine.
+    let grid: String = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;
+    let rows = xlsx_rows(
+        &lead,
+        &server,
+        &format!("/manage/coverage/households.xlsx?days=30&grid={grid}&tag=elderly_alone"),
+    )
+    .await;
+    assert_eq!(rows[0][8], "状态");
+    let find = |key: &(String, String, String)| {
+        rows.iter()
+            .find(|r| (&r[1], &r[2], &r[3]) == (&key.0, &key.1, &key.2))
+            .cloned()
+    };
+    let late = find(&door_of(&server, &nine_days).await).expect("9 days ago, weekly: listed");
+    assert_eq!(
+        (late[5].as_str(), late[8].as_str(), late[9].as_str()),
+        ("7", "逾期2天", "2")
+    );
+    assert_eq!(late[7], "是", "visited within the 30 days");
+    let fine = find(&door_of(&server, &two_days).await).expect("2 days ago: listed");
+    assert_eq!(fine[8], "正常");
+    assert!(
+        find(&door_of(&server, &never).await).is_none(),
+        "the disabled household is not in the key group"
+    );
+    let elderly_in_grid: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT h.id) FROM households h JOIN buildings b ON b.id = h.building_id
+         JOIN residents r ON r.household_id = h.id JOIN resident_tags t ON t.resident_id = r.id
+         WHERE b.grid_id = $1 AND r.moved_out = 0 AND t.tag = 'elderly_alone'",
+    )
+    .bind(&grid)
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len() as i64 - 1, elderly_in_grid);
+
+    // A grid outside the caller's scope is not found; an unknown key group is refused.
+    let other: String = sqlx::query_scalar(
+        "SELECT g.id FROM grids g WHERE g.community_id <> (SELECT community_id FROM users WHERE username = 'lead1')",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let response = lead
+        .get(server.url(&format!("/manage/coverage/households.xlsx?grid={other}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = lead
+        .get(server.url("/manage/coverage?tag=aliens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}

@@ -4,18 +4,20 @@
 //! (走访台账) as CSV for Excel, and a map of the buildings coloured by
 //! coverage. Plain server pages, like the notices.
 
+mod exports;
+mod ledger;
 mod map;
 
 use std::collections::HashMap;
 
 use app::auth::ssr::Caller;
 use app::clock::DAY_MS;
-use app::domain::{KeyGroup, Outcome, Role, VisitType};
+use app::domain::{KeyGroup, Role};
 use app::error::ApiError;
 use app::state::{AppState, now_ms};
 use axum::Router;
 use axum::extract::{Form, Query};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::*;
@@ -65,7 +67,10 @@ pub fn status(last_visit: Option<i64>, cadence_days: i64, now: i64) -> Status {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/manage/coverage", get(page))
-        .route("/manage/coverage/visits.csv", get(ledger_csv))
+        .route("/manage/coverage/visits.csv", get(exports::visits_csv))
+        .route("/manage/coverage/visits.xlsx", get(exports::visits_xlsx))
+        .route("/manage/coverage/households.csv", get(exports::households_csv))
+        .route("/manage/coverage/households.xlsx", get(exports::households_xlsx))
         .route("/manage/policies", get(policies_page).post(save_policies))
 }
 
@@ -82,6 +87,34 @@ struct HouseholdRow {
     key_cadence: Option<i64>,
 }
 
+impl HouseholdRow {
+    fn visited_since(&self, since_ms: i64) -> bool {
+        self.last_visit.is_some_and(|at| at >= since_ms)
+    }
+
+    /// By the strictest of its key groups' cadences and the default.
+    fn status(&self, default_cadence: i64, now: i64) -> Status {
+        let cadence = self.key_cadence.map_or(default_cadence, |c| c.min(default_cadence));
+        status(self.last_visit, cadence, now)
+    }
+}
+
+impl Status {
+    fn is_late(self) -> bool {
+        matches!(self, Status::Overdue { .. } | Status::Never)
+    }
+
+    fn label(self) -> String {
+        match self {
+            Status::Covered => "正常".into(),
+            Status::DueSoon { days_left: 0 } => "今天到期".into(),
+            Status::DueSoon { days_left } => format!("{days_left}天后到期"),
+            Status::Overdue { days } => format!("逾期{days}天"),
+            Status::Never => "从未走访".into(),
+        }
+    }
+}
+
 fn in_list(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|i| format!("${i}"))
@@ -89,12 +122,74 @@ fn in_list(first: usize, count: usize) -> String {
         .join(", ")
 }
 
-struct Scope {
-    grids: Vec<(String, String)>,
+/// What a coverage page or ledger covers: the period, and optionally one grid,
+/// one key group, or the grids of one worker. Empty values (a form's 全部) are none.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct Filters {
+    /// The period, in days back from today, for "covered" figures.
+    days: Option<i64>,
+    grid: Option<String>,
+    tag: Option<String>,
+    worker: Option<String>,
 }
 
-async fn scope(caller: &Caller) -> Result<Scope, ApiError> {
-    let ids = caller.user.visible_grids(&caller.pool).await?;
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl Filters {
+    fn days(&self) -> i64 {
+        self.days.unwrap_or(30).clamp(1, 366)
+    }
+
+    fn tag(&self) -> Result<Option<KeyGroup>, ApiError> {
+        given(&self.tag)
+            .map(|t| KeyGroup::parse(t).ok_or_else(|| ApiError::BadRequest("没有这个重点人群类别".into())))
+            .transpose()
+    }
+
+    /// The same filters as a query string, for links to the ledgers.
+    fn query(&self) -> String {
+        let mut query = format!("days={}", self.days());
+        for (key, value) in [("grid", &self.grid), ("tag", &self.tag), ("worker", &self.worker)] {
+            if let Some(value) = given(value) {
+                query.push_str(&format!("&{key}={value}"));
+            }
+        }
+        query
+    }
+
+    /// Beijing midnight starting the period's first day.
+    fn since_ms(&self, now: i64) -> i64 {
+        (day(now) - self.days() + 1) * DAY_MS - BEIJING_OFFSET_MS
+    }
+}
+
+struct Scope {
+    grids: Vec<(String, String)>,
+    tag: Option<KeyGroup>,
+}
+
+/// The caller's grids narrowed by the filters; a grid or worker outside the
+/// caller's scope is "not found", as anywhere else.
+async fn scope(caller: &Caller, filters: &Filters) -> Result<Scope, ApiError> {
+    let mut ids = caller.user.visible_grids(&caller.pool).await?;
+    if let Some(grid) = given(&filters.grid) {
+        if !ids.iter().any(|g| g == grid) {
+            return Err(ApiError::not_found());
+        }
+        ids.retain(|g| g == grid);
+    }
+    if let Some(worker) = given(&filters.worker) {
+        let theirs: Vec<String> = sqlx::query_scalar("SELECT grid_id FROM user_grids WHERE user_id = $1")
+            .bind(worker)
+            .fetch_all(&caller.pool)
+            .await?;
+        if !theirs.iter().any(|g| ids.contains(g)) {
+            return Err(ApiError::not_found());
+        }
+        ids.retain(|g| theirs.contains(g));
+    }
     let names: HashMap<String, String> = sqlx::query_as("SELECT id, name FROM grids")
         .fetch_all(&caller.pool)
         .await?
@@ -105,9 +200,37 @@ async fn scope(caller: &Caller) -> Result<Scope, ApiError> {
             .into_iter()
             .filter_map(|id| names.get(&id).cloned().map(|n| (id, n)))
             .collect(),
+        tag: filters.tag()?,
     })
 }
 
+/// What the filter menus offer: the caller's grids and the workers of them.
+struct Choices {
+    grids: Vec<(String, String)>,
+    workers: Vec<(String, String)>,
+}
+
+async fn choices(caller: &Caller) -> Result<Choices, ApiError> {
+    let grids = scope(caller, &Filters::default()).await?.grids;
+    let workers = if grids.is_empty() {
+        Vec::new()
+    } else {
+        let sql = format!(
+            "SELECT DISTINCT u.id, u.display_name FROM users u JOIN user_grids ug ON ug.user_id = u.id
+             WHERE u.role = 'worker' AND ug.grid_id IN ({}) ORDER BY u.display_name",
+            in_list(1, grids.len())
+        );
+        let mut query = sqlx::query_as(&sql);
+        for (id, _) in &grids {
+            query = query.bind(id);
+        }
+        query.fetch_all(&caller.pool).await?
+    };
+    Ok(Choices { grids, workers })
+}
+
+/// Households in scope (with a living resident of the key group, if one is
+/// chosen), their last visit and strictest key-group cadence.
 async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>, ApiError> {
     if scope.grids.is_empty() {
         return Ok(Vec::new());
@@ -120,10 +243,12 @@ async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>,
               WHERE r.household_id = h.id AND r.moved_out = 0) AS key_cadence
          FROM households h JOIN buildings b ON b.id = h.building_id
          WHERE b.grid_id IN ({})
+           AND ($1 IS NULL OR EXISTS (SELECT 1 FROM residents r JOIN resident_tags t ON t.resident_id = r.id
+                                      WHERE r.household_id = h.id AND r.moved_out = 0 AND t.tag = $1))
          ORDER BY b.number, h.unit, h.floor, h.door_number",
-        in_list(1, scope.grids.len())
+        in_list(2, scope.grids.len())
     );
-    let mut query = sqlx::query_as(&sql);
+    let mut query = sqlx::query_as(&sql).bind(scope.tag.map(|t| t.as_str()));
     for (id, _) in &scope.grids {
         query = query.bind(id);
     }
@@ -219,12 +344,6 @@ async fn default_cadence(caller: &Caller) -> Result<i64, ApiError> {
     Ok(days.unwrap_or(90))
 }
 
-#[derive(Debug, Deserialize)]
-struct Period {
-    /// The period, in days back from today, for "covered" figures.
-    days: Option<i64>,
-}
-
 /// Figures of one grid over the period.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct GridFigures {
@@ -240,24 +359,22 @@ struct Overdue {
     tags: Vec<KeyGroup>,
 }
 
-async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response, ApiError> {
-    let days = period.days.unwrap_or(30).clamp(1, 366);
-    let scope = scope(&caller).await?;
+async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Response, ApiError> {
+    let days = filters.days();
+    let scope = scope(&caller, &filters).await?;
     let rows = households(&caller, &scope).await?;
     let tags = household_tags(&caller, &scope).await?;
     let workers = workers_by_grid(&caller).await?;
     let default = default_cadence(&caller).await?;
     let now = now_ms();
-    let since_day = day(now) - days + 1;
+    let since_ms = filters.since_ms(now);
     let mut figures: HashMap<&str, GridFigures> = HashMap::new();
     let mut by_building: HashMap<&str, GridFigures> = HashMap::new();
     let mut overdue = Vec::new();
     for row in &rows {
-        let visited = row.last_visit.is_some_and(|at| day(at) >= since_day);
-        let late = row
-            .key_cadence
-            .map(|cadence| status(row.last_visit, cadence.min(default), now));
-        let late = late.filter(|s| matches!(s, Status::Overdue { .. } | Status::Never));
+        let visited = row.visited_since(since_ms);
+        let late = row.key_cadence.map(|_| row.status(default, now));
+        let late = late.filter(|s| s.is_late());
         for f in [
             figures.entry(row.grid_id.as_str()).or_default(),
             by_building.entry(row.building_id.as_str()).or_default(),
@@ -330,8 +447,8 @@ async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response
         })
         .collect_view();
     let count = overdue.len();
-    // Beijing midnight starting the period's first day.
-    let since_ms = since_day * DAY_MS - BEIJING_OFFSET_MS;
+    let choices = choices(&caller).await?;
+    let query = filters.query();
     let worker_rows = worker_figures(&caller, &scope, since_ms)
         .await?
         .into_iter()
@@ -364,10 +481,37 @@ async fn page(Api(caller): Api, Query(period): Query<Period>) -> Result<Response
             <form class="row" method="get" action="/manage/coverage">
                 <label class="inline">"统计期间：近"
                     <input name="days" type="number" min="1" max="366" value=days style="width:5em"/>"天"</label>
-                <button type="submit">"更新"</button>
-                <a class="btn plain" href=format!("/manage/coverage/visits.csv?days={days}")>"下载走访台账（CSV）"</a>
-                <a class="btn plain" href="/manage/policies">"走访频次"</a>
+                <select name="grid" aria-label="网格">
+                    <option value="">"全部网格"</option>
+                    {choices.grids.into_iter().map(|(id, name)| {
+                        let selected = given(&filters.grid) == Some(id.as_str());
+                        view! { <option value=id selected=selected>{name}</option> }
+                    }).collect_view()}
+                </select>
+                <select name="tag" aria-label="重点人群">
+                    <option value="">"全部住户"</option>
+                    {KeyGroup::ALL.iter().map(|k| {
+                        let selected = scope.tag == Some(*k);
+                        view! { <option value=k.as_str() selected=selected>{k.label()}</option> }
+                    }).collect_view()}
+                </select>
+                <select name="worker" aria-label="网格员">
+                    <option value="">"全部网格员"</option>
+                    {choices.workers.into_iter().map(|(id, name)| {
+                        let selected = given(&filters.worker) == Some(id.as_str());
+                        view! { <option value=id selected=selected>{name}</option> }
+                    }).collect_view()}
+                </select>
+                <button type="submit">"筛选"</button>
             </form>
+            <p class="row">
+                "下载（按当前筛选）："
+                <a class="btn plain" href=format!("/manage/coverage/visits.xlsx?{query}")>"走访台账 Excel"</a>
+                <a class="btn plain" href=format!("/manage/coverage/households.xlsx?{query}")>"覆盖情况 Excel"</a>
+                <a class="plain-link" href=format!("/manage/coverage/visits.csv?{query}")>"台账 CSV"</a>
+                <a class="plain-link" href=format!("/manage/coverage/households.csv?{query}")>"覆盖 CSV"</a>
+                <a class="btn plain" href="/manage/policies">"走访频次"</a>
+            </p>
             <div class="map-wrap" inner_html=map></div>
             <p class="legend">
                 <span class="key good"></span>{format!("近{days}天走访 ≥ 80%")}
@@ -401,7 +545,8 @@ header a{color:#fff}header h1{margin:0;font-size:18px}main{max-width:900px;margi
 .row{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:0 0 12px}\
 button,.btn{min-height:40px;padding:0 14px;border-radius:8px;border:0;background:#1f6f5c;color:#fff;font:inherit}\
 .btn.plain{background:#e3efe9;color:#155244;text-decoration:none;display:inline-flex;align-items:center}\
-input{font:inherit;padding:6px 8px;border:1px solid #d5dde0;border-radius:8px}\
+input,select{font:inherit;padding:6px 8px;border:1px solid #d5dde0;border-radius:8px;background:#fff}\
+.plain-link{color:#155244}\
 table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid #d5dde0;padding:6px 8px;text-align:left}\
 .num{text-align:right}.plain-list{list-style:none;padding:0}\
 li.overdue{background:#fff;border-radius:10px;margin:0 0 8px;padding:10px 12px;display:grid;gap:2px}\
@@ -415,101 +560,6 @@ svg.map text{font-size:18px;font-weight:600;text-anchor:middle;fill:#1d2327;poin
 
 fn html_page(title: &str, body: AnyView) -> Response {
     Html(crate::html::document(title.to_owned(), CSS, false, ().into_any(), body)).into_response()
-}
-
-#[derive(sqlx::FromRow)]
-struct LedgerRow {
-    visited_at: i64,
-    grid_id: String,
-    building: String,
-    unit: i64,
-    door_number: String,
-    visit_type: String,
-    outcome: String,
-    worker: String,
-    notes: String,
-}
-
-/// 走访台账: every visit in the caller's grids in the period, newest first, as
-/// CSV with a byte-order mark so Excel reads the Chinese right.
-async fn ledger_csv(Api(caller): Api, Query(period): Query<Period>) -> Result<Response, ApiError> {
-    let days = period.days.unwrap_or(30).clamp(1, 366);
-    let scope = scope(&caller).await?;
-    let since = (day(now_ms()) - days + 1) * DAY_MS - BEIJING_OFFSET_MS;
-    let grid_names: HashMap<&str, &str> = scope.grids.iter().map(|(i, n)| (i.as_str(), n.as_str())).collect();
-    let rows: Vec<LedgerRow> = if scope.grids.is_empty() {
-        Vec::new()
-    } else {
-        let sql = format!(
-            "SELECT v.visited_at, b.grid_id, b.name AS building, h.unit, h.door_number, v.visit_type, v.outcome,
-                    u.display_name AS worker, v.notes
-             FROM visits v JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
-             JOIN users u ON u.id = v.worker_id
-             WHERE v.visited_at >= $1 AND b.grid_id IN ({})
-             ORDER BY v.visited_at DESC",
-            in_list(2, scope.grids.len())
-        );
-        let mut query = sqlx::query_as(&sql).bind(since);
-        for (id, _) in &scope.grids {
-            query = query.bind(id);
-        }
-        query.fetch_all(&caller.pool).await?
-    };
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let write =
-        |out: &mut csv::Writer<Vec<u8>>, record: &[String]| out.write_record(record).map_err(|_| ApiError::Internal);
-    write(
-        &mut out,
-        &[
-            "走访时间",
-            "网格",
-            "楼栋",
-            "单元",
-            "门牌",
-            "走访类型",
-            "走访结果",
-            "网格员",
-            "备注",
-        ]
-        .map(String::from),
-    )?;
-    for row in rows {
-        let at = row.visited_at;
-        write(
-            &mut out,
-            &[
-                format!("{} {}", crate::html::date(at), app::outbox::time_of_day(at)),
-                grid_names
-                    .get(row.grid_id.as_str())
-                    .copied()
-                    .unwrap_or_default()
-                    .to_owned(),
-                row.building,
-                row.unit.to_string(),
-                row.door_number,
-                VisitType::parse(&row.visit_type).map_or(row.visit_type.clone(), |t| t.label().to_owned()),
-                Outcome::parse(&row.outcome).map_or(row.outcome.clone(), |o| o.label().to_owned()),
-                row.worker,
-                row.notes,
-            ],
-        )?;
-    }
-    let bytes = out.into_inner().map_err(|_| ApiError::Internal)?;
-    caller.audit("read", "visit_ledger", &format!("{days}d")).await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"visit-ledger.csv\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
 }
 
 async fn policies(caller: &Caller) -> Result<Vec<(String, i64)>, ApiError> {
