@@ -1,5 +1,7 @@
 //! `server` runs Gridwalk; `server generate <households> <sqlite-file>` writes a
-//! benchmark data set of about that many households.
+//! benchmark data set of about that many households, `server generate-community
+//! <households> <visit-multiplier> <sqlite-file>` one community of them with a
+//! year of visits (the coverage benchmarks).
 
 use gridwalk_server::config::Settings;
 use gridwalk_server::{demo, startup, telemetry};
@@ -14,7 +16,7 @@ async fn main() {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut settings = Settings::load()?;
+    let settings = Settings::load()?;
     telemetry::init(&settings.log_format);
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -24,18 +26,39 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             server.run(shutdown_signal()).await?;
         }
         ["generate", households, file] => {
-            let households: usize = households.parse().map_err(|_| "households must be a number")?;
-            settings.database_url = format!("sqlite://{file}");
-            let pool = gridwalk_server::db::connect(&settings).await?;
-            let spec = demo::DemoSpec::with_households(households, app::state::now_ms());
-            let counts = demo::generate(&pool, &spec).await?;
-            println!("{counts:?} -> {file}");
+            let households = households.parse().map_err(|_| "households must be a number")?;
+            generate(
+                settings,
+                file,
+                demo::DemoSpec::with_households(households, app::state::now_ms()),
+            )
+            .await?;
+        }
+        ["generate-community", households, multiplier, file] => {
+            let households = households.parse().map_err(|_| "households must be a number")?;
+            let multiplier = multiplier
+                .parse()
+                .map_err(|_| "the visit multiplier must be a number")?;
+            let spec = demo::DemoSpec::one_community(households, multiplier, app::state::now_ms());
+            generate(settings, file, spec).await?;
         }
         _ => {
-            eprintln!("usage: server [serve] | server generate <households> <sqlite-file>");
+            eprintln!(
+                "usage: server [serve] | server generate <households> <sqlite-file>\n       \
+                 | server generate-community <households> <visit-multiplier> <sqlite-file>"
+            );
             std::process::exit(2);
         }
     }
+    Ok(())
+}
+
+/// Writes a generated data set into a new SQLite file.
+async fn generate(mut settings: Settings, file: &str, spec: demo::DemoSpec) -> Result<(), Box<dyn std::error::Error>> {
+    settings.database_url = format!("sqlite://{file}");
+    let pool = gridwalk_server::db::connect(&settings).await?;
+    let counts = demo::generate(&pool, &spec).await?;
+    println!("{counts:?} -> {file}");
     Ok(())
 }
 

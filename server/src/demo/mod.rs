@@ -22,6 +22,8 @@ pub struct DemoSpec {
     pub buildings_per_grid: usize,
     /// Visits are spread over this many days before `now_ms`.
     pub visit_days: i64,
+    /// Each household's visits, times this (a busier or longer record).
+    pub visit_multiplier: u64,
     pub now_ms: i64,
 }
 
@@ -34,6 +36,22 @@ impl DemoSpec {
             grids_per_community: 4,
             buildings_per_grid: 8,
             visit_days: 90,
+            visit_multiplier: 1,
+            now_ms,
+        }
+    }
+
+    /// One community of about `households` households with a year of visits,
+    /// `multiplier` times the usual number: the coverage benchmarks' data.
+    pub fn one_community(households: usize, multiplier: u64, now_ms: i64) -> Self {
+        let buildings = households.div_ceil(56).max(1);
+        DemoSpec {
+            seed: 2026,
+            communities: 1,
+            grids_per_community: buildings.div_ceil(8),
+            buildings_per_grid: 8,
+            visit_days: 365,
+            visit_multiplier: multiplier.max(1),
             now_ms,
         }
     }
@@ -49,6 +67,7 @@ impl DemoSpec {
             grids_per_community: grids.div_ceil(communities),
             buildings_per_grid: 8,
             visit_days: 90,
+            visit_multiplier: 1,
             now_ms,
         }
     }
@@ -369,7 +388,7 @@ async fn insert_visits(
         rng.range(3, 7)
     } else {
         rng.weighted(&[30, 55, 15]) as u64
-    };
+    } * spec.visit_multiplier;
     const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
     let today_start = (spec.now_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS;
     for _ in 0..count {
