@@ -1,5 +1,6 @@
 //! A building as the worker walks it: floors top to bottom, units left to right,
-//! each household a cell coloured by how recently it was visited.
+//! each household a cell coloured by its visit status under the visit policy
+//! (visited / due soon / overdue / never visited).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::error::ApiError;
-use crate::model::{BuildingDetail, HouseholdCell, Recency};
+use crate::model::{BuildingDetail, HouseholdCell};
 use crate::ui::{DataPage, PageParts};
 
 pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
@@ -100,10 +101,9 @@ fn Matrix(building: BuildingDetail) -> impl IntoView {
 
 #[component]
 fn Cell(cell: HouseholdCell) -> impl IntoView {
-    let recency = Recency::of(cell.last_visit_days);
     let class = format!(
         "cell {}{}",
-        recency.css(),
+        cell.status.css(),
         if cell.residents == 0 { " vacant" } else { "" }
     );
     let label = match cell.last_visit_days {
@@ -130,9 +130,10 @@ fn Cell(cell: HouseholdCell) -> impl IntoView {
 fn Legend() -> impl IntoView {
     view! {
         <ul class="legend">
-            <li><span class="swatch recent"></span>"30天内走访"</li>
-            <li><span class="swatch stale"></span>"31–90天"</li>
-            <li><span class="swatch never"></span>"超90天或未走访"</li>
+            <li><span class="swatch covered"></span>"按时走访"</li>
+            <li><span class="swatch due-soon"></span>"3天内到期"</li>
+            <li><span class="swatch overdue"></span>"逾期"</li>
+            <li><span class="swatch never"></span>"未走访"</li>
             <li><span class="key-mark">"★"</span>"重点户"</li>
         </ul>
     }
@@ -142,7 +143,11 @@ fn Legend() -> impl IntoView {
 pub mod ssr {
     use crate::auth::ssr::Caller;
     use crate::error::ApiError;
+    use std::collections::HashMap;
+
+    use crate::domain::KeyGroup;
     use crate::model::{BuildingDetail, HouseholdCell};
+    use crate::policy::{Policy, cadence, status};
     use crate::state::{DAY_MS, now_ms};
 
     #[derive(sqlx::FromRow)]
@@ -168,6 +173,20 @@ pub mod ssr {
         .ok_or_else(ApiError::not_found)?;
         caller.require_grid(&row.grid_id, "building", id).await?;
         let now = now_ms();
+        let policies: Vec<Policy> = sqlx::query_as("SELECT tag, cadence_days FROM visit_policies")
+            .fetch_all(&caller.pool)
+            .await?;
+        let mut tags: HashMap<String, Vec<KeyGroup>> = HashMap::new();
+        let tag_rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT r.household_id, t.tag FROM residents r JOIN resident_tags t ON t.resident_id = r.id
+             JOIN households h ON h.id = r.household_id WHERE h.building_id = $1 AND r.moved_out = 0",
+        )
+        .bind(id)
+        .fetch_all(&caller.pool)
+        .await?;
+        for (household, tag) in tag_rows {
+            tags.entry(household).or_default().extend(KeyGroup::parse(&tag));
+        }
         let households = sqlx::query_as::<_, (String, i64, i64, String, i64, i64, Option<i64>)>(
             "SELECT h.id, h.unit, h.floor, h.door_number,
                (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.moved_out = 0),
@@ -183,6 +202,11 @@ pub mod ssr {
         .into_iter()
         .map(
             |(id, unit, floor, door_number, residents, key_group, last_visit)| HouseholdCell {
+                status: status(
+                    last_visit,
+                    cadence(&policies, tags.remove(&id).unwrap_or_default()),
+                    now,
+                ),
                 id,
                 unit,
                 floor,

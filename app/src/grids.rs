@@ -104,6 +104,7 @@ fn MyGridsBody(home: MyGrids) -> impl IntoView {
         view! { <a class="btn btn-block btn-plain" href="/manage/notices" rel="external">"公告管理（党务 · 居务公开）"</a> }
     });
     view! {
+        <a class="btn btn-block btn-plain" href="/overdue">"本机逾期重点户（离线可看）"</a>
         <a class="btn btn-block btn-plain" href="/manage/coverage" rel="external">"走访覆盖 · 逾期重点户 · 台账"</a>
         {author}
         {grids.is_empty().then(|| view! { <p class="empty">"您还没有被分配网格，请联系网格长。"</p> })}

@@ -16,7 +16,9 @@ pub mod login;
 pub mod model;
 pub mod offline;
 pub mod outbox;
+pub mod overdue;
 pub mod photos;
+pub mod policy;
 pub mod resident_form;
 pub mod residents;
 #[cfg(feature = "ssr")]
@@ -101,6 +103,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/households/:id") view=households::HouseholdPage ssr=SsrMode::Async/>
                 <Route path=path!("/residents/:id") view=residents::ResidentPage ssr=SsrMode::Async/>
                 <Route path=path!("/sync") view=outbox::OutboxPage/>
+                <Route path=path!("/overdue") view=overdue::OverduePage/>
             </Routes>
         </Router>
     }

@@ -7,12 +7,13 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::clock::DAY_MS;
-use crate::domain::CivilDate;
+use crate::domain::{CivilDate, KeyGroup};
 use crate::grids::DoorQuery;
 use crate::model::{
     BuildingDetail, BuildingSummary, GridDetail, HouseholdCell, HouseholdDetail, HouseholdHit, ResidentDetail,
     ResidentSummary, VisitSummary,
 };
+use crate::policy::{Policy, VisitStatus, cadence, status};
 use crate::sync::{BuildingRecord, GridRef, HouseholdRecord, ResidentRecord, VisitRecord};
 
 /// Visits shown on a household page, newest first (as the server does).
@@ -99,7 +100,8 @@ pub fn resident_detail(
 /// Per household: living residents, whether a key group lives there, last visit.
 struct HouseholdFacts {
     residents: i64,
-    key_group: bool,
+    /// Key groups of living residents.
+    tags: Vec<KeyGroup>,
     last_visit: Option<i64>,
 }
 
@@ -107,13 +109,13 @@ fn facts<'a>(residents: &'a [ResidentRecord], visits: &'a [VisitRecord]) -> Hash
     let mut out: HashMap<&'a str, HouseholdFacts> = HashMap::new();
     let blank = || HouseholdFacts {
         residents: 0,
-        key_group: false,
+        tags: Vec::new(),
         last_visit: None,
     };
     for r in residents.iter().filter(|r| !r.moved_out) {
         let f = out.entry(&r.household_id).or_insert_with(blank);
         f.residents += 1;
-        f.key_group |= !r.tags.is_empty();
+        f.tags.extend(&r.tags);
     }
     for v in visits {
         let f = out.entry(&v.household_id).or_insert_with(blank);
@@ -126,8 +128,8 @@ pub fn building_detail(
     b: &BuildingRecord,
     grid_name: String,
     mut households: Vec<HouseholdRecord>,
-    residents: &[ResidentRecord],
-    visits: &[VisitRecord],
+    (residents, visits): (&[ResidentRecord], &[VisitRecord]),
+    policies: &[Policy],
     now: i64,
 ) -> BuildingDetail {
     let facts = facts(residents, visits);
@@ -145,10 +147,13 @@ pub fn building_detail(
             .into_iter()
             .map(|h| {
                 let f = facts.get(h.id.as_str());
+                let last_visit = f.and_then(|f| f.last_visit);
+                let tags = f.map_or(&[][..], |f| f.tags.as_slice());
                 HouseholdCell {
                     residents: f.map_or(0, |f| f.residents),
-                    key_group: f.is_some_and(|f| f.key_group),
-                    last_visit_days: f.and_then(|f| f.last_visit).map(|at| days_since(at, now)),
+                    key_group: !tags.is_empty(),
+                    last_visit_days: last_visit.map(|at| days_since(at, now)),
+                    status: status(last_visit, cadence(policies, tags.iter().copied()), now),
                     id: h.id,
                     unit: h.unit,
                     floor: h.floor,
@@ -167,6 +172,49 @@ pub struct GridData<'a> {
     pub households: &'a [HouseholdRecord],
     pub residents: &'a [ResidentRecord],
     pub visits: &'a [VisitRecord],
+}
+
+/// A key-group household past its due day (or never visited).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverdueItem {
+    pub household_id: String,
+    pub label: String,
+    pub status: VisitStatus,
+    pub tags: Vec<KeyGroup>,
+}
+
+/// The phone's own overdue list for a grid, by the server's rule (the
+/// strictest cadence of the household's key groups): never visited first,
+/// then the longest overdue.
+pub fn overdue(data: &GridData<'_>, policies: &[Policy], now: i64) -> Vec<OverdueItem> {
+    let facts = facts(data.residents, data.visits);
+    let buildings: HashMap<&str, &BuildingRecord> = data.buildings.iter().map(|b| (b.id.as_str(), b)).collect();
+    let mut items: Vec<OverdueItem> = data
+        .households
+        .iter()
+        .filter(|h| h.grid_id == data.grid.id)
+        .filter_map(|h| {
+            let f = facts.get(h.id.as_str()).filter(|f| !f.tags.is_empty())?;
+            let status = status(f.last_visit, cadence(policies, f.tags.iter().copied()), now);
+            let mut tags = f.tags.clone();
+            tags.sort();
+            tags.dedup();
+            status.is_late().then(|| OverdueItem {
+                household_id: h.id.clone(),
+                label: buildings
+                    .get(h.building_id.as_str())
+                    .map(|b| household_label(b, h))
+                    .unwrap_or_default(),
+                status,
+                tags,
+            })
+        })
+        .collect();
+    items.sort_by_key(|item| match item.status {
+        VisitStatus::Overdue { days } => -days,
+        _ => i64::MIN,
+    });
+    items
 }
 
 pub fn grid_detail(data: GridData<'_>, query: &str, now: i64) -> GridDetail {
@@ -193,7 +241,7 @@ pub fn grid_detail(data: GridData<'_>, query: &str, now: i64) -> GridDetail {
                 visited_30d: visited.len() as i64,
                 key_households: mine
                     .iter()
-                    .filter(|h| facts.get(h.id.as_str()).is_some_and(|f| f.key_group))
+                    .filter(|h| facts.get(h.id.as_str()).is_some_and(|f| !f.tags.is_empty()))
                     .count() as i64,
             }
         })
@@ -258,6 +306,9 @@ mod client {
     struct LocalState {
         cursor: i64,
         grids: Vec<GridRef>,
+        /// The visit policies as of the last pull.
+        #[serde(default)]
+        policies: Vec<Policy>,
     }
 
     async fn read_state(db: &Database) -> Result<LocalState, StoreError> {
@@ -275,6 +326,7 @@ mod client {
     struct PulledPage {
         records: js_sys::Array,
         scope: Vec<GridRef>,
+        policies: Vec<Policy>,
         next_cursor: i64,
         more: bool,
     }
@@ -297,14 +349,10 @@ mod client {
             return Err(StoreError(format!("服务器返回 {}", reply.status)));
         }
         let page = js_sys::JSON::parse(&reply.body).map_err(|_| StoreError("服务器应答无法解析".into()))?;
-        let scope = js_sys::JSON::stringify(&field(&page, "scope"))
-            .ok()
-            .and_then(|s| s.as_string())
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
         Ok(Some(PulledPage {
+            scope: from_js(&field(&page, "scope")).unwrap_or_default(),
+            policies: from_js(&field(&page, "policies")).unwrap_or_default(),
             records: field(&page, "records").dyn_into().unwrap_or_default(),
-            scope,
             next_cursor: field(&page, "next_cursor").as_f64().unwrap_or_default() as i64,
             more: field(&page, "more").as_bool().unwrap_or(false),
         }))
@@ -435,7 +483,7 @@ mod client {
         let mut received = 0;
         let url = |cursor: i64| format!("/api/sync/pull?cursor={cursor}&limit={PAGE}");
         let mut next = fetch_page(status, &url(state.cursor)).await?;
-        let scope = loop {
+        let (scope, policies) = loop {
             let Some(page) = next.take() else { return Ok(false) };
             state.cursor = page.next_cursor;
             // The next page downloads while this one is written.
@@ -452,7 +500,7 @@ mod client {
             received += page.records.length();
             status.progress.set(Some(format!("已下载 {received} 条")));
             if !page.more {
-                break page.scope;
+                break (page.scope, page.policies);
             }
             next = following?;
         };
@@ -476,6 +524,7 @@ mod client {
             forget_grid(&db, gone).await?;
         }
         state.grids = scope;
+        state.policies = policies;
         write_page(&db, &js_sys::Array::new(), Some(&state)).await?;
         Ok(true)
     }
@@ -566,15 +615,48 @@ mod client {
             .await
             .map_err(store_error)?;
         let visits = grid_visits(&db, &b.grid_id).await.map_err(store_error)?;
-        let grid_name = grid_name(&db, &b.grid_id).await?;
+        let state = read_state(&db).await.map_err(store_error)?;
+        let grid_name = state
+            .grids
+            .iter()
+            .find(|g| g.id == b.grid_id)
+            .map(|g| g.name.clone())
+            .unwrap_or_default();
         Ok(building_detail(
             &b,
             grid_name,
             households,
-            &residents,
-            &visits,
+            (&residents, &visits),
+            &state.policies,
             now_ms(),
         ))
+    }
+
+    /// Each grid on the phone with its overdue key-group households.
+    pub async fn overdue_lists() -> Result<Vec<(String, Vec<OverdueItem>)>, ApiError> {
+        let db = open().await.map_err(store_error)?;
+        let state = read_state(&db).await.map_err(store_error)?;
+        let mut lists = Vec::new();
+        for grid in &state.grids {
+            let households: Vec<HouseholdRecord> = by_index(&db, "households", "grid_id", &grid.id)
+                .await
+                .map_err(store_error)?;
+            let residents: Vec<ResidentRecord> = by_index(&db, "residents", "grid_id", &grid.id)
+                .await
+                .map_err(store_error)?;
+            let visits = grid_visits(&db, &grid.id).await.map_err(store_error)?;
+            let data = GridData {
+                grid,
+                buildings: by_index(&db, "buildings", "grid_id", &grid.id)
+                    .await
+                    .map_err(store_error)?,
+                households: &households,
+                residents: &residents,
+                visits: &visits,
+            };
+            lists.push((grid.name.clone(), overdue(&data, &state.policies, now_ms())));
+        }
+        Ok(lists)
     }
 
     #[lazy]

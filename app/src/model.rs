@@ -87,32 +87,9 @@ pub struct HouseholdCell {
     pub residents: i64,
     pub key_group: bool,
     pub last_visit_days: Option<i64>,
-}
-
-/// How recently a household was visited, for colouring cells and badges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recency {
-    Recent,
-    Stale,
-    Never,
-}
-
-impl Recency {
-    pub fn of(last_visit_days: Option<i64>) -> Self {
-        match last_visit_days {
-            Some(days) if days <= 30 => Recency::Recent,
-            Some(days) if days <= 90 => Recency::Stale,
-            _ => Recency::Never,
-        }
-    }
-
-    pub fn css(self) -> &'static str {
-        match self {
-            Recency::Recent => "recent",
-            Recency::Stale => "stale",
-            Recency::Never => "never",
-        }
-    }
+    /// By the visit policy: the matrix's colour.
+    #[serde(default)]
+    pub status: crate::policy::VisitStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

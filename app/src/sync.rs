@@ -317,6 +317,9 @@ pub struct PullResponse {
     /// the device (a grid reassigned away).
     pub scope: Vec<GridRef>,
     pub records: Vec<Record>,
+    /// The visit policies now: the phone works out due and overdue offline.
+    #[serde(default)]
+    pub policies: Vec<crate::policy::Policy>,
     /// Pass back as `cursor` for the next page.
     pub next_cursor: i64,
     /// More pages wait after `next_cursor`.

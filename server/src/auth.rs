@@ -231,6 +231,7 @@ pub async fn require_login_for_pages(State(state): State<AppState>, request: Req
     let path = request.uri().path();
     let is_page = path == "/"
         || path == "/sync"
+        || path == "/overdue"
         || ["/grids/", "/buildings/", "/households/", "/residents/", "/manage/"]
             .iter()
             .any(|p| path.starts_with(p));

@@ -813,8 +813,12 @@ pub async fn pull(
         let range = format!("seq {cursor}..={}", page.next_cursor);
         caller.audit("read", "sync_pull", &range).await?;
     }
+    let policies = sqlx::query_as("SELECT tag, cadence_days FROM visit_policies ORDER BY tag")
+        .fetch_all(&caller.pool)
+        .await?;
     Ok(Json(PullResponse {
         scope,
+        policies,
         records: page.records,
         next_cursor: page.next_cursor,
         more: page.more,

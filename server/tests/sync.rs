@@ -574,6 +574,10 @@ async fn offline_pages_match_the_servers() {
     let now = app::clock::now_ms();
     let grid_ref: GridRef = serde_json::from_value(server.get_json(&worker, "/api/grids").await[0].clone()).unwrap();
     let grid_name = grid_ref.name.clone();
+    let policies: Vec<app::policy::Policy> =
+        serde_json::from_value(server.get_json(&worker, "/api/sync/pull?cursor=0&limit=1").await["policies"].clone())
+            .unwrap();
+    assert!(policies.iter().any(|p| p.tag == "elderly_alone"));
 
     let mut online: GridDetail = serde_json::from_value(
         server
@@ -598,9 +602,37 @@ async fn offline_pages_match_the_servers() {
         serde_json::from_value(server.get_json(&worker, &format!("/api/buildings/{}", b.id)).await).unwrap();
     let in_building: Vec<_> = households.iter().filter(|h| h.building_id == b.id).cloned().collect();
     assert_eq!(
-        building_detail(b, grid_name.clone(), in_building, &residents, &visits, now),
+        building_detail(b, grid_name.clone(), in_building, (&residents, &visits), &policies, now),
         online
     );
+
+    // The phone's own overdue list holds what the worker's coverage page lists.
+    let data = GridData {
+        grid: &grid_ref,
+        buildings: buildings.iter().filter(|b| b.grid_id == grid_ref.id).cloned().collect(),
+        households: &households,
+        residents: &residents,
+        visits: &visits,
+    };
+    let local = app::local::overdue(&data, &policies, now);
+    let page = worker
+        .get(server.url("/manage/coverage"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .replace("<!>", "");
+    assert!(!local.is_empty());
+    assert!(
+        page.contains(&format!("逾期的重点人群户（{}）", local.len())),
+        "{} on the phone",
+        local.len()
+    );
+    for item in &local {
+        assert!(page.contains(&format!("/households/{}", item.household_id)));
+    }
 
     // A household with visits and several residents, and one of them.
     let h = households

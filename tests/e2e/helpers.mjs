@@ -47,6 +47,7 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e
   return {
     url,
     dir,
+    pid: child.pid,
     addr: url.replace('http://', ''),
     /** Simulates a crash: no graceful shutdown, the database is left as is. */
     async kill() {

@@ -101,6 +101,17 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
   await page.goto(`${server.url}/households/${unseen.household_id}`);
   await page.getByRole('heading', { name: '居民' }).waitFor();
   await page.getByText(unseen.name).first().waitFor();
+
+  // The worker's own overdue list, worked out on the phone with no network,
+  // and the matrix coloured by the same visit policy.
+  await page.goto(`${server.url}/overdue`);
+  await page.locator('.overdue-item').first().waitFor();
+  assert.match(await page.locator('.overdue-item .late').first().innerText(), /逾期\d+天|从未走访/);
+  await page.goBack();
+  await page.goto(`${server.url}/grids/${grid1.id}`);
+  await page.locator('a.building-card').first().click();
+  await page.locator('.matrix a.cell').first().waitFor();
+  assert.ok(await page.locator('.matrix a.cell.covered, .matrix a.cell.overdue, .matrix a.cell.due-soon').count() > 0);
   await context.setOffline(false);
 
   // The admin moves worker1 from grid 1 to grid 2.

@@ -137,7 +137,7 @@ async fn household_table(caller: &app::auth::ssr::Caller, filters: &Filters) -> 
                 Cell::Text(if row.visited_since(since) { "是" } else { "否" }.into()),
                 Cell::Text(status.label()),
                 match status {
-                    super::Status::Overdue { days } => Cell::Number(days),
+                    app::policy::VisitStatus::Overdue { days } => Cell::Number(days),
                     _ => Cell::Empty,
                 },
                 Cell::Text(workers.get(&row.grid_id).unwrap_or(&none).join("、")),

@@ -14,6 +14,7 @@ use app::auth::ssr::Caller;
 use app::clock::DAY_MS;
 use app::domain::{KeyGroup, Role};
 use app::error::ApiError;
+use app::policy::{BEIJING_OFFSET_MS, VisitStatus, beijing_day, status};
 use app::state::{AppState, now_ms};
 use axum::Router;
 use axum::extract::{Form, Query};
@@ -24,45 +25,6 @@ use leptos::prelude::*;
 use serde::Deserialize;
 
 use crate::auth::Api;
-
-/// "Due soon" starts this many days before the due day.
-pub const DUE_SOON_DAYS: i64 = 3;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Visited within its cadence, not due in the next days.
-    Covered,
-    /// Due within `DUE_SOON_DAYS` (0: due today).
-    DueSoon {
-        days_left: i64,
-    },
-    Overdue {
-        days: i64,
-    },
-    Never,
-}
-
-/// Beijing is UTC+8 all year.
-const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
-
-/// Calendar day in Beijing time: cadences count days, not 24-hour spans.
-fn day(epoch_ms: i64) -> i64 {
-    (epoch_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS)
-}
-
-/// A household last visited on day D with a cadence of N days is due on day
-/// D + N, overdue from the day after.
-pub fn status(last_visit: Option<i64>, cadence_days: i64, now: i64) -> Status {
-    let Some(last) = last_visit else { return Status::Never };
-    let late = day(now) - (day(last) + cadence_days);
-    if late > 0 {
-        Status::Overdue { days: late }
-    } else if late >= -DUE_SOON_DAYS {
-        Status::DueSoon { days_left: -late }
-    } else {
-        Status::Covered
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -93,25 +55,9 @@ impl HouseholdRow {
     }
 
     /// By the strictest of its key groups' cadences and the default.
-    fn status(&self, default_cadence: i64, now: i64) -> Status {
+    fn status(&self, default_cadence: i64, now: i64) -> VisitStatus {
         let cadence = self.key_cadence.map_or(default_cadence, |c| c.min(default_cadence));
         status(self.last_visit, cadence, now)
-    }
-}
-
-impl Status {
-    fn is_late(self) -> bool {
-        matches!(self, Status::Overdue { .. } | Status::Never)
-    }
-
-    fn label(self) -> String {
-        match self {
-            Status::Covered => "正常".into(),
-            Status::DueSoon { days_left: 0 } => "今天到期".into(),
-            Status::DueSoon { days_left } => format!("{days_left}天后到期"),
-            Status::Overdue { days } => format!("逾期{days}天"),
-            Status::Never => "从未走访".into(),
-        }
     }
 }
 
@@ -161,7 +107,7 @@ impl Filters {
 
     /// Beijing midnight starting the period's first day.
     fn since_ms(&self, now: i64) -> i64 {
-        (day(now) - self.days() + 1) * DAY_MS - BEIJING_OFFSET_MS
+        (beijing_day(now) - self.days() + 1) * DAY_MS - BEIJING_OFFSET_MS
     }
 }
 
@@ -355,7 +301,7 @@ pub struct GridFigures {
 /// One key-group household past its due day (or never visited).
 struct Overdue {
     row: HouseholdRow,
-    status: Status,
+    status: VisitStatus,
     tags: Vec<KeyGroup>,
 }
 
@@ -393,8 +339,8 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
     }
     // Never visited first, then the longest overdue.
     overdue.sort_by_key(|o| match o.status {
-        Status::Never => i64::MIN,
-        Status::Overdue { days } => -days,
+        VisitStatus::Never => i64::MIN,
+        VisitStatus::Overdue { days } => -days,
         _ => 0,
     });
     caller.audit("read", "coverage", &format!("{days}d")).await?;
@@ -433,7 +379,7 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
                 o.row.door_number
             );
             let how = match o.status {
-                Status::Overdue { days } => format!("逾期 {days} 天"),
+                VisitStatus::Overdue { days } => format!("逾期 {days} 天"),
                 _ => "从未走访".into(),
             };
             let groups: Vec<&str> = o.tags.iter().map(|t| t.label()).collect();
@@ -646,29 +592,4 @@ async fn save_policies(
     tx.commit().await?;
     caller.audit("update", "visit_policies", "-").await?;
     Ok(Redirect::to("/manage/policies").into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 2026-11-02 10:00 Beijing time (a Monday), in epoch ms.
-    const MONDAY_10: i64 = 1_793_584_800_000;
-
-    #[test]
-    fn statuses_at_the_cadence_boundaries() {
-        let at = |days: i64, hour: i64| MONDAY_10 + days * DAY_MS + (hour - 10) * 3_600_000;
-        let weekly = |now| status(Some(MONDAY_10), 7, now);
-        assert_eq!(weekly(at(3, 23)), Status::Covered);
-        assert_eq!(weekly(at(4, 0)), Status::DueSoon { days_left: 3 });
-        assert_eq!(weekly(at(7, 0)), Status::DueSoon { days_left: 0 });
-        assert_eq!(weekly(at(7, 23)), Status::DueSoon { days_left: 0 });
-        assert_eq!(weekly(at(8, 0)), Status::Overdue { days: 1 });
-        assert_eq!(weekly(at(40, 12)), Status::Overdue { days: 33 });
-        assert_eq!(status(None, 7, MONDAY_10), Status::Never);
-        // Midnight in Beijing, not UTC, starts the next day: 23:30 on day 7 is
-        // still "due today" although it is 15:30 UTC.
-        assert_eq!(weekly(at(7, 23) + 30 * 60_000), Status::DueSoon { days_left: 0 });
-        assert_eq!(day(MONDAY_10 + 14 * 3_600_000), day(MONDAY_10) + 1);
-    }
 }
