@@ -103,7 +103,7 @@ fn Matrix(building: BuildingDetail) -> impl IntoView {
 fn Cell(cell: HouseholdCell) -> impl IntoView {
     let class = format!(
         "cell {}{}",
-        cell.status.css(),
+        cell.status,
         if cell.residents == 0 { " vacant" } else { "" }
     );
     let label = match cell.last_visit_days {
@@ -206,7 +206,9 @@ pub mod ssr {
                     last_visit,
                     cadence(&policies, tags.remove(&id).unwrap_or_default()),
                     now,
-                ),
+                )
+                .css()
+                .to_owned(),
                 id,
                 unit,
                 floor,

@@ -249,6 +249,11 @@ impl CivilDate {
         Self(Date::from_julian_day(julian as i32).unwrap_or(Date::MIN))
     }
 
+    /// Days since 1970-01-01.
+    pub fn epoch_day(self) -> i64 {
+        i64::from(self.0.to_julian_day()) - 2_440_588
+    }
+
     pub fn year(self) -> i32 {
         self.0.year()
     }

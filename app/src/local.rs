@@ -153,7 +153,9 @@ pub fn building_detail(
                     residents: f.map_or(0, |f| f.residents),
                     key_group: !tags.is_empty(),
                     last_visit_days: last_visit.map(|at| days_since(at, now)),
-                    status: status(last_visit, cadence(policies, tags.iter().copied()), now),
+                    status: status(last_visit, cadence(policies, tags.iter().copied()), now)
+                        .css()
+                        .to_owned(),
                     id: h.id,
                     unit: h.unit,
                     floor: h.floor,

@@ -87,9 +87,10 @@ pub struct HouseholdCell {
     pub residents: i64,
     pub key_group: bool,
     pub last_visit_days: Option<i64>,
-    /// By the visit policy: the matrix's colour.
+    /// By the visit policy, as `VisitStatus::css` names it: the cell's colour
+    /// (a plain string, so the page's WASM needs no decoder for the enum).
     #[serde(default)]
-    pub status: crate::policy::VisitStatus,
+    pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

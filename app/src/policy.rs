@@ -39,8 +39,7 @@ pub fn beijing_day(epoch_ms: i64) -> i64 {
     (epoch_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS)
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VisitStatus {
     /// Visited within its cadence, not due in the next days.
     Covered,
@@ -51,7 +50,6 @@ pub enum VisitStatus {
     Overdue {
         days: i64,
     },
-    #[default]
     Never,
 }
 

@@ -36,6 +36,10 @@ pub struct Settings {
     /// Largest photo accepted, in pixels, read from the header before decoding
     /// (a small file can declare an enormous image).
     pub photo_max_pixels: u64,
+    /// The address residents reach the server by (`https://…`), for the links
+    /// in the notice feed and on the QR posters. Unset: the request's own host
+    /// over http, which suits a local install.
+    pub public_url: Option<String>,
     /// `text` or `json` log lines.
     pub log_format: String,
 }
@@ -55,6 +59,7 @@ impl Default for Settings {
             public_requests_per_minute: 600,
             photo_max_bytes: 8 * 1024 * 1024,
             photo_max_pixels: 25_000_000,
+            public_url: None,
             log_format: "text".into(),
         }
     }

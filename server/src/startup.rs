@@ -103,7 +103,14 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         settings.login_window_secs,
     ));
     let public_limiter = Arc::new(RateLimiter::new(settings.public_requests_per_minute));
-    let router = router(state.clone(), limiter, assets, public_limiter, photos);
+    let router = router(
+        state.clone(),
+        limiter,
+        assets,
+        public_limiter,
+        photos,
+        settings.public_url.clone(),
+    );
     Ok(Server {
         listener,
         router,
@@ -124,6 +131,7 @@ fn router(
     assets: Arc<Assets>,
     public_limiter: Arc<RateLimiter>,
     photos: Arc<PhotoStore>,
+    public_url: Option<String>,
 ) -> Router {
     let routes = generate_route_list(App);
     let context = {
@@ -146,7 +154,7 @@ fn router(
         .route("/login", post(login_form))
         .route("/logout", post(logout))
         .nest("/api", api)
-        .merge(notices::routes(public_limiter))
+        .merge(notices::routes(public_limiter, public_url))
         .merge(coverage::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))

@@ -180,6 +180,12 @@ test('the outbox survives the browser being killed and started again', async () 
     const before = await visitIds(page, household);
     await page.goto(url);
     await waitForHydration(page);
+    // The form's code comes from the service worker's precache once offline:
+    // wait until it is installed and controls the page (see the first test).
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload();
+    await waitForHydration(page);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
     await context.setOffline(true);
     await page.getByRole('button', { name: '记录走访' }).click();
     await page.getByRole('button', { name: '保存' }).click();

@@ -66,7 +66,11 @@ pub struct Community {
     pub street_name: String,
 }
 
-pub fn routes(limiter: Arc<RateLimiter>) -> Router<AppState> {
+/// The configured public address (`Settings::public_url`), if any.
+#[derive(Clone)]
+struct PublicUrl(Option<Arc<str>>);
+
+pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>) -> Router<AppState> {
     let public = Router::new()
         .route("/n/sw.js", get(pages::service_worker))
         .route("/n/register.js", get(pages::register_script))
@@ -81,6 +85,9 @@ pub fn routes(limiter: Arc<RateLimiter>) -> Router<AppState> {
         .route("/manage/notices/new", get(new_form))
         .route("/manage/notices/{id}", get(edit_form).post(update))
         .route("/manage/notices/{id}/{action}", post(change_status))
+        .layer(axum::Extension(PublicUrl(
+            public_url.map(|url| url.trim_end_matches('/').into()),
+        )))
 }
 
 /// Public routes have no account to limit by: the address is the key.
@@ -108,13 +115,16 @@ async fn community(pool: &sqlx::SqlitePool, id: &str) -> Result<Community, ApiEr
     .ok_or_else(|| ApiError::NotFound("没有这个社区".into()))
 }
 
-/// Published notices only: drafts and withdrawn ones do not exist publicly.
+/// Published notices only, and only from their publication time on: drafts,
+/// withdrawn and scheduled ones do not exist publicly.
 async fn published(pool: &sqlx::SqlitePool, community_id: &str) -> Result<Vec<Notice>, ApiError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {NOTICE_COLUMNS} FROM notices WHERE community_id = $1 AND status = 'published'
+           AND published_at <= $2
          ORDER BY pinned DESC, published_at DESC LIMIT 200"
     ))
     .bind(community_id)
+    .bind(now_ms())
     .fetch_all(pool)
     .await?)
 }
@@ -215,10 +225,12 @@ async fn public_notice(
 ) -> Result<Response, PublicError> {
     let community = community(&state.pool, &community_id).await?;
     let notice: Notice = sqlx::query_as(&format!(
-        "SELECT {NOTICE_COLUMNS} FROM notices WHERE id = $1 AND community_id = $2 AND status = 'published'"
+        "SELECT {NOTICE_COLUMNS} FROM notices WHERE id = $1 AND community_id = $2 AND status = 'published'
+           AND published_at <= $3"
     ))
     .bind(parse_id(&notice_id)?)
     .bind(&community.id)
+    .bind(now_ms())
     .fetch_optional(&state.pool)
     .await
     .map_err(ApiError::from)?
@@ -232,12 +244,13 @@ async fn public_notice(
 
 async fn feed(
     State(state): State<AppState>,
+    axum::Extension(public_url): axum::Extension<PublicUrl>,
     headers: HeaderMap,
     Path(community_id): Path<String>,
 ) -> Result<Response, PublicError> {
     let community = community(&state.pool, &community_id).await?;
     let notices = published(&state.pool, &community.id).await?;
-    let base = site_base(&headers);
+    let base = site_base(&public_url, &headers);
     Ok(public_page(
         &headers,
         pages::atom_feed(&base, &community, &notices),
@@ -247,11 +260,12 @@ async fn feed(
 
 async fn poster_svg(
     State(state): State<AppState>,
+    axum::Extension(public_url): axum::Extension<PublicUrl>,
     headers: HeaderMap,
     Path(community_id): Path<String>,
 ) -> Result<Response, PublicError> {
     let community = community(&state.pool, &community_id).await?;
-    let url = format!("{}/n/{}", site_base(&headers), community.id);
+    let url = format!("{}/n/{}", site_base(&public_url, &headers), community.id);
     Ok(public_page(
         &headers,
         poster::svg(&community, &url),
@@ -259,8 +273,12 @@ async fn poster_svg(
     ))
 }
 
-/// The address residents reach this server by, for absolute links (feed, QR).
-fn site_base(headers: &HeaderMap) -> String {
+/// The address residents reach this server by, for absolute links (feed, QR):
+/// the configured one, else the request's host (a local install, over http).
+fn site_base(public_url: &PublicUrl, headers: &HeaderMap) -> String {
+    if let Some(url) = &public_url.0 {
+        return url.to_string();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -522,14 +540,81 @@ async fn update(Api(caller): Api, Path(id): Path<String>, form: FormResult) -> R
     Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
 }
 
-async fn change_status(Api(caller): Api, Path((id, action)): Path<(String, String)>) -> Result<Response, ApiError> {
+/// Publishes a notice at a later time: it is `published` now but stays out of
+/// every public page and the feed until then (the public queries compare
+/// `published_at` with the clock, so nothing has to run at that moment).
+async fn schedule(
+    caller: Caller,
+    communities: &[Community],
+    notice: Notice,
+    at: Option<i64>,
+    now: i64,
+) -> Result<Response, ApiError> {
+    let draft = Draft {
+        community_id: notice.community_id.clone(),
+        category: notice.category.clone(),
+        title: notice.title.clone(),
+        body: notice.body.clone(),
+    };
+    let Some(at) = at.filter(|at| *at > now) else {
+        let history = history(&caller, &notice.id).await?;
+        let message = "请填写晚于现在的发布时间（年-月-日 时:分，北京时间）";
+        return Ok(html(
+            StatusCode::BAD_REQUEST,
+            pages::edit_form(communities, Some(&notice), &draft, Some(message), &history),
+        ));
+    };
+    let mut tx = caller.pool.begin().await?;
+    sqlx::query("UPDATE notices SET status = 'published', published_at = $1, updated_at = $2 WHERE id = $3")
+        .bind(at)
+        .bind(now)
+        .bind(&notice.id)
+        .execute(&mut *tx)
+        .await?;
+    revision(&mut tx, &caller, &notice.id, "publish", &draft).await?;
+    tx.commit().await?;
+    caller.audit("update", "notice", &notice.id).await?;
+    Ok(Redirect::to("/manage/notices").into_response())
+}
+
+/// A scheduled publication time, `YYYY-MM-DDTHH:MM` in Beijing time (what a
+/// `datetime-local` field sends), as epoch milliseconds.
+fn beijing_time(text: &str) -> Option<i64> {
+    let (date, time) = text.trim().split_once('T')?;
+    let date = app::domain::CivilDate::parse(date)?;
+    let (hours, minutes) = time.get(..5)?.split_once(':')?;
+    let (hours, minutes): (i64, i64) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if !(0..24).contains(&hours) || !(0..60).contains(&minutes) {
+        return None;
+    }
+    Some(date.epoch_day() * 86_400_000 + (hours * 60 + minutes) * 60_000 - app::policy::BEIJING_OFFSET_MS)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StatusForm {
+    /// For `schedule`: when the notice goes public.
+    at: Option<String>,
+}
+
+async fn change_status(
+    Api(caller): Api,
+    Path((id, action)): Path<(String, String)>,
+    form: Result<Form<StatusForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
     let notice = own_notice(&caller, &communities, &id).await?;
     let now = now_ms();
+    if action == "schedule" {
+        let at = form.ok().and_then(|Form(f)| f.at).as_deref().and_then(beijing_time);
+        return schedule(caller, &communities, notice, at, now).await;
+    }
     let sql = match action.as_str() {
-        // The publish date is the first publication; re-publishing keeps it.
+        // The publish date is the first publication; re-publishing keeps it,
+        // and publishing a scheduled notice now brings it forward.
         "publish" => {
-            "UPDATE notices SET status = 'published', published_at = COALESCE(published_at, $1), updated_at = $1 WHERE id = $2"
+            "UPDATE notices SET status = 'published', updated_at = $1,
+                 published_at = CASE WHEN published_at IS NULL OR published_at > $1 THEN $1 ELSE published_at END
+             WHERE id = $2"
         }
         "withdraw" => "UPDATE notices SET status = 'withdrawn', updated_at = $1 WHERE id = $2",
         "pin" => "UPDATE notices SET pinned = 1, updated_at = $1 WHERE id = $2",

@@ -262,6 +262,16 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
+/// The status as the lead reads it: a scheduled notice says when it goes out.
+fn status_text(notice: &Notice) -> String {
+    match notice.published_at {
+        Some(at) if notice.status == "published" && at > app::state::now_ms() => {
+            format!("定时发布：{} {}", date(at), app::outbox::time_of_day(at))
+        }
+        _ => status_label(&notice.status).to_owned(),
+    }
+}
+
 fn manage_header(title: &str) -> AnyView {
     view! {
         <header>
@@ -291,7 +301,7 @@ pub fn manage_list(communities: &[Community], notices: &[Notice]) -> String {
             view! {
                 <div class="card">
                     <div class="row">
-                        <span class=format!("status status-{}", n.status)>{status_label(&n.status)}</span>
+                        <span class=format!("status status-{}", n.status)>{status_text(n)}</span>
                         {n.pinned.then_some("置顶")}
                         <a href=format!("/manage/notices/{}", n.id)><strong>{n.title.clone()}</strong></a>
                     </div>
@@ -370,14 +380,19 @@ pub fn edit_form(
             view! { " · " <a href=format!("/n/{}/{}", n.community_id, n.id)>"查看公开页面"</a> }
         });
         view! {
-            <p class="muted">"状态："{status_label(&n.status)}{public}</p>
+            <p class="muted">"状态："{status_text(n)}{public}</p>
             <div class="row">
                 {if n.status == "published" {
                     action_button(&n.id, "withdraw", "撤回", true).into_any()
                 } else {
-                    action_button(&n.id, "publish", "发布", false).into_any()
+                    action_button(&n.id, "publish", "立即发布", false).into_any()
                 }}
             </div>
+            <form class="row" method="post" action=format!("/manage/notices/{}/schedule", n.id)>
+                <label class="inline">"定时发布（北京时间）"
+                    <input type="datetime-local" name="at" required/></label>
+                <button type="submit" class="plain">"定时发布"</button>
+            </form>
         }
     });
     let body = view! {
