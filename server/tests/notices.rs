@@ -241,3 +241,72 @@ async fn public_pages_are_rate_limited_and_cacheable() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_scheduled_notice_stays_private_until_its_time() {
+    let server = TestServer::start_with(|s| s.public_url = Some("https://gridwalk.example.cn/".into())).await;
+    let lead = Author {
+        client: server.login_as("lead1").await,
+    };
+    let community = community_of(&server, "lead1").await;
+    let (_, id) = lead.create(&server, &community, "冬季供暖安排", "12月1日起供暖").await;
+    let public = format!("/n/{community}/{id}");
+    let schedule = |at: &'static str| {
+        lead.client
+            .post(server.url(&format!("/manage/notices/{id}/schedule")))
+            .form(&[("at", at)])
+            .send()
+    };
+    // A time in the past or garbled is refused with a message.
+    let refused = schedule("2020-01-01T09:00").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("晚于现在"));
+    assert_eq!(schedule("明天早上").await.unwrap().status(), StatusCode::BAD_REQUEST);
+
+    assert_eq!(
+        schedule("2099-12-01T09:00").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    // 09:00 in Beijing is 01:00 UTC.
+    let at: i64 = sqlx::query_scalar("SELECT published_at FROM notices WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(at, 4_099_770_000_000);
+    let list = lead
+        .client
+        .get(server.url("/manage/notices"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.replace("<!>", "").contains("定时发布：2099-12-01 09:00"), "{list}");
+    assert_eq!(get(&server, &public).await.0, StatusCode::NOT_FOUND);
+    assert!(!get(&server, &format!("/n/{community}")).await.1.contains("冬季供暖"));
+    assert!(
+        !get(&server, &format!("/n/{community}/feed.atom"))
+            .await
+            .1
+            .contains("冬季供暖")
+    );
+
+    // Its time has come (the clock, simulated): it is public, and the feed
+    // links to the configured public address.
+    sqlx::query("UPDATE notices SET published_at = $1 WHERE id = $2")
+        .bind(app::state::now_ms() - 1000)
+        .bind(&id)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(get(&server, &public).await.0, StatusCode::OK);
+    let (_, feed) = get(&server, &format!("/n/{community}/feed.atom")).await;
+    assert!(
+        feed.contains(&format!("https://gridwalk.example.cn/n/{community}/{id}")),
+        "{feed}"
+    );
+    let (_, poster) = get(&server, &format!("/n/{community}/poster.svg")).await;
+    assert!(poster.contains(&format!("https://gridwalk.example.cn/n/{community}")));
+}

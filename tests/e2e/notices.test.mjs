@@ -17,7 +17,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('a lead publishes, an anonymous phone reads it with JavaScript off, withdrawn it is gone', async () => {
+test('a lead publishes, an anonymous phone reads it with JavaScript off and offline once read, withdrawn it is gone', async () => {
   const leadContext = await phone(browser);
   const lead = await leadContext.newPage();
   await login(lead, server.url, 'lead1');
@@ -28,7 +28,7 @@ test('a lead publishes, an anonymous phone reads it with JavaScript off, withdra
   await lead.getByLabel('正文').fill('## 收入\n\n| 项目 | 金额 |\n|---|---|\n| 物业费 | 12,000 元 |\n\n<script>alert(1)</script>');
   await lead.getByRole('button', { name: '保存' }).click();
   await lead.getByText('已保存').waitFor();
-  await lead.getByRole('button', { name: '发布' }).click();
+  await lead.getByRole('button', { name: '立即发布', exact: true }).click();
   await lead.getByText('已发布').first().waitFor();
   const publicUrl = await lead.getByRole('link', { name: '公开页面' }).first().getAttribute('href');
   await lead.screenshot({ path: 'results/notices-manage.png' });
@@ -50,6 +50,21 @@ test('a lead publishes, an anonymous phone reads it with JavaScript off, withdra
   await resident.goto(`${server.url}${publicUrl.split('/').slice(0, 3).join('/')}?c=finance`);
   await resident.getByRole('link', { name: '2026年第三季度财务公开' }).waitFor();
   assert.equal(dialogs, 0);
+
+  // A phone with JavaScript keeps a notice it has read: the next time, in a
+  // lift or a basement, it opens with no network.
+  const readerContext = await phone(browser);
+  const reader = await readerContext.newPage();
+  await reader.goto(`${server.url}${publicUrl}`);
+  await reader.evaluate(() => navigator.serviceWorker.ready);
+  await reader.reload();
+  await reader.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
+  await reader.reload();
+  await readerContext.setOffline(true);
+  await reader.reload();
+  await reader.getByRole('heading', { name: '2026年第三季度财务公开' }).waitFor();
+  await reader.getByRole('cell', { name: '12,000 元' }).waitFor();
+  await readerContext.close();
 
   // Withdrawn: the same URL is a 404.
   await lead.goto(`${server.url}/manage/notices`);
