@@ -9,7 +9,7 @@ use axum::extract::Query;
 use axum::response::Response;
 
 use super::ledger::{Cell, FileType, Table, download};
-use super::{Filters, Scope, default_cadence, household_tags, households, in_list, scope, workers_by_grid};
+use super::{Filters, Scope, households, in_list, policies, scope, workers_by_grid};
 use crate::auth::Api;
 
 #[derive(sqlx::FromRow)]
@@ -112,27 +112,26 @@ async fn visit_table(caller: &app::auth::ssr::Caller, filters: &Filters) -> Resu
 /// Every household in scope with its cadence, last visit and status.
 async fn household_table(caller: &app::auth::ssr::Caller, filters: &Filters) -> Result<Table, ApiError> {
     let scope = scope(caller, filters).await?;
-    let rows = households(caller, &scope).await?;
-    let tags = household_tags(caller, &scope).await?;
-    let workers = workers_by_grid(caller).await?;
-    let default = default_cadence(caller).await?;
+    let (rows, workers, policies) = tokio::try_join!(
+        households(caller, &scope),
+        workers_by_grid(caller),
+        policies(&caller.pool)
+    )?;
     let now = now_ms();
     let since = filters.since_ms(now);
     let none: Vec<String> = Vec::new();
     let rows = rows
         .iter()
         .map(|row| {
-            let status = row.status(default, now);
-            let groups: Vec<&str> = tags
-                .get(&row.id)
-                .map_or(Vec::new(), |t| t.iter().map(|k| k.label()).collect());
+            let status = row.status(&policies, now);
+            let groups: Vec<&str> = row.key_groups().iter().map(|k| k.label()).collect();
             vec![
                 Cell::Text(grid_name(&scope, &row.grid_id).to_owned()),
                 Cell::Text(row.building_name.clone()),
                 Cell::Number(row.unit),
                 Cell::Text(row.door_number.clone()),
                 Cell::Text(groups.join("、")),
-                Cell::Number(row.key_cadence.map_or(default, |c| c.min(default))),
+                Cell::Number(row.cadence(&policies)),
                 row.last_visit.map_or(Cell::Empty, Cell::Time),
                 Cell::Text(if row.visited_since(since) { "是" } else { "否" }.into()),
                 Cell::Text(status.label()),

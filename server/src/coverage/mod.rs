@@ -14,7 +14,7 @@ use app::auth::ssr::Caller;
 use app::clock::DAY_MS;
 use app::domain::{KeyGroup, Role};
 use app::error::ApiError;
-use app::policy::{BEIJING_OFFSET_MS, VisitStatus, beijing_day, status};
+use app::policy::{BEIJING_OFFSET_MS, Policy, VisitStatus, beijing_day, cadence, status};
 use app::state::{AppState, now_ms};
 use axum::Router;
 use axum::extract::{Form, Query};
@@ -45,8 +45,8 @@ struct HouseholdRow {
     unit: i64,
     door_number: String,
     last_visit: Option<i64>,
-    /// Strictest cadence among living residents' key-group tags.
-    key_cadence: Option<i64>,
+    /// Key-group tags of living residents, comma-separated.
+    tags: Option<String>,
 }
 
 impl HouseholdRow {
@@ -54,10 +54,26 @@ impl HouseholdRow {
         self.last_visit.is_some_and(|at| at >= since_ms)
     }
 
+    fn key_groups(&self) -> Vec<KeyGroup> {
+        let mut groups: Vec<KeyGroup> = self
+            .tags
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(KeyGroup::parse)
+            .collect();
+        groups.sort();
+        groups.dedup();
+        groups
+    }
+
+    fn cadence(&self, policies: &[Policy]) -> i64 {
+        cadence(policies, self.key_groups())
+    }
+
     /// By the strictest of its key groups' cadences and the default.
-    fn status(&self, default_cadence: i64, now: i64) -> VisitStatus {
-        let cadence = self.key_cadence.map_or(default_cadence, |c| c.min(default_cadence));
-        status(self.last_visit, cadence, now)
+    fn status(&self, policies: &[Policy], now: i64) -> VisitStatus {
+        status(self.last_visit, self.cadence(policies), now)
     }
 }
 
@@ -184,9 +200,8 @@ async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>,
     let sql = format!(
         "SELECT h.id, b.grid_id, h.building_id, b.name AS building_name, h.unit, h.door_number,
            (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit,
-           (SELECT MIN(p.cadence_days) FROM residents r JOIN resident_tags t ON t.resident_id = r.id
-              JOIN visit_policies p ON p.tag = t.tag
-              WHERE r.household_id = h.id AND r.moved_out = 0) AS key_cadence
+           (SELECT group_concat(t.tag) FROM residents r JOIN resident_tags t ON t.resident_id = r.id
+              WHERE r.household_id = h.id AND r.moved_out = 0) AS tags
          FROM households h JOIN buildings b ON b.id = h.building_id
          WHERE b.grid_id IN ({})
            AND ($1 IS NULL OR EXISTS (SELECT 1 FROM residents r JOIN resident_tags t ON t.resident_id = r.id
@@ -228,31 +243,6 @@ async fn worker_figures(caller: &Caller, scope: &Scope, since_ms: i64) -> Result
     Ok(query.fetch_all(&caller.pool).await?)
 }
 
-/// Key-group tags of living residents, per household.
-async fn household_tags(caller: &Caller, scope: &Scope) -> Result<HashMap<String, Vec<KeyGroup>>, ApiError> {
-    if scope.grids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT DISTINCT r.household_id, t.tag FROM residents r
-         JOIN resident_tags t ON t.resident_id = r.id
-         JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
-         WHERE r.moved_out = 0 AND b.grid_id IN ({})",
-        in_list(1, scope.grids.len())
-    );
-    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
-    for (id, _) in &scope.grids {
-        query = query.bind(id);
-    }
-    let mut out: HashMap<String, Vec<KeyGroup>> = HashMap::new();
-    for (household, tag) in query.fetch_all(&caller.pool).await? {
-        if let Some(tag) = KeyGroup::parse(&tag) {
-            out.entry(household).or_default().push(tag);
-        }
-    }
-    Ok(out)
-}
-
 async fn workers_by_grid(caller: &Caller) -> Result<HashMap<String, Vec<String>>, ApiError> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT ug.grid_id, u.display_name FROM user_grids ug JOIN users u ON u.id = ug.user_id
@@ -283,13 +273,6 @@ async fn buildings(caller: &Caller, scope: &Scope) -> Result<Vec<(String, i64, S
     Ok(query.fetch_all(&caller.pool).await?)
 }
 
-async fn default_cadence(caller: &Caller) -> Result<i64, ApiError> {
-    let days: Option<i64> = sqlx::query_scalar("SELECT cadence_days FROM visit_policies WHERE tag = 'default'")
-        .fetch_optional(&caller.pool)
-        .await?;
-    Ok(days.unwrap_or(90))
-}
-
 /// Figures of one grid over the period.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct GridFigures {
@@ -308,19 +291,27 @@ struct Overdue {
 async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Response, ApiError> {
     let days = filters.days();
     let scope = scope(&caller, &filters).await?;
-    let rows = households(&caller, &scope).await?;
-    let tags = household_tags(&caller, &scope).await?;
-    let workers = workers_by_grid(&caller).await?;
-    let default = default_cadence(&caller).await?;
     let now = now_ms();
     let since_ms = filters.since_ms(now);
+    // Independent reads, each on its own pooled connection (WAL readers run
+    // side by side).
+    let (rows, workers, policies, worker_rows, choices, buildings) = tokio::try_join!(
+        households(&caller, &scope),
+        workers_by_grid(&caller),
+        policies(&caller.pool),
+        worker_figures(&caller, &scope, since_ms),
+        choices(&caller),
+        buildings(&caller, &scope),
+    )?;
     let mut figures: HashMap<&str, GridFigures> = HashMap::new();
     let mut by_building: HashMap<&str, GridFigures> = HashMap::new();
     let mut overdue = Vec::new();
     for row in &rows {
         let visited = row.visited_since(since_ms);
-        let late = row.key_cadence.map(|_| row.status(default, now));
-        let late = late.filter(|s| s.is_late());
+        let groups = row.key_groups();
+        let late = (!groups.is_empty())
+            .then(|| status(row.last_visit, cadence(&policies, groups.iter().copied()), now))
+            .filter(|s| s.is_late());
         for f in [
             figures.entry(row.grid_id.as_str()).or_default(),
             by_building.entry(row.building_id.as_str()).or_default(),
@@ -333,7 +324,7 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
             overdue.push(Overdue {
                 row: row.clone(),
                 status,
-                tags: tags.get(&row.id).cloned().unwrap_or_default(),
+                tags: groups,
             });
         }
     }
@@ -393,10 +384,8 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
         })
         .collect_view();
     let count = overdue.len();
-    let choices = choices(&caller).await?;
     let query = filters.query();
-    let worker_rows = worker_figures(&caller, &scope, since_ms)
-        .await?
+    let worker_rows = worker_rows
         .into_iter()
         .map(|w| {
             view! {
@@ -405,8 +394,7 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
         })
         .collect_view();
     let map = map::svg(
-        &buildings(&caller, &scope)
-            .await?
+        &buildings
             .into_iter()
             .map(|(id, number, footprint)| {
                 let f = by_building.get(id.as_str()).cloned().unwrap_or_default();
@@ -508,10 +496,10 @@ fn html_page(title: &str, body: AnyView) -> Response {
     Html(crate::html::document(title.to_owned(), CSS, false, ().into_any(), body)).into_response()
 }
 
-async fn policies(caller: &Caller) -> Result<Vec<(String, i64)>, ApiError> {
+async fn policies(pool: &sqlx::SqlitePool) -> Result<Vec<Policy>, ApiError> {
     Ok(
         sqlx::query_as("SELECT tag, cadence_days FROM visit_policies ORDER BY cadence_days, tag")
-            .fetch_all(&caller.pool)
+            .fetch_all(pool)
             .await?,
     )
 }
@@ -524,7 +512,7 @@ fn tag_label(tag: &str) -> &'static str {
     }
 }
 
-fn policies_view(rows: &[(String, i64)], editable: bool, message: Option<&str>) -> Response {
+fn policies_view(rows: &[Policy], editable: bool, message: Option<&str>) -> Response {
     let body = view! {
         <header><a href="/manage/coverage" aria-label="返回">"‹"</a><h1>"走访频次"</h1></header>
         <main>
@@ -533,10 +521,10 @@ fn policies_view(rows: &[(String, i64)], editable: bool, message: Option<&str>) 
                 <table>
                     <thead><tr><th>"人群"</th><th>"至少每多少天走访一次"</th></tr></thead>
                     <tbody>
-                        {rows.iter().map(|(tag, days)| view! {
+                        {rows.iter().map(|p| view! {
                             <tr>
-                                <td>{tag_label(tag)}</td>
-                                <td><input name=tag.clone() type="number" min="1" max="366" value=*days disabled=!editable/></td>
+                                <td>{tag_label(&p.tag)}</td>
+                                <td><input name=p.tag.clone() type="number" min="1" max="366" value=p.cadence_days disabled=!editable/></td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -551,7 +539,7 @@ fn policies_view(rows: &[(String, i64)], editable: bool, message: Option<&str>) 
 }
 
 async fn policies_page(Api(caller): Api) -> Result<Response, ApiError> {
-    let rows = policies(&caller).await?;
+    let rows = policies(&caller.pool).await?;
     Ok(policies_view(&rows, caller.user.role == Role::Admin, None))
 }
 
@@ -566,9 +554,9 @@ async fn save_policies(
     let Ok(Form(values)) = form else {
         return Err(ApiError::BadRequest("表单格式不正确".into()));
     };
-    let rows = policies(&caller).await?;
+    let rows = policies(&caller.pool).await?;
     let mut updates = Vec::new();
-    for (tag, _) in &rows {
+    for Policy { tag, .. } in &rows {
         let Some(text) = values.get(tag) else { continue };
         match text.trim().parse::<i64>() {
             Ok(days) if (1..=366).contains(&days) => updates.push((tag.clone(), days)),
