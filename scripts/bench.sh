@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Gridwalk benchmarks, one command. Prints Markdown for BENCHMARKS.md.
-#   scripts/bench.sh           sizes, idle memory, page latency under load, sync and photos in Chromium
+#   scripts/bench.sh           sizes, idle memory, page latency under load, sync, photos and coverage in Chromium
 #   scripts/bench.sh --build   also cold / warm build times (a fresh clone, ~10 min)
 # Load comes from wrk on loopback; every figure is taken beside a baseline in
 # the same run (GET /healthz), because these machines are shared and noisy.
@@ -118,6 +118,8 @@ echo
 (cd tests && node bench/pull.mjs)
 echo
 (cd tests && node bench/photos.mjs)
+echo
+(cd tests && node bench/coverage.mjs)
 echo
 # The CouchDB-replication comparison needs its own packages (registry only).
 [[ -d tests/bench/pouch/node_modules ]] || npm ci --prefix tests/bench/pouch --no-audit --no-fund >/dev/null

@@ -143,7 +143,7 @@ fn router(
         move || shell(options.clone())
     };
     // Photos set their own (private, revalidated) policy.
-    let api = api::routes(photos).layer(SetResponseHeaderLayer::if_not_present(
+    let api = api::routes(photos.clone()).layer(SetResponseHeaderLayer::if_not_present(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));
@@ -154,7 +154,7 @@ fn router(
         .route("/login", post(login_form))
         .route("/logout", post(logout))
         .nest("/api", api)
-        .merge(notices::routes(public_limiter, public_url))
+        .merge(notices::routes(public_limiter, public_url, photos.clone()))
         .merge(coverage::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))

@@ -310,3 +310,111 @@ async fn a_scheduled_notice_stays_private_until_its_time() {
     let (_, poster) = get(&server, &format!("/n/{community}/poster.svg")).await;
     assert!(poster.contains(&format!("https://gridwalk.example.cn/n/{community}")));
 }
+
+/// A small PNG with a tEXt chunk standing in for metadata.
+fn png_with_text() -> Vec<u8> {
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::new_rgb8(64, 48)
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    png.into_inner()
+}
+
+impl Author {
+    async fn attach(&self, server: &TestServer, id: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, String) {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+        let response = self
+            .client
+            .post(server.url(&format!("/manage/notices/{id}/files")))
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn images_and_pdfs_attach_with_the_photo_checks_and_follow_their_notice() {
+    let server = TestServer::start().await;
+    let lead = Author {
+        client: server.login_as("lead1").await,
+    };
+    let community = community_of(&server, "lead1").await;
+    let (_, id) = lead.create(&server, &community, "小区改造方案公示", "详见附件").await;
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+    assert_eq!(
+        lead.attach(&server, &id, "效果图.png", png_with_text()).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        lead.attach(&server, &id, "改造方案.pdf", pdf).await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    // Refused, with the reason on the page, nothing stored.
+    let script_pdf =
+        b"%PDF-1.7\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n%%EOF".to_vec();
+    let (status, page) = lead.attach(&server, &id, "x.pdf", script_pdf).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("脚本"), "{page}");
+    let (status, _) = lead
+        .attach(&server, &id, "x.html", b"<html><script>alert(1)</script>".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, _) = lead.attach(&server, &id, "big.pdf", vec![b'%'; 11 * 1024 * 1024]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let files: Vec<(String, String)> =
+        sqlx::query_as("SELECT hash, kind FROM notice_attachments WHERE notice_id = $1 ORDER BY kind")
+            .bind(&id)
+            .fetch_all(&server.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        files.iter().map(|(_, k)| k.as_str()).collect::<Vec<_>>(),
+        ["image", "pdf"]
+    );
+    let (image, pdf) = (&files[0].0, &files[1].0);
+
+    // A worker may not attach; the draft's files are not public.
+    let worker = Author {
+        client: server.login_as("worker1").await,
+    };
+    assert_ne!(
+        worker.attach(&server, &id, "a.png", png_with_text()).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let public_image = format!("/n/{community}/{id}/files/{image}");
+    assert_eq!(get(&server, &public_image).await.0, StatusCode::NOT_FOUND);
+
+    lead.act(&server, &id, "publish").await;
+    let (_, page) = get(&server, &format!("/n/{community}/{id}")).await;
+    assert!(page.contains(&format!("src=\"{public_image}\"")), "{page}");
+    assert!(page.contains("改造方案.pdf"));
+    let response = server.client().get(server.url(&public_image)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    let response = server
+        .client()
+        .get(server.url(&format!("/n/{community}/{id}/files/{pdf}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+
+    // Withdrawn: its files go with it.
+    lead.act(&server, &id, "withdraw").await;
+    assert_eq!(get(&server, &public_image).await.0, StatusCode::NOT_FOUND);
+}

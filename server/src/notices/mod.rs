@@ -4,6 +4,7 @@
 //! no WASM, so the public pages stay small for old phones and read with
 //! JavaScript off, and authoring costs the worker app's bundle nothing.
 
+pub mod attachments;
 pub mod markdown;
 mod pages;
 mod poster;
@@ -18,7 +19,7 @@ use app::domain::Role;
 use app::error::ApiError;
 use app::state::{AppState, now_ms};
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -28,6 +29,9 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Api;
 use crate::limits::RateLimiter;
+use crate::photos::PhotoStore;
+use crate::photos::check::Refusal;
+use attachments::Attachment;
 
 /// The categories communities must publish under, in display order.
 pub const CATEGORIES: [(&str, &str); 5] = [
@@ -70,7 +74,7 @@ pub struct Community {
 #[derive(Clone)]
 struct PublicUrl(Option<Arc<str>>);
 
-pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>) -> Router<AppState> {
+pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc<PhotoStore>) -> Router<AppState> {
     let public = Router::new()
         .route("/n/sw.js", get(pages::service_worker))
         .route("/n/register.js", get(pages::register_script))
@@ -78,6 +82,7 @@ pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>) -> Router<A
         .route("/n/{community}/feed.atom", get(feed))
         .route("/n/{community}/poster.svg", get(poster_svg))
         .route("/n/{community}/{notice}", get(public_notice))
+        .route("/n/{community}/{notice}/files/{hash}", get(public_file))
         .layer(axum::middleware::from_fn_with_state(limiter, limit_by_address));
     Router::new()
         .merge(public)
@@ -85,6 +90,13 @@ pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>) -> Router<A
         .route("/manage/notices/new", get(new_form))
         .route("/manage/notices/{id}", get(edit_form).post(update))
         .route("/manage/notices/{id}/{action}", post(change_status))
+        .route(
+            "/manage/notices/{id}/files",
+            post(upload_file).layer(DefaultBodyLimit::max(attachments::MAX_PDF_BYTES + 64 * 1024)),
+        )
+        .route("/manage/notices/{id}/files/{hash}", get(manage_file))
+        .route("/manage/notices/{id}/files/{hash}/delete", post(delete_file))
+        .layer(axum::Extension(photos))
         .layer(axum::Extension(PublicUrl(
             public_url.map(|url| url.trim_end_matches('/').into()),
         )))
@@ -235,9 +247,10 @@ async fn public_notice(
     .await
     .map_err(ApiError::from)?
     .ok_or_else(|| ApiError::NotFound("没有这条公告，可能已撤回".into()))?;
+    let files = files_of(&state.pool, &notice.id).await?;
     Ok(public_page(
         &headers,
-        pages::public_notice(&community, &notice, &view),
+        pages::public_notice(&community, &notice, &files, &view),
         "text/html; charset=utf-8",
     ))
 }
@@ -361,7 +374,7 @@ async fn new_form(Api(caller): Api) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
     Ok(html(
         StatusCode::OK,
-        pages::edit_form(&communities, None, &Draft::default(), None, &[]),
+        pages::edit_form(&communities, None, &Draft::default(), None, &[], &[]),
     ))
 }
 
@@ -376,6 +389,18 @@ pub struct Draft {
     pub title: String,
     #[serde(default)]
     pub body: String,
+}
+
+impl Draft {
+    /// The notice as it stands, for forms and revisions.
+    fn of(notice: &Notice) -> Draft {
+        Draft {
+            community_id: notice.community_id.clone(),
+            category: notice.category.clone(),
+            title: notice.title.clone(),
+            body: notice.body.clone(),
+        }
+    }
 }
 
 impl Draft {
@@ -441,7 +466,7 @@ async fn create(Api(caller): Api, form: FormResult) -> Result<Response, ApiError
     }) {
         return Ok(html(
             StatusCode::BAD_REQUEST,
-            pages::edit_form(&communities, None, &draft, Some(&message), &[]),
+            pages::edit_form(&communities, None, &draft, Some(&message), &[], &[]),
         ));
     }
     let id = uuid::Uuid::now_v7().to_string();
@@ -491,12 +516,7 @@ async fn edit_form(
 ) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
     let notice = own_notice(&caller, &communities, &id).await?;
-    let draft = Draft {
-        community_id: notice.community_id.clone(),
-        category: notice.category.clone(),
-        title: notice.title.clone(),
-        body: notice.body.clone(),
-    };
+    let draft = Draft::of(&notice);
     let saved = query.contains_key("saved").then_some("已保存");
     Ok(html(
         StatusCode::OK,
@@ -506,6 +526,7 @@ async fn edit_form(
             &draft,
             saved,
             &history(&caller, &notice.id).await?,
+            &files_of(&caller.pool, &notice.id).await?,
         ),
     ))
 }
@@ -520,9 +541,10 @@ async fn update(Api(caller): Api, Path(id): Path<String>, form: FormResult) -> R
     draft.community_id = notice.community_id.clone();
     if let Err(message) = draft.check() {
         let history = history(&caller, &notice.id).await?;
+        let files = files_of(&caller.pool, &notice.id).await?;
         return Ok(html(
             StatusCode::BAD_REQUEST,
-            pages::edit_form(&communities, Some(&notice), &draft, Some(&message), &history),
+            pages::edit_form(&communities, Some(&notice), &draft, Some(&message), &history, &files),
         ));
     }
     let mut tx = caller.pool.begin().await?;
@@ -550,19 +572,10 @@ async fn schedule(
     at: Option<i64>,
     now: i64,
 ) -> Result<Response, ApiError> {
-    let draft = Draft {
-        community_id: notice.community_id.clone(),
-        category: notice.category.clone(),
-        title: notice.title.clone(),
-        body: notice.body.clone(),
-    };
+    let draft = Draft::of(&notice);
     let Some(at) = at.filter(|at| *at > now) else {
-        let history = history(&caller, &notice.id).await?;
         let message = "请填写晚于现在的发布时间（年-月-日 时:分，北京时间）";
-        return Ok(html(
-            StatusCode::BAD_REQUEST,
-            pages::edit_form(communities, Some(&notice), &draft, Some(message), &history),
-        ));
+        return edit_page_with(&caller, communities, &notice, StatusCode::BAD_REQUEST, message).await;
     };
     let mut tx = caller.pool.begin().await?;
     sqlx::query("UPDATE notices SET status = 'published', published_at = $1, updated_at = $2 WHERE id = $3")
@@ -621,16 +634,178 @@ async fn change_status(
         "unpin" => "UPDATE notices SET pinned = 0, updated_at = $1 WHERE id = $2",
         _ => return Err(ApiError::NotFound("没有这个操作".into())),
     };
-    let draft = Draft {
-        community_id: notice.community_id.clone(),
-        category: notice.category.clone(),
-        title: notice.title.clone(),
-        body: notice.body.clone(),
-    };
+    let draft = Draft::of(&notice);
     let mut tx = caller.pool.begin().await?;
     sqlx::query(sql).bind(now).bind(&notice.id).execute(&mut *tx).await?;
     revision(&mut tx, &caller, &notice.id, &action, &draft).await?;
     tx.commit().await?;
     caller.audit("update", "notice", &notice.id).await?;
     Ok(Redirect::to("/manage/notices").into_response())
+}
+
+// ---- attachments ----
+
+async fn files_of(pool: &sqlx::SqlitePool, notice_id: &str) -> Result<Vec<Attachment>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT hash, kind, name, bytes FROM notice_attachments WHERE notice_id = $1 ORDER BY added_at, hash",
+    )
+    .bind(notice_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The edit page again, with a message (a refused file, a bad time).
+async fn edit_page_with(
+    caller: &Caller,
+    communities: &[Community],
+    notice: &Notice,
+    status: StatusCode,
+    message: &str,
+) -> Result<Response, ApiError> {
+    let draft = Draft::of(notice);
+    let history = history(caller, &notice.id).await?;
+    let files = files_of(&caller.pool, &notice.id).await?;
+    Ok(html(
+        status,
+        pages::edit_form(communities, Some(notice), &draft, Some(message), &history, &files),
+    ))
+}
+
+/// `POST /manage/notices/{id}/files`, a form with one file: checked, stored,
+/// listed on the notice. A refusal comes back on the edit page with the reason.
+async fn upload_file(
+    Api(caller): Api,
+    axum::Extension(photos): axum::Extension<Arc<PhotoStore>>,
+    Path(id): Path<String>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    let notice = own_notice(&caller, &communities, &id).await?;
+    let refuse = |status: StatusCode, message: String| {
+        let (caller, communities, notice) = (&caller, &communities, &notice);
+        async move { edit_page_with(caller, communities, notice, status, &message).await }
+    };
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_attachments WHERE notice_id = $1")
+        .bind(&notice.id)
+        .fetch_one(&caller.pool)
+        .await?;
+    if count >= attachments::MAX_FILES {
+        let message = format!("一条公告最多{}个附件", attachments::MAX_FILES);
+        return refuse(StatusCode::BAD_REQUEST, message).await;
+    }
+    let mut file = None;
+    if let Ok(mut form) = form {
+        while let Ok(Some(field)) = form.next_field().await {
+            if field.name() == Some("file") {
+                let name = field
+                    .file_name()
+                    .unwrap_or("附件")
+                    .trim()
+                    .chars()
+                    .take(100)
+                    .collect::<String>();
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((name, bytes)),
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        let message = "附件过大：图片不超过8 MB，PDF 不超过10 MB".to_owned();
+                        return refuse(StatusCode::PAYLOAD_TOO_LARGE, message).await;
+                    }
+                    Err(_) => {}
+                }
+                break;
+            }
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return refuse(StatusCode::BAD_REQUEST, "请选择要上传的图片或 PDF 文件".into()).await;
+    };
+    let rules = photos.rules();
+    let size = bytes.len();
+    let checked = tokio::task::spawn_blocking(move || attachments::accept(&bytes, rules))
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    let (kind, stored) = match checked {
+        Ok(accepted) => accepted,
+        Err(refusal) => {
+            let (status, message) = match refusal {
+                Refusal::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+                Refusal::Unsupported(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
+                Refusal::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+            };
+            tracing::info!(%status, %message, size, "notice file refused");
+            return refuse(status, message).await;
+        }
+    };
+    let stored_bytes = stored.len() as i64;
+    let hash = attachments::store(&photos, kind, stored).await?;
+    sqlx::query(
+        "INSERT INTO notice_attachments (notice_id, hash, kind, name, bytes, added_by, added_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(&notice.id)
+    .bind(&hash)
+    .bind(kind)
+    .bind(&name)
+    .bind(stored_bytes)
+    .bind(&caller.user.id)
+    .bind(now_ms())
+    .execute(&caller.pool)
+    .await?;
+    caller.audit("create", "notice_file", &hash).await?;
+    Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
+}
+
+async fn delete_file(Api(caller): Api, Path((id, hash)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    let notice = own_notice(&caller, &communities, &id).await?;
+    sqlx::query("DELETE FROM notice_attachments WHERE notice_id = $1 AND hash = $2")
+        .bind(&notice.id)
+        .bind(&hash)
+        .execute(&caller.pool)
+        .await?;
+    caller.audit("update", "notice", &notice.id).await?;
+    Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
+}
+
+async fn file_of(pool: &sqlx::SqlitePool, notice_id: &str, hash: &str) -> Result<Attachment, ApiError> {
+    sqlx::query_as("SELECT hash, kind, name, bytes FROM notice_attachments WHERE notice_id = $1 AND hash = $2")
+        .bind(notice_id)
+        .bind(hash)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("没有这个附件".into()))
+}
+
+/// The author's preview, drafts included.
+async fn manage_file(
+    Api(caller): Api,
+    axum::Extension(photos): axum::Extension<Arc<PhotoStore>>,
+    Path((id, hash)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let communities = require_author(&caller).await?;
+    let notice = own_notice(&caller, &communities, &id).await?;
+    let file = file_of(&caller.pool, &notice.id, &hash).await?;
+    attachments::serve(&photos, &file, &headers, "private, no-cache").await
+}
+
+/// A file of a public notice, while the notice is public.
+async fn public_file(
+    State(state): State<AppState>,
+    axum::Extension(photos): axum::Extension<Arc<PhotoStore>>,
+    headers: HeaderMap,
+    Path((community_id, notice_id, hash)): Path<(String, String, String)>,
+) -> Result<Response, PublicError> {
+    let public: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM notices WHERE id = $1 AND community_id = $2 AND status = 'published' AND published_at <= $3",
+    )
+    .bind(parse_id(&notice_id)?)
+    .bind(parse_id(&community_id)?)
+    .bind(now_ms())
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(ApiError::from)?;
+    let notice = public.ok_or_else(|| ApiError::NotFound("没有这条公告，可能已撤回".into()))?;
+    let file = file_of(&state.pool, &notice, &hash).await?;
+    Ok(attachments::serve(&photos, &file, &headers, "public, no-cache").await?)
 }

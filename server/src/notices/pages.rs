@@ -7,11 +7,13 @@ use leptos::prelude::*;
 
 use crate::html::{date, document};
 
+use super::attachments::Attachment;
 use super::{CATEGORIES, Community, Draft, Notice, Revision, View, category_label, markdown};
 
 const PUBLIC_CSS: &str = "\
 body{margin:0;font:17px/1.7 system-ui,'PingFang SC','Microsoft YaHei',sans-serif;color:#1d2327;background:#f4f6f7}\
 body.large{font-size:22px}\
+figure{margin:12px 0}figure img{max-width:100%;height:auto;border-radius:6px}\
 header{background:#1f6f5c;color:#fff;padding:14px 16px}header a{color:#fff}\
 header h1{margin:0;font-size:1.2em}header p{margin:2px 0 0;opacity:.85;font-size:.85em}\
 main{max-width:720px;margin:0 auto;padding:12px 16px 32px}\
@@ -129,9 +131,33 @@ pub fn public_index(community: &Community, notices: &[Notice], view: &View) -> S
     )
 }
 
-pub fn public_notice(community: &Community, notice: &Notice, view: &View) -> String {
+fn size_text(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / 1048576.0)
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
+}
+
+pub fn public_notice(community: &Community, notice: &Notice, files: &[Attachment], view: &View) -> String {
     let large = view.large();
     let href = format!("/n/{}/{}", community.id, notice.id);
+    let images = files.iter().filter(|f| f.is_image()).map(|f| {
+        view! {
+            <figure><img src=format!("{href}/files/{}", f.hash) alt=f.name.clone() loading="lazy"/></figure>
+        }
+    });
+    let documents: Vec<_> = files.iter().filter(|f| !f.is_image()).collect();
+    let documents = (!documents.is_empty()).then(|| {
+        view! {
+            <h2>"附件"</h2>
+            <ul>
+                {documents.into_iter().map(|f| view! {
+                    <li><a href=format!("{href}/files/{}", f.hash)>{f.name.clone()}</a>" （PDF，"{size_text(f.bytes)}"）"</li>
+                }).collect_view()}
+            </ul>
+        }
+    });
     let body = view! {
         {public_header(community)}
         <main>
@@ -139,6 +165,8 @@ pub fn public_notice(community: &Community, notice: &Notice, view: &View) -> Str
                 <p class="meta">{category_label(&notice.category)}" · 发布于 "{notice.published_at.map(date)}</p>
                 <h1>{notice.title.clone()}</h1>
                 <div class="body" inner_html=markdown::to_html(&notice.body)></div>
+                {images.collect_view()}
+                {documents}
             </article>
             <div class="tools">
                 <a href=index_href(community, None, large)>"‹ 全部公告"</a>
@@ -350,7 +378,32 @@ pub fn edit_form(
     draft: &Draft,
     message: Option<&str>,
     history: &[Revision],
+    files: &[Attachment],
 ) -> String {
+    let files_view = notice.map(|n| {
+        let base = format!("/manage/notices/{}/files", n.id);
+        view! {
+            <section class="card">
+                <h2>"图片与 PDF 附件"</h2>
+                <ul>
+                    {files.iter().map(|f| view! {
+                        <li>
+                            <a href=format!("{base}/{}", f.hash)>{f.name.clone()}</a>
+                            " （"{if f.is_image() { "图片" } else { "PDF" }}"，"{size_text(f.bytes)}"）"
+                            <form class="inline" method="post" action=format!("{base}/{}/delete", f.hash)>
+                                <button class="plain" type="submit">"删除"</button>
+                            </form>
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <form method="post" action=base.clone() enctype="multipart/form-data">
+                    <label>"添加附件（图片不超过8 MB，PDF 不超过10 MB；图片会去除拍摄位置等信息）"
+                        <input type="file" name="file" accept="image/jpeg,image/png,image/webp,application/pdf" required/></label>
+                    <button type="submit" class="plain">"上传"</button>
+                </form>
+            </section>
+        }
+    });
     let action = notice.map_or("/manage/notices".to_string(), |n| format!("/manage/notices/{}", n.id));
     let is_error = message.is_some_and(|m| m != "已保存");
     let community_field = match notice {
@@ -417,6 +470,7 @@ pub fn edit_form(
                 <button type="submit">"保存"</button>
                 <a class="btn plain" href="/manage/notices">"返回列表"</a>
             </form>
+            {files_view}
             {history_view}
         </main>
     }

@@ -29,7 +29,8 @@ use tokio::sync::Semaphore;
 use crate::auth::Api;
 use check::{Refusal, Rules};
 
-/// Where photos live, and the rules an upload must pass.
+/// Where photos (and other uploaded files) live, and the rules an image upload
+/// must pass.
 pub struct PhotoStore {
     objects: Arc<dyn ObjectStore>,
     rules: Rules,
@@ -54,6 +55,15 @@ impl PhotoStore {
 
     pub fn max_bytes(&self) -> usize {
         self.rules.max_bytes
+    }
+
+    pub fn rules(&self) -> Rules {
+        self.rules
+    }
+
+    /// The store itself, for other uploaded files (notice attachments).
+    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
     }
 }
 
