@@ -193,6 +193,12 @@ async fn choices(caller: &Caller) -> Result<Choices, ApiError> {
 
 /// Households in scope (with a living resident of the key group, if one is
 /// chosen), their last visit and strictest key-group cadence.
+/// The SQL condition "a living resident has the chosen key group" ($1, or
+/// none chosen).
+const TAG_FILTER: &str = "($1 IS NULL OR EXISTS (SELECT 1 FROM residents r JOIN resident_tags t ON t.resident_id = r.id
+                                WHERE r.household_id = h.id AND r.moved_out = 0 AND t.tag = $1))";
+
+/// Every household in scope (the coverage ledger).
 async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>, ApiError> {
     if scope.grids.is_empty() {
         return Ok(Vec::new());
@@ -203,13 +209,65 @@ async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>,
            (SELECT group_concat(t.tag) FROM residents r JOIN resident_tags t ON t.resident_id = r.id
               WHERE r.household_id = h.id AND r.moved_out = 0) AS tags
          FROM households h JOIN buildings b ON b.id = h.building_id
-         WHERE b.grid_id IN ({})
-           AND ($1 IS NULL OR EXISTS (SELECT 1 FROM residents r JOIN resident_tags t ON t.resident_id = r.id
-                                      WHERE r.household_id = h.id AND r.moved_out = 0 AND t.tag = $1))
+         WHERE b.grid_id IN ({}) AND {TAG_FILTER}
          ORDER BY b.number, h.unit, h.floor, h.door_number",
         in_list(2, scope.grids.len())
     );
     let mut query = sqlx::query_as(&sql).bind(scope.tag.map(|t| t.as_str()));
+    for (id, _) in &scope.grids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(&caller.pool).await?)
+}
+
+/// The households in scope with a living key-group resident (the overdue
+/// list), found from the tags rather than by probing every household.
+async fn key_households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>, ApiError> {
+    if scope.grids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT h.id, b.grid_id, h.building_id, b.name AS building_name, h.unit, h.door_number,
+           (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit,
+           group_concat(t.tag) AS tags
+         FROM resident_tags t JOIN residents r ON r.id = t.resident_id
+           JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+         WHERE r.moved_out = 0 AND b.grid_id IN ({})
+         GROUP BY h.id HAVING $1 IS NULL OR SUM(t.tag = $1) > 0
+         ORDER BY b.number, h.unit, h.floor, h.door_number",
+        in_list(2, scope.grids.len())
+    );
+    let mut query = sqlx::query_as(&sql).bind(scope.tag.map(|t| t.as_str()));
+    for (id, _) in &scope.grids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(&caller.pool).await?)
+}
+
+/// Per building in scope: households, and those visited since `since_ms`.
+#[derive(sqlx::FromRow)]
+struct BuildingCount {
+    building_id: String,
+    grid_id: String,
+    households: i64,
+    visited: i64,
+}
+
+/// Counted in SQL: the page needs every household counted but only the
+/// key-group ones one by one.
+async fn building_counts(caller: &Caller, scope: &Scope, since_ms: i64) -> Result<Vec<BuildingCount>, ApiError> {
+    if scope.grids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT h.building_id, b.grid_id, COUNT(*) AS households,
+           SUM(EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id AND v.visited_at >= $2)) AS visited
+         FROM households h JOIN buildings b ON b.id = h.building_id
+         WHERE b.grid_id IN ({}) AND {TAG_FILTER}
+         GROUP BY h.building_id, b.grid_id",
+        in_list(3, scope.grids.len())
+    );
+    let mut query = sqlx::query_as(&sql).bind(scope.tag.map(|t| t.as_str())).bind(since_ms);
     for (id, _) in &scope.grids {
         query = query.bind(id);
     }
@@ -295,8 +353,9 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
     let since_ms = filters.since_ms(now);
     // Independent reads, each on its own pooled connection (WAL readers run
     // side by side).
-    let (rows, workers, policies, worker_rows, choices, buildings) = tokio::try_join!(
-        households(&caller, &scope),
+    let (rows, counts, workers, policies, worker_rows, choices, buildings) = tokio::try_join!(
+        key_households(&caller, &scope),
+        building_counts(&caller, &scope, since_ms),
         workers_by_grid(&caller),
         policies(&caller.pool),
         worker_figures(&caller, &scope, since_ms),
@@ -305,28 +364,34 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
     )?;
     let mut figures: HashMap<&str, GridFigures> = HashMap::new();
     let mut by_building: HashMap<&str, GridFigures> = HashMap::new();
+    for count in &counts {
+        for f in [
+            figures.entry(count.grid_id.as_str()).or_default(),
+            by_building.entry(count.building_id.as_str()).or_default(),
+        ] {
+            f.households += count.households;
+            f.visited += count.visited;
+        }
+    }
+    // Key-group households one by one: past their due day?
     let mut overdue = Vec::new();
     for row in &rows {
-        let visited = row.visited_since(since_ms);
         let groups = row.key_groups();
-        let late = (!groups.is_empty())
-            .then(|| status(row.last_visit, cadence(&policies, groups.iter().copied()), now))
-            .filter(|s| s.is_late());
+        let status = status(row.last_visit, cadence(&policies, groups.iter().copied()), now);
+        if !status.is_late() {
+            continue;
+        }
         for f in [
             figures.entry(row.grid_id.as_str()).or_default(),
             by_building.entry(row.building_id.as_str()).or_default(),
         ] {
-            f.households += 1;
-            f.visited += i64::from(visited);
-            f.overdue_key += i64::from(late.is_some());
+            f.overdue_key += 1;
         }
-        if let Some(status) = late {
-            overdue.push(Overdue {
-                row: row.clone(),
-                status,
-                tags: groups,
-            });
-        }
+        overdue.push(Overdue {
+            row: row.clone(),
+            status,
+            tags: groups,
+        });
     }
     // Never visited first, then the longest overdue.
     overdue.sort_by_key(|o| match o.status {
