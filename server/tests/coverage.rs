@@ -120,6 +120,20 @@ async fn overdue_key_households_by_their_strictest_cadence() {
     let row = &page[page.find("<td>第1网格").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(row.contains(&format!("<td class=\"num\">{households}")), "{row}");
+    // The community as a whole, below its grids.
+    let community_households: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM households h JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
+         WHERE g.community_id = (SELECT community_id FROM users WHERE username = 'lead1')",
+    )
+    .fetch_one(&server.pool)
+    .await
+    .unwrap();
+    let plain = page.replace("<!>", "");
+    let total = &plain[plain.find("<td>合计</td>").expect("a total row")..];
+    assert!(
+        total.starts_with(&format!("<td>合计</td><td class=\"num\">{community_households}<")),
+        "{total}"
+    );
 
     // A looser policy for the elderly living alone: 9 days ago is no longer late.
     let worker = server.login_as("worker1").await;

@@ -4,14 +4,14 @@
 
 use serde::Deserialize;
 
+use super::GridFigures;
+
 /// One building to draw.
 pub struct MapBuilding {
     pub id: String,
     pub number: i64,
     pub footprint: String,
-    pub households: i64,
-    pub visited: i64,
-    pub overdue_key: i64,
+    pub figures: GridFigures,
 }
 
 #[derive(Deserialize)]
@@ -88,18 +88,14 @@ pub fn svg(buildings: &[MapBuilding]) -> String {
         let points: Vec<String> = ring.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
         let (cx, cy) = ring.iter().fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
         let n = ring.len() as f64;
-        let share = if b.households > 0 {
-            b.visited * 100 / b.households
-        } else {
-            0
-        };
+        let share = b.figures.share();
         out.push_str(&format!(
             r#"<a href="/buildings/{id}"><title>{number}号楼：{share}% 已走访，{overdue} 户重点人群逾期</title><polygon class="b {band}{key}" points="{points}"/><text x="{x:.1}" y="{y:.1}">{number}</text></a>"#,
             id = b.id,
             number = b.number,
-            overdue = b.overdue_key,
-            band = band(b.visited, b.households),
-            key = if b.overdue_key > 0 { " late" } else { "" },
+            overdue = b.figures.overdue_key,
+            band = band(b.figures.visited, b.figures.households),
+            key = if b.figures.overdue_key > 0 { " late" } else { "" },
             points = points.join(" "),
             x = cx / n,
             y = cy / n + 4.0,
@@ -125,9 +121,11 @@ mod tests {
             id: id.into(),
             number: 1,
             footprint: format!(r#"{{"type":"Polygon","coordinates":[{ring}]}}"#),
-            households,
-            visited,
-            overdue_key: 0,
+            figures: GridFigures {
+                households,
+                visited,
+                overdue_key: 0,
+            },
         }
     }
 

@@ -331,12 +331,23 @@ async fn buildings(caller: &Caller, scope: &Scope) -> Result<Vec<(String, i64, S
     Ok(query.fetch_all(&caller.pool).await?)
 }
 
-/// Figures of one grid over the period.
+/// Figures of one grid (a building, the whole scope) over the period.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct GridFigures {
     pub households: i64,
     pub visited: i64,
     pub overdue_key: i64,
+}
+
+impl GridFigures {
+    /// Households visited in the period, in whole percent.
+    pub fn share(&self) -> i64 {
+        if self.households > 0 {
+            self.visited * 100 / self.households
+        } else {
+            0
+        }
+    }
 }
 
 /// One key-group household past its due day (or never visited).
@@ -401,28 +412,34 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
     });
     caller.audit("read", "coverage", &format!("{days}d")).await?;
     let grid_names: HashMap<&str, &str> = scope.grids.iter().map(|(i, n)| (i.as_str(), n.as_str())).collect();
-    let table = scope
+    let row = |name: String, f: &GridFigures, workers: Option<String>| {
+        view! {
+            <tr>
+                <td>{name}</td>
+                <td class="num">{f.households}</td>
+                <td class="num">{f.visited}</td>
+                <td class="num">{f.share()}"%"</td>
+                <td class="num">{f.overdue_key}</td>
+                <td>{workers}</td>
+            </tr>
+        }
+    };
+    let mut total = GridFigures::default();
+    let mut table: Vec<_> = scope
         .grids
         .iter()
         .map(|(id, name)| {
             let f = figures.get(id.as_str()).cloned().unwrap_or_default();
-            let share = if f.households > 0 {
-                f.visited * 100 / f.households
-            } else {
-                0
-            };
-            view! {
-                <tr>
-                    <td>{name.clone()}</td>
-                    <td class="num">{f.households}</td>
-                    <td class="num">{f.visited}</td>
-                    <td class="num">{share}"%"</td>
-                    <td class="num">{f.overdue_key}</td>
-                    <td>{workers.get(id).map(|w| w.join("、"))}</td>
-                </tr>
-            }
+            total.households += f.households;
+            total.visited += f.visited;
+            total.overdue_key += f.overdue_key;
+            row(name.clone(), &f, workers.get(id).map(|w| w.join("、")))
         })
-        .collect_view();
+        .collect();
+    // The whole scope (a lead's community) below its grids.
+    if scope.grids.len() > 1 {
+        table.push(row("合计".into(), &total, None));
+    }
     let list = overdue
         .iter()
         .take(500)
@@ -467,9 +484,7 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
                     id,
                     number,
                     footprint,
-                    households: f.households,
-                    visited: f.visited,
-                    overdue_key: f.overdue_key,
+                    figures: f,
                 }
             })
             .collect::<Vec<_>>(),
@@ -521,7 +536,7 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
             </p>
             <table class="figures">
                 <thead><tr><th>"网格"</th><th>"户数"</th><th>{format!("近{days}天走访户")}</th><th>"覆盖率"</th><th>"逾期重点户"</th><th>"网格员"</th></tr></thead>
-                <tbody>{table}</tbody>
+                <tbody>{table.collect_view()}</tbody>
             </table>
             <h2>"网格员走访"</h2>
             <table class="figures workers">
