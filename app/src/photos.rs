@@ -116,6 +116,9 @@ fn PhotoForm(detail: ResidentDetail, current: Option<String>, on_done: Callback<
 pub struct Taken {
     pub hash: String,
     pub url: String,
+    /// New on the phone (not the same photo chosen again): a form that drops
+    /// it may delete it from the queue.
+    pub fresh: bool,
 }
 
 /// Camera and gallery buttons. Each chosen photo is compressed and stored on
@@ -183,7 +186,8 @@ pub fn PhotoQueue() -> impl IntoView {
             }
         });
     });
-    let used = move || queue.with(|q: &Vec<QueuedPhoto>| q.iter().map(|p| p.bytes).sum::<f64>());
+    let used =
+        move || queue.with(|q: &Vec<QueuedPhoto>| q.iter().filter(|p| p.state != "done").map(|p| p.bytes).sum::<f64>());
     view! {
         {move || {
             let waiting = queue.with(|q| q.iter().filter(|p| p.state != "done").count());
@@ -252,7 +256,7 @@ pub struct QueuedPhoto {
 }
 
 #[cfg(feature = "hydrate")]
-pub use client::upload_photos;
+pub use client::{forget, upload_photos};
 
 #[cfg(feature = "hydrate")]
 mod client {
@@ -325,9 +329,15 @@ mod client {
         Ok(Uint8Array::new(&buffer).to_vec())
     }
 
-    /// Bytes of photos on the phone: the budget counts what waits to be sent.
+    /// Bytes of photos on the phone that still wait (or were refused): the
+    /// budget is for what has not left; uploaded ones keep a thumbnail only.
     async fn used_bytes() -> Result<f64, String> {
-        Ok(queue().await?.iter().map(|p| p.bytes).sum())
+        Ok(queue()
+            .await?
+            .iter()
+            .filter(|p| p.state != "done")
+            .map(|p| p.bytes)
+            .sum())
     }
 
     /// Compresses a chosen photo, stores it and its thumbnail for upload, and
@@ -347,6 +357,7 @@ mod client {
         let (photo, thumb) = (photo?, thumb?);
         let hash = format!("{:x}", Sha256::digest(bytes_of(&photo).await?));
         let size = photo.size() + thumb.size();
+        let fresh = record(&hash).await.is_none();
 
         let record = Object::new();
         set(&record, "hash", &JsValue::from_str(&hash));
@@ -385,7 +396,7 @@ mod client {
             )
         });
         let url = web_sys::Url::create_object_url_with_blob(&thumb).map_err(unreadable)?;
-        Ok((Taken { hash, url }, note))
+        Ok((Taken { hash, url, fresh }, note))
     }
 
     async fn record(hash: &str) -> Option<JsValue> {
@@ -505,7 +516,8 @@ mod client {
                     status.needs_login.set(true);
                     break;
                 }
-                400 | 413 | 415 | 422 => {
+                // Final refusals; a 400 (cut body, hash mismatch) is retried.
+                413 | 415 | 422 => {
                     let reason = serde_json::from_str::<crate::error::ErrorBody>(&body)
                         .map(|b| b.message)
                         .unwrap_or_else(|_| format!("服务器拒收（{code}）"));

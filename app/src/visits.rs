@@ -112,7 +112,11 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             }
         }
     };
-    let cancel = move |_| on_done(false);
+    // Photos taken in a form that is not saved do not go to the server.
+    let cancel = move |_| {
+        forget_fresh(photos.get_untracked());
+        on_done(false)
+    };
 
     view! {
         <section class="card visit-form" aria-label="走访记录">
@@ -175,7 +179,13 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                 <div class="photo-strip">
                     {move || photos.get().into_iter().map(|p| view! {
                         <button type="button" class="photo-remove" aria-label="移除这张照片"
-                            on:click=move |_| photos.update(|list| list.retain(|q| q.hash != p.hash))>
+                            on:click={
+                                let p = p.clone();
+                                move |_| {
+                                    photos.update(|list| list.retain(|q| q.hash != p.hash));
+                                    forget_fresh(vec![p.clone()]);
+                                }
+                            }>
                             <img class="photo-thumb" src=p.url.clone() alt="走访照片"/>
                         </button>
                     }).collect_view()}
@@ -194,6 +204,18 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             </div>
         </section>
     }
+}
+
+/// Deletes photos this form put on the phone and then dropped, so they are
+/// never uploaded.
+fn forget_fresh(photos: Vec<Taken>) {
+    let _ = &photos;
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        for photo in photos.into_iter().filter(|p| p.fresh) {
+            let _ = crate::photos::forget(photo.hash).await;
+        }
+    });
 }
 
 /// One button of a choice group; one component for all groups keeps the

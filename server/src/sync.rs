@@ -28,6 +28,7 @@ use crate::auth::Api;
 const HOUSEHOLD_OUT_OF_SCOPE: &str = "该住户不在您负责的网格";
 const RESIDENT_OUT_OF_SCOPE: &str = "该居民不在您负责的网格";
 const BAD_RECORD_ID: &str = "记录编号格式不正确，请删除后重新填写";
+const FOREIGN_PHOTO: &str = "照片不属于您负责的网格，不能在这条记录中引用";
 
 // ---------------------------------------------------------------------------
 // Push
@@ -286,6 +287,10 @@ async fn record_visit(
     ) else {
         return Ok(rejected(BAD_RECORD_ID));
     };
+    let photos: Vec<&str> = visit.photos.iter().map(String::as_str).collect();
+    if !may_name_photos(conn, ctx, &photos).await? {
+        return Ok(rejected(FOREIGN_PHOTO));
+    }
     for resident_id in &seen {
         let home: Option<String> = sqlx::query_scalar("SELECT household_id FROM residents WHERE id = $1")
             .bind(resident_id)
@@ -673,7 +678,18 @@ async fn edit_resident(
         Ok(values) => values,
         Err(reason) => return Ok(rejected(reason)),
     };
-    keep_photos(conn, ctx, &resident_id, &edit.changes).await?;
+    // The photos this edit sets, in their checked form.
+    let photos: Vec<&str> = edit
+        .changes
+        .iter()
+        .zip(&values)
+        .filter(|(c, _)| c.field == ResidentField::Photo)
+        .filter_map(|(_, v)| v.as_deref())
+        .collect();
+    if !may_name_photos(conn, ctx, &photos).await? {
+        return Ok(rejected(FOREIGN_PHOTO));
+    }
+    keep_photos(conn, ctx, &resident_id, &photos).await?;
     let clocks = field_clocks(conn, &resident_id).await?;
     let (mut won, mut lost, mut written) = (Vec::new(), Vec::new(), false);
     for (change, value) in edit.changes.iter().zip(&values) {
@@ -717,18 +733,26 @@ async fn edit_resident(
     Ok(edit_verdict(&won, &lost))
 }
 
+/// A record may name a photo not uploaded yet, or one the caller may see
+/// already; never a stored photo of someone else's grid (naming it would
+/// grant its view to everyone in the caller's grid).
+async fn may_name_photos(conn: &mut SqliteConnection, ctx: &OpContext<'_>, photos: &[&str]) -> Result<bool, ApiError> {
+    for photo in photos {
+        if crate::photos::may_see_stored(conn, photo, &ctx.caller.user.id, ctx.scope).await? == Some(false) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Every profile photo set stays on file, also one replaced later or one that
 /// lost to a concurrent edit: the resident's photo history.
 async fn keep_photos(
     conn: &mut SqliteConnection,
     ctx: &OpContext<'_>,
     resident_id: &str,
-    changes: &[FieldChange],
+    photos: &[&str],
 ) -> Result<(), ApiError> {
-    let photos = changes
-        .iter()
-        .filter(|c| c.field == ResidentField::Photo)
-        .filter_map(|c| c.value.as_deref());
     for photo in photos {
         sqlx::query(
             "INSERT INTO resident_photos (resident_id, photo, set_by, taken_at, op_id) VALUES ($1, $2, $3, $4, $5)

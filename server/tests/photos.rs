@@ -191,6 +191,29 @@ async fn a_camera_photo_is_stored_once_without_its_location_and_shown_only_to_it
     .await;
     assert_eq!((reads, denied), (6, 3), "every view and every refusal is logged");
 
+    // Naming someone else's stored photo in a record of one's own grid does
+    // not hand it over: the record is refused.
+    let grid2_worker: String = server
+        .scalar(
+            "SELECT u.username FROM users u JOIN user_grids ug ON ug.user_id = u.id JOIN grids g ON g.id = ug.grid_id
+             WHERE g.name = $1 LIMIT 1",
+            "第2网格",
+        )
+        .await;
+    let claimer = server.login_as(&grid2_worker).await;
+    let (their_household, _) = server.household_in("第2网格").await;
+    let claim = json!({
+        "op_id": new_id(),
+        "created_at": app::state::now_ms(),
+        "change": {"record_visit": {
+            "id": new_id(), "household_id": their_household, "visited_at": app::state::now_ms() - 1000,
+            "visit_type": "routine", "outcome": "met", "photos": [hash],
+        }},
+    });
+    let (_, body) = server.push(&claimer, "phone-2", &[claim]).await;
+    assert_eq!(body["results"][0]["status"], "rejected", "{body}");
+    assert_eq!(claimer.get(&url).send().await.unwrap().status(), 404);
+
     // A new photo replaces it; the old one stays in the history, still visible.
     let second = camera_jpeg(800, 600, 2);
     let second_hash = sha256(&second);

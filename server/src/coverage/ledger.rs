@@ -38,13 +38,23 @@ fn time_text(at: i64) -> String {
     format!("{} {}", crate::html::date(at), app::outbox::time_of_day(at))
 }
 
+/// Text a worker typed, as a spreadsheet cell that stays text: a leading `=`,
+/// `+`, `-` or `@` would otherwise make Excel run it as a formula.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn csv(table: &Table) -> Result<Vec<u8>, ApiError> {
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let failed = |_| ApiError::Internal;
     out.write_record(table.headers).map_err(failed)?;
     for row in &table.rows {
         out.write_record(row.iter().map(|cell| match cell {
-            Cell::Text(text) => text.clone(),
+            Cell::Text(text) => inert(text),
             Cell::Number(n) => n.to_string(),
             Cell::Time(at) => time_text(*at),
             Cell::Empty => String::new(),
@@ -137,6 +147,13 @@ mod tests {
             text,
             "走访时间,门牌,次数,备注\n2025-11-25 13:55,601,3,\"含逗号, 和\"\"引号\"\"\"\n"
         );
+    }
+
+    #[test]
+    fn typed_formulas_stay_text_in_csv() {
+        assert_eq!(inert("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(inert("-1+1"), "'-1+1");
+        assert_eq!(inert("502"), "502");
     }
 
     #[test]

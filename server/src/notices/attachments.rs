@@ -47,14 +47,40 @@ fn location(hash: &str, kind: &str) -> object_store::path::Path {
 
 /// Active content a PDF viewer could run or open. PDF object streams may hide
 /// names from a byte scan; serving as a sandboxed download covers those.
-const PDF_ACTIVE: [&[u8]; 6] = [
+const PDF_ACTIVE: [&[u8]; 9] = [
     b"/JavaScript",
     b"/JS",
     b"/Launch",
     b"/EmbeddedFile",
     b"/RichMedia",
     b"/XFA",
+    b"/AA",
+    b"/SubmitForm",
+    b"/ImportData",
 ];
+
+/// PDF names may spell a character as `#hh` (`/J#53` is `/JS`): undone
+/// before the scan.
+fn unescape_names(bytes: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'#'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(hi << 4 | lo);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
 
 fn check_pdf(bytes: &[u8]) -> Result<(), Refusal> {
     if bytes.len() > MAX_PDF_BYTES {
@@ -70,7 +96,16 @@ fn check_pdf(bytes: &[u8]) -> Result<(), Refusal> {
     if !bytes[..end].ends_with(b"%%EOF") {
         return Err(Refusal::Invalid("PDF 文件不完整，请重新导出后再上传".into()));
     }
-    if PDF_ACTIVE.iter().any(|p| bytes.windows(p.len()).any(|w| w == *p)) {
+    let names = unescape_names(bytes);
+    // A whole name: `/AA` but not a font named `/AAAAAB+SimSun`.
+    let delimiter = |b: Option<&u8>| b.is_none_or(|b| b" \t\r\n\x0c\0()<>[]{}/%".contains(b));
+    let active = PDF_ACTIVE.iter().any(|p| {
+        names
+            .windows(p.len())
+            .enumerate()
+            .any(|(i, w)| w == *p && delimiter(names.get(i + p.len())))
+    });
+    if active {
         return Err(Refusal::Invalid(
             "PDF 中含有脚本、内嵌文件或自动打开的动作，请另存为普通 PDF 后再上传".into(),
         ));
@@ -192,6 +227,10 @@ mod tests {
         assert_eq!(accept(plain, RULES).unwrap().0, "pdf");
         let script = b"%PDF-1.7\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n%%EOF";
         assert!(matches!(accept(script, RULES), Err(Refusal::Invalid(_))));
+        let escaped = b"%PDF-1.7\n1 0 obj << /OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >> endobj\n%%EOF";
+        assert!(matches!(accept(escaped, RULES), Err(Refusal::Invalid(_))));
+        let font = b"%PDF-1.7\n1 0 obj << /BaseFont /AAAAAB+SimSun /JSON 1 >> endobj\n%%EOF";
+        assert_eq!(accept(font, RULES).unwrap().0, "pdf");
         let cut = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>";
         assert!(matches!(accept(cut, RULES), Err(Refusal::Invalid(_))));
         assert!(matches!(accept(b"GIF89a", RULES), Err(Refusal::Unsupported(_))));

@@ -685,14 +685,6 @@ async fn upload_file(
         let (caller, communities, notice) = (&caller, &communities, &notice);
         async move { edit_page_with(caller, communities, notice, status, &message).await }
     };
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_attachments WHERE notice_id = $1")
-        .bind(&notice.id)
-        .fetch_one(&caller.pool)
-        .await?;
-    if count >= attachments::MAX_FILES {
-        let message = format!("一条公告最多{}个附件", attachments::MAX_FILES);
-        return refuse(StatusCode::BAD_REQUEST, message).await;
-    }
     let mut file = None;
     if let Ok(mut form) = form {
         while let Ok(Some(field)) = form.next_field().await {
@@ -719,11 +711,20 @@ async fn upload_file(
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return refuse(StatusCode::BAD_REQUEST, "请选择要上传的图片或 PDF 文件".into()).await;
     };
+    // Counted after the body is read: a refusal sent mid-upload reaches a
+    // browser as a broken connection, not as the page with the reason.
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_attachments WHERE notice_id = $1")
+        .bind(&notice.id)
+        .fetch_one(&caller.pool)
+        .await?;
+    if count >= attachments::MAX_FILES {
+        let message = format!("一条公告最多{}个附件", attachments::MAX_FILES);
+        return refuse(StatusCode::BAD_REQUEST, message).await;
+    }
+
     let rules = photos.rules();
     let size = bytes.len();
-    let checked = tokio::task::spawn_blocking(move || attachments::accept(&bytes, rules))
-        .await
-        .map_err(|_| ApiError::Internal)?;
+    let checked = photos.decode(move || attachments::accept(&bytes, rules)).await?;
     let (kind, stored) = match checked {
         Ok(accepted) => accepted,
         Err(refusal) => {

@@ -91,15 +91,64 @@ fn ends_cleanly(format: ImageFormat, bytes: &[u8]) -> bool {
     }
 }
 
+/// The comment and metadata segments of an image: where text hides. The
+/// compressed image data itself is not scanned, so a photo is never refused
+/// for bytes that happen to spell `<svg`.
+fn metadata_segments(format: ImageFormat, bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let slice = |from: usize, len: usize| bytes.get(from..from.saturating_add(len).min(bytes.len()));
+    match format {
+        // Markers up to the start of scan: APP0–APP15 and COM carry text.
+        ImageFormat::Jpeg => {
+            let mut at = 2;
+            while at + 4 <= bytes.len() && bytes[at] == 0xFF {
+                let marker = bytes[at + 1];
+                if marker == 0xDA {
+                    break;
+                }
+                let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+                if (0xE0..=0xEF).contains(&marker) || marker == 0xFE {
+                    out.extend(slice(at + 4, len.saturating_sub(2)));
+                }
+                at += 2 + len.max(2);
+            }
+        }
+        // Text chunks: tEXt, iTXt, zTXt (scanned as stored).
+        ImageFormat::Png => {
+            let mut at = 8;
+            while at + 8 <= bytes.len() {
+                let len = u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+                if matches!(&bytes[at + 4..at + 8], b"tEXt" | b"iTXt" | b"zTXt") {
+                    out.extend(slice(at + 8, len));
+                }
+                at = at.saturating_add(12).saturating_add(len);
+            }
+        }
+        // RIFF chunks after the header: EXIF and XMP.
+        _ => {
+            let mut at = 12;
+            while at + 8 <= bytes.len() {
+                let len = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]) as usize;
+                if matches!(&bytes[at..at + 4], b"EXIF" | b"XMP ") {
+                    out.extend(slice(at + 8, len));
+                }
+                at = at.saturating_add(8).saturating_add(len.saturating_add(len & 1));
+            }
+        }
+    }
+    out
+}
+
 /// Markup a browser or an interpreter would act on, hidden in a comment or
-/// metadata segment. Compressed image data matching one of these by chance is
-/// vanishingly unlikely (six given bytes).
-fn carries_markup(bytes: &[u8]) -> bool {
+/// metadata segment.
+fn carries_markup(format: ImageFormat, bytes: &[u8]) -> bool {
     const PATTERNS: [&[u8]; 6] = [b"<script", b"<html", b"<svg", b"<?php", b"<iframe", b"<body"];
-    bytes.iter().enumerate().filter(|(_, b)| **b == b'<').any(|(i, _)| {
-        PATTERNS
-            .iter()
-            .any(|p| bytes.get(i..i + p.len()).is_some_and(|w| w.eq_ignore_ascii_case(p)))
+    metadata_segments(format, bytes).into_iter().any(|segment| {
+        segment.iter().enumerate().filter(|(_, b)| **b == b'<').any(|(i, _)| {
+            PATTERNS
+                .iter()
+                .any(|p| segment.get(i..i + p.len()).is_some_and(|w| w.eq_ignore_ascii_case(p)))
+        })
     })
 }
 
@@ -114,7 +163,7 @@ pub fn clean(bytes: &[u8], rules: Rules) -> Result<Cleaned, Refusal> {
             "照片文件不完整，或末尾夹带了其他数据，请重新拍摄".into(),
         ));
     }
-    if carries_markup(bytes) {
+    if carries_markup(format, bytes) {
         return Err(Refusal::Invalid("照片中夹带了网页或脚本内容，已拒收".into()));
     }
 
@@ -230,6 +279,26 @@ mod tests {
         polyglot.extend_from_slice(payload);
         polyglot.extend_from_slice(&jpeg[2..]);
         assert!(matches!(clean(&polyglot, RULES), Err(Refusal::Invalid(_))));
+    }
+
+    #[test]
+    fn only_metadata_segments_are_scanned_for_markup() {
+        let png = sample(ImageFormat::Png);
+        let text = b"Comment\0<svg onload=alert(1)>";
+        let mut chunk = (text.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(b"tEXt");
+        chunk.extend_from_slice(text);
+        chunk.extend_from_slice(&[0, 0, 0, 0]);
+        // After the 8-byte signature and the 25-byte IHDR chunk.
+        let with_text = [&png[..33], &chunk[..], &png[33..]].concat();
+        assert!(carries_markup(ImageFormat::Png, &with_text));
+        assert!(!carries_markup(ImageFormat::Png, &png));
+        // The same bytes in image data (here: glued after the header of a
+        // JPEG's scan) are not a metadata segment.
+        let mut jpeg = sample(ImageFormat::Jpeg);
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        jpeg.splice(sos + 14..sos + 14, b"<svg".iter().copied());
+        assert!(!carries_markup(ImageFormat::Jpeg, &jpeg));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod check;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use app::auth::ssr::Caller;
@@ -24,6 +25,7 @@ use object_store::local::LocalFileSystem;
 use object_store::{GetOptions, ObjectStore, PutOptions, PutPayload};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use sqlx::SqliteConnection;
 use tokio::sync::Semaphore;
 
 use crate::auth::Api;
@@ -35,7 +37,7 @@ pub struct PhotoStore {
     objects: Arc<dyn ObjectStore>,
     rules: Rules,
     /// Decoding a 25-megapixel image takes 100 MB: at most one per core at once.
-    decoding: Semaphore,
+    decoding: Arc<Semaphore>,
 }
 
 impl PhotoStore {
@@ -49,7 +51,7 @@ impl PhotoStore {
         PhotoStore {
             objects,
             rules,
-            decoding: Semaphore::new(cores),
+            decoding: Arc::new(Semaphore::new(cores)),
         }
     }
 
@@ -59,6 +61,24 @@ impl PhotoStore {
 
     pub fn rules(&self) -> Rules {
         self.rules
+    }
+
+    /// Runs image decoding off the async workers, at most one per core; the
+    /// permit goes with the work, so a client that hangs up mid-decode does
+    /// not free a slot before the decode ends.
+    pub async fn decode<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+        let permit = self
+            .decoding
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Internal)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|_| ApiError::Internal)
     }
 
     /// The store itself, for other uploaded files (notice attachments).
@@ -183,14 +203,11 @@ pub async fn upload(
     if let Some(existing) = stored(&caller.pool, &hash).await? {
         return Ok((StatusCode::OK, Json(existing)).into_response());
     }
-    let cleaned = {
-        let _permit = photos.decoding.acquire().await.map_err(|_| ApiError::Internal)?;
-        let rules = photos.rules;
-        tokio::task::spawn_blocking(move || check::clean(&bytes, rules))
-            .await
-            .map_err(|_| ApiError::Internal)?
-            .map_err(UploadError::Refused)?
-    };
+    let rules = photos.rules;
+    let cleaned = photos
+        .decode(move || check::clean(&bytes, rules))
+        .await?
+        .map_err(UploadError::Refused)?;
     // Objects first, the row last: a row always means both objects exist.
     // Two uploads of one photo at once write the same bytes; puts are atomic.
     for (variant, bytes) in [(Variant::Photo, &cleaned.photo), (Variant::Thumb, &cleaned.thumb)] {
@@ -258,10 +275,10 @@ pub async fn thumb(
     serve(api.0, &photos, &hash, &headers, Variant::Thumb).await
 }
 
-/// Who may see a photo: whoever may see a resident it was ever the photo of,
-/// or a visit it was taken on; and its uploader, until a record names it.
-async fn may_see(caller: &Caller, hash: &str) -> Result<bool, ApiError> {
-    let grids: Vec<String> = sqlx::query_scalar(
+/// The grids of the records that name a photo: of every resident it was ever
+/// the photo of, and of every visit it was taken on.
+async fn photo_grids(conn: &mut SqliteConnection, hash: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
         "SELECT b.grid_id FROM resident_photos rp JOIN residents r ON r.id = rp.resident_id
              JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
          WHERE rp.photo = $1
@@ -271,17 +288,40 @@ async fn may_see(caller: &Caller, hash: &str) -> Result<bool, ApiError> {
          WHERE vp.photo = $1",
     )
     .bind(hash)
-    .fetch_all(&caller.pool)
-    .await?;
-    if !grids.is_empty() {
-        let visible = caller.user.visible_grids(&caller.pool).await?;
-        return Ok(grids.iter().any(|g| visible.contains(g)));
-    }
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether a user with these grids may see a stored photo: through a record
+/// in one of the grids, or as its uploader until a record names it. `None`:
+/// no photo stored under that hash (yet).
+pub async fn may_see_stored(
+    conn: &mut SqliteConnection,
+    hash: &str,
+    user_id: &str,
+    grids: &HashSet<String>,
+) -> Result<Option<bool>, sqlx::Error> {
     let uploader: Option<String> = sqlx::query_scalar("SELECT uploaded_by FROM photos WHERE hash = $1")
         .bind(hash)
-        .fetch_optional(&caller.pool)
+        .fetch_optional(&mut *conn)
         .await?;
-    Ok(uploader.as_deref() == Some(caller.user.id.as_str()))
+    let Some(uploader) = uploader else { return Ok(None) };
+    let named_in = photo_grids(conn, hash).await?;
+    Ok(Some(if named_in.is_empty() {
+        uploader == user_id
+    } else {
+        named_in.iter().any(|g| grids.contains(g))
+    }))
+}
+
+/// Who may see a photo: whoever may see a resident it was ever the photo of,
+/// or a visit it was taken on; and its uploader, until a record names it.
+async fn may_see(caller: &Caller, hash: &str) -> Result<bool, ApiError> {
+    let grids: HashSet<String> = caller.user.visible_grids(&caller.pool).await?.into_iter().collect();
+    let mut conn = caller.pool.acquire().await?;
+    Ok(may_see_stored(&mut conn, hash, &caller.user.id, &grids)
+        .await?
+        .unwrap_or(false))
 }
 
 /// Every view is logged, a revalidated one too; the answer may be kept by the
