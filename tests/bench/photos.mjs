@@ -8,7 +8,7 @@
 //    for the same photos again (read, hash, one lookup); the decode / encode /
 //    thumbnail times the server reports in Server-Timing.
 import { createHash } from 'node:crypto';
-import { startServer, launchBrowser, phone, login, waitForHydration, cameraJpeg, PASSWORD } from '../e2e/helpers.mjs';
+import { startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, cameraJpeg, PASSWORD } from '../e2e/helpers.mjs';
 
 const RUNS = 7;
 const UPLOADS = 40;
@@ -31,6 +31,8 @@ try {
   });
   await page.goto(`${server.url}/residents/${resident}`);
   await waitForHydration(page);
+  // The photo form's code comes from the service worker's precache offline.
+  await waitForServiceWorker(page);
   // Offline: the upload queue stays out of the measurement.
   await context.setOffline(true);
 

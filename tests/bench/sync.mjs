@@ -1,7 +1,7 @@
 // Sync benchmarks in headless Chromium against the release server (run by
 // scripts/bench.sh). Prints Markdown. Each figure has a baseline taken in the
 // same run, because the machine is shared and noisy.
-import { startServer, launchBrowser, phone, login, waitForHydration, queueVisits } from '../e2e/helpers.mjs';
+import { startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, queueVisits } from '../e2e/helpers.mjs';
 
 const SAVES = 40;
 const PUSH = 1000;
@@ -26,6 +26,8 @@ try {
   });
   await page.goto(`${server.url}/households/${household}`);
   await waitForHydration(page);
+  // The forms' code comes from the service worker's precache once offline.
+  await waitForServiceWorker(page);
   await context.setOffline(true);
 
   // Offline save: from the tap on 保存 to the "saved" note, which appears only

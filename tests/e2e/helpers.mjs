@@ -105,6 +105,18 @@ export async function waitForHydration(page) {
 }
 
 /**
+ * Waits until the service worker is installed (its precache, lazy chunks
+ * included, complete) and controls the page: a page loaded mid-activation may
+ * stay uncontrolled, so it is reloaded once activation is done.
+ */
+export async function waitForServiceWorker(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await waitForHydration(page);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
+}
+
+/**
  * Puts visits for `household` straight into the phone's outbox, in its stored
  * form, as if recorded offline; returns their visit ids.
  */
