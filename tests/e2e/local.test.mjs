@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, phone, login, waitForHydration, localStore, queueVisits, serverVisitIds, syncUntilDone,
+  startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, localStore, queueVisits, serverVisitIds, syncUntilDone,
   PASSWORD,
 } from './helpers.mjs';
 
@@ -65,11 +65,7 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
   assert.equal(store.counts.households, grid1.households);
 
   // The service worker has the shell (and the empty offline page) cached.
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  // A document loaded after activation is always controlled (see offline.test.mjs).
-  await page.reload();
-  await waitForHydration(page);
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
+  await waitForServiceWorker(page);
 
   // No network: grid, building and household pages never opened before come
   // from the phone's copy (the links route inside the app).

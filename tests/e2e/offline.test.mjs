@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  startServer, launchBrowser, launchPersistentPhone, phone, login, waitForHydration, queueVisits,
+  startServer, launchBrowser, launchPersistentPhone, phone, login, waitForHydration, waitForServiceWorker, queueVisits,
 } from './helpers.mjs';
 
 let server;
@@ -57,12 +57,7 @@ test('visits and a resident recorded offline reach the server exactly once', asy
   // of the shell and of this page.
   await page.goto(url);
   await waitForHydration(page);
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  // A document loaded while the worker was still activating may miss its
-  // clients.claim(); one loaded after activation is always controlled.
-  await page.reload();
-  await waitForHydration(page);
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
+  await waitForServiceWorker(page);
 
   // The stairwell: no network at all. The page opens from the service worker.
   await context.setOffline(true);
@@ -182,10 +177,7 @@ test('the outbox survives the browser being killed and started again', async () 
     await waitForHydration(page);
     // The form's code comes from the service worker's precache once offline:
     // wait until it is installed and controls the page (see the first test).
-    await page.evaluate(() => navigator.serviceWorker.ready);
-    await page.reload();
-    await waitForHydration(page);
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
+    await waitForServiceWorker(page);
     await context.setOffline(true);
     await page.getByRole('button', { name: '记录走访' }).click();
     await page.getByRole('button', { name: '保存' }).click();
