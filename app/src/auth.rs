@@ -64,6 +64,7 @@ pub mod ssr {
 
     /// One authenticated request: who, through which route, against which database.
     pub struct Caller {
+        pub store: store::Store,
         pub pool: SqlitePool,
         pub user: CurrentUser,
         pub route: String,

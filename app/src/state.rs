@@ -8,6 +8,9 @@ use sqlx::SqlitePool;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The database, on either engine: every query goes through it.
+    pub store: store::Store,
+    /// Transitional: the SQLite pool for queries not yet moved into `store`.
     pub pool: SqlitePool,
     pub leptos_options: LeptosOptions,
     pub auth: Arc<AuthSettings>,

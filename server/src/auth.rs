@@ -218,6 +218,7 @@ impl FromRequestParts<AppState> for Api {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| parts.uri.path().to_owned());
         Ok(Api(Caller {
+            store: state.store.clone(),
             pool: state.pool.clone(),
             user,
             route,

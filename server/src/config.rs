@@ -10,8 +10,14 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
-    /// `sqlite://path/to/file.db`; the file and its folder are created on first start.
+    /// `sqlite://path/to/file.db` (the file and its folder are created on first
+    /// start) or `postgres://user:password@host/database`.
     pub database_url: String,
+    /// A PostgreSQL read replica for reports (coverage, ledgers, public
+    /// notices); unset, they read the primary.
+    pub database_replica_url: Option<String>,
+    /// Database connections per pool of this instance.
+    pub database_max_connections: u32,
     /// Where photos are stored (local-disk object store).
     pub photo_dir: PathBuf,
     /// `host:port` to listen on; port 0 picks a free port (tests).
@@ -48,6 +54,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             database_url: "sqlite://data/gridwalk.db".into(),
+            database_replica_url: None,
+            database_max_connections: 8,
             photo_dir: "data/photos".into(),
             addr: "127.0.0.1:3000".into(),
             site_root: "target/site".into(),
@@ -83,12 +91,7 @@ impl Settings {
 
     /// The SQLite file behind `database_url`, if it is a file.
     pub fn database_file(&self) -> Option<PathBuf> {
-        let path = self
-            .database_url
-            .strip_prefix("sqlite://")
-            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
-        let path = path.split('?').next().unwrap_or(path);
-        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+        store::sqlite_file(&self.database_url)
     }
 }
 

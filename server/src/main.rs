@@ -56,7 +56,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// Writes a generated data set into a new SQLite file.
 async fn generate(mut settings: Settings, file: &str, spec: demo::DemoSpec) -> Result<(), Box<dyn std::error::Error>> {
     settings.database_url = format!("sqlite://{file}");
-    let pool = gridwalk_server::db::connect(&settings).await?;
+    let store = gridwalk_server::db::connect(&settings).await?;
+    let pool = store.legacy_sqlite().ok_or("transitional: SQLite only")?;
     let counts = demo::generate(&pool, &spec).await?;
     println!("{counts:?} -> {file}");
     Ok(())

@@ -50,7 +50,10 @@ pub struct Server {
 /// Everything up to accepting connections: the caller learns the bound address
 /// (port 0 in tests) before the server runs.
 pub async fn build(settings: Settings) -> Result<Server, StartupError> {
-    let pool = db::connect(&settings).await?;
+    let store = db::connect(&settings).await?;
+    let pool = store
+        .legacy_sqlite()
+        .expect("transitional: SQLite only until every query is in store");
     std::fs::create_dir_all(&settings.photo_dir).map_err(|source| StartupError::PhotoDir {
         path: settings.photo_dir.display().to_string(),
         source,
@@ -90,6 +93,7 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         .site_addr(addr)
         .build();
     let state = AppState {
+        store,
         pool,
         leptos_options,
         auth: Arc::new(AuthSettings {
@@ -225,7 +229,7 @@ async fn service_worker(assets: Arc<Assets>) -> impl axum::response::IntoRespons
 
 /// 200 when the database answers; the sync client and load balancers probe it.
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if db::ping(&state.pool).await {
+    if state.store.ping().await {
         (StatusCode::OK, "ok")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")

@@ -23,9 +23,10 @@ async fn template() -> &'static Path {
                 database_url: format!("sqlite://{}", seeded.display()),
                 ..Settings::default()
             };
-            let pool = gridwalk_server::db::connect(&settings)
+            let store = gridwalk_server::db::connect(&settings)
                 .await
                 .expect("template database");
+            let pool = store.legacy_sqlite().expect("transitional");
             demo::generate(&pool, &demo::DemoSpec::standard(app::state::now_ms()))
                 .await
                 .expect("demo data");
@@ -100,7 +101,11 @@ impl TestServer {
         };
         configure(&mut settings);
         let (shutdown, base) = run_on_own_runtime(settings.clone());
-        let pool = gridwalk_server::db::connect(&settings).await.expect("test pool");
+        let pool = gridwalk_server::db::connect(&settings)
+            .await
+            .expect("test pool")
+            .legacy_sqlite()
+            .expect("transitional");
         TestServer {
             base,
             pool,

@@ -1,0 +1,403 @@
+//! The two engines behind one `Store`: the embedded SQLite file for one
+//! community, PostgreSQL for a city. Native sqlx pools in an enum (not
+//! `sqlx::Any`, which would lose each engine's own types): every portable query
+//! is written once inside `on_pool!` / `on_tx!` and compiled for both.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::Result;
+
+/// One engine's connection pool.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which engine a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `$body` on whichever engine `$pool` (a `&Pool`) holds, with `$c` bound
+/// to that engine's native pool (`&SqlitePool` or `&PgPool`). The body is
+/// compiled once per engine, so a query that is not portable fails to build or
+/// fails the engine's tests, never silently.
+macro_rules! on_pool {
+    ($pool:expr, |$c:ident| $body:expr) => {
+        match $pool {
+            $crate::engine::Pool::Sqlite($c) => $body,
+            $crate::engine::Pool::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// `on_pool!` for a transaction: `$c` is the engine's `&mut …Connection`;
+/// reborrow it (`&mut *c`) for each query.
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match &mut $tx.conn {
+            $crate::engine::TxConn::Sqlite(t) => {
+                let $c: &mut sqlx::SqliteConnection = &mut *t;
+                $body
+            }
+            $crate::engine::TxConn::Postgres(t) => {
+                let $c: &mut sqlx::PgConnection = &mut *t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `sqlite://path/file.db` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// A PostgreSQL read replica for reports and pages that may lag the primary
+    /// by a moment (coverage, ledgers, public notices). Never used for sessions
+    /// or anything read back right after a write.
+    pub replica_url: Option<String>,
+    /// Connections per pool (per server instance).
+    pub max_connections: u32,
+}
+
+impl Options {
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Options {
+            database_url: database_url.into(),
+            replica_url: None,
+            max_connections: 8,
+        }
+    }
+}
+
+/// The database: a primary pool for writes and consistent reads, and a pool
+/// for lag-tolerant reads (the replica, or the primary again).
+#[derive(Clone, Debug)]
+pub struct Store {
+    primary: Pool,
+    replica: Pool,
+}
+
+impl Store {
+    /// Connects and brings the schema up to date. Several instances starting at
+    /// once are safe: sqlx takes an advisory lock on PostgreSQL for the whole
+    /// migration run, and SQLite has one writer.
+    pub async fn connect(options: &Options) -> Result<Store> {
+        let primary = open(&options.database_url, options.max_connections).await?;
+        match &primary {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        let replica = match &options.replica_url {
+            Some(url) => {
+                let replica = open(url, options.max_connections).await?;
+                if std::mem::discriminant(&replica) != std::mem::discriminant(&primary) {
+                    return Err(sqlx::Error::Configuration(
+                        "the read replica must run the same engine as the primary".into(),
+                    ));
+                }
+                replica
+            }
+            None => primary.clone(),
+        };
+        Ok(Store { primary, replica })
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.primary {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Writes, and reads that must see them.
+    pub(crate) fn primary(&self) -> &Pool {
+        &self.primary
+    }
+
+    /// Reads that may lag a moment behind the primary.
+    pub(crate) fn replica(&self) -> &Pool {
+        &self.replica
+    }
+
+    /// For `/healthz`: the database answers a query.
+    pub async fn ping(&self) -> bool {
+        on_pool!(&self.primary, |c| sqlx::query("SELECT 1").execute(c).await.is_ok())
+    }
+
+    /// A write transaction. Changes recorded in it get their place in the
+    /// pull sequence only at commit (see `Tx::commit`).
+    pub async fn begin(&self) -> Result<Tx> {
+        let conn = match &self.primary {
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            changes: Vec::new(),
+        })
+    }
+
+    pub async fn close(&self) {
+        on_pool!(&self.primary, |c| c.close().await);
+        on_pool!(&self.replica, |c| c.close().await);
+    }
+
+    /// A consistent copy of an SQLite database in one file (backups, test
+    /// templates). Answers `false` on PostgreSQL, whose copies are made with
+    /// its own tools (`pg_dump`, `CREATE DATABASE … TEMPLATE`).
+    pub async fn vacuum_into(&self, path: &std::path::Path) -> Result<bool> {
+        match &self.primary {
+            Pool::Sqlite(pool) => {
+                let path = path.display().to_string().replace('\'', "''");
+                sqlx::query(&format!("VACUUM INTO '{path}'")).execute(pool).await?;
+                Ok(true)
+            }
+            Pool::Postgres(_) => Ok(false),
+        }
+    }
+}
+
+async fn open(url: &str, max_connections: u32) -> Result<Pool> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        return Ok(Pool::Postgres(pool));
+    }
+    if !url.starts_with("sqlite:") {
+        return Err(sqlx::Error::Configuration(
+            format!("database_url must start with sqlite:// or postgres:// (got {url:?})").into(),
+        ));
+    }
+    if let Some(parent) = sqlite_file(url).as_deref().and_then(std::path::Path::parent)
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        // WAL: readers never wait for the writer; NORMAL is durable in WAL mode
+        // across application crashes (a power cut may lose the last commit).
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await?;
+    Ok(Pool::Sqlite(pool))
+}
+
+/// The file behind a `sqlite:` URL, if it is a file.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+pub(crate) enum TxConn {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A change to appear in the pull sequence when its transaction commits.
+struct PendingChange {
+    entity: &'static str,
+    entity_id: String,
+    grid_id: String,
+    at: i64,
+}
+
+/// A write transaction on either engine.
+pub struct Tx {
+    pub(crate) conn: TxConn,
+    changes: Vec<PendingChange>,
+}
+
+/// Rows per `INSERT` when the pending changes are written.
+const CHANGE_CHUNK: usize = 500;
+
+impl Tx {
+    pub fn engine(&self) -> Engine {
+        match self.conn {
+            TxConn::Sqlite(_) => Engine::Sqlite,
+            TxConn::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Queues a row of the pull sequence (`changes`); it is numbered at commit.
+    pub fn record_change(&mut self, entity: &'static str, entity_id: &str, grid_id: &str, at: i64) {
+        self.changes.push(PendingChange {
+            entity,
+            entity_id: entity_id.to_owned(),
+            grid_id: grid_id.to_owned(),
+            at,
+        });
+    }
+
+    /// Numbers the queued changes and commits.
+    ///
+    /// Why the numbers are taken here, from a counter row, rather than from an
+    /// identity column at insert time: on PostgreSQL a transaction that took
+    /// seq 7 may commit after one that took seq 8; a phone pulling in between
+    /// sees 8, moves its cursor past 7 and never gets it. Taking the numbers by
+    /// `UPDATE change_counter … RETURNING` as the transaction's last statement
+    /// holds the counter row's lock until commit, so the next writer gets its
+    /// numbers only after this one is visible: numbering order is commit order.
+    /// Writers queue on that one row only for the moment between their last
+    /// statement and their commit. (The alternative, an xid8 snapshot cursor,
+    /// exposes PostgreSQL internals in the phone's cursor and has no SQLite
+    /// counterpart; this is one code path for both engines. On SQLite, with
+    /// its single writer, the lock is free.)
+    pub async fn commit(mut self) -> Result<()> {
+        if !self.changes.is_empty() {
+            let count = self.changes.len() as i64;
+            let last: i64 = on_tx!(self, |c| sqlx::query_scalar(
+                "UPDATE change_counter SET seq = seq + $1 WHERE id = 1 RETURNING seq"
+            )
+            .bind(count)
+            .fetch_one(&mut *c)
+            .await)?;
+            let mut seq = last - count;
+            let changes = std::mem::take(&mut self.changes);
+            for chunk in changes.chunks(CHANGE_CHUNK) {
+                let sql = insert_changes_sql(chunk.len());
+                on_tx!(self, |c| {
+                    let mut query = sqlx::query(&sql);
+                    for change in chunk {
+                        seq += 1;
+                        query = query
+                            .bind(seq)
+                            .bind(change.entity)
+                            .bind(&change.entity_id)
+                            .bind(&change.grid_id)
+                            .bind(change.at);
+                    }
+                    query.execute(&mut *c).await.map(|r| r.rows_affected())
+                })?;
+            }
+        }
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await,
+            TxConn::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// Undoes everything, queued changes included. (Dropping a `Tx` does too.)
+    pub async fn rollback(self) -> Result<()> {
+        match self.conn {
+            TxConn::Sqlite(t) => t.rollback().await,
+            TxConn::Postgres(t) => t.rollback().await,
+        }
+    }
+}
+
+fn insert_changes_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| {
+            let b = i * 5;
+            format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
+        })
+        .collect();
+    format!(
+        "INSERT INTO changes (seq, entity, entity_id, grid_id, at) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// SQL that binds a list as one parameter is written in PostgreSQL's form,
+/// `col = ANY($n)` (one bind however long the list: a city-wide admin's grids
+/// never meet a bind limit). SQLite has no arrays, so there the same query
+/// reads the list from JSON: `col IN (SELECT value FROM json_each($n))`
+/// (`Ids` binds JSON text on SQLite). The rewrite is done once per query text.
+pub(crate) fn sql_for(engine: Engine, sql: &'static str) -> &'static str {
+    static SQLITE: LazyLock<Mutex<HashMap<&'static str, &'static str>>> = LazyLock::new(Default::default);
+    if engine == Engine::Postgres || !sql.contains("= ANY($") {
+        return sql;
+    }
+    let mut cache = SQLITE.lock().unwrap_or_else(|e| e.into_inner());
+    // Leaked once per distinct query text: a fixed set, like the statement cache.
+    cache
+        .entry(sql)
+        .or_insert_with(|| Box::leak(rewrite_any(sql).into_boxed_str()))
+}
+
+fn rewrite_any(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut rest = sql;
+    while let Some(at) = rest.find("= ANY($") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "= ANY(".len()..];
+        let end = after.find(')').unwrap_or(after.len());
+        out.push_str("IN (SELECT value FROM json_each(");
+        out.push_str(&after[..end]);
+        out.push_str("))");
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Pool {
+    pub(crate) fn engine(&self) -> Engine {
+        match self {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// The query text for this engine (see `sql_for`).
+    pub(crate) fn sql(&self, sql: &'static str) -> &'static str {
+        sql_for(self.engine(), sql)
+    }
+}
+
+impl Tx {
+    /// The query text for this engine (see `sql_for`).
+    pub(crate) fn sql(&self, sql: &'static str) -> &'static str {
+        sql_for(self.engine(), sql)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite_any;
+
+    #[test]
+    fn any_becomes_json_each_on_sqlite() {
+        assert_eq!(
+            rewrite_any("SELECT 1 FROM g WHERE id = ANY($1) AND x = ANY($12) ORDER BY y"),
+            "SELECT 1 FROM g WHERE id IN (SELECT value FROM json_each($1)) AND x IN (SELECT value FROM json_each($12)) ORDER BY y"
+        );
+        assert_eq!(rewrite_any("SELECT 2"), "SELECT 2");
+    }
+}
+
+impl Store {
+    /// Transitional, while queries move into this crate: the SQLite pool.
+    #[doc(hidden)]
+    pub fn legacy_sqlite(&self) -> Option<SqlitePool> {
+        match &self.primary {
+            Pool::Sqlite(pool) => Some(pool.clone()),
+            Pool::Postgres(_) => None,
+        }
+    }
+}
