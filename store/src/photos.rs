@@ -1,1 +1,54 @@
-//! (being written)
+//! Photos (`photos`, `resident_photos`, `visit_photos`).
+
+use crate::engine::{on_pool, on_tx};
+use crate::{Result, Store, Tx};
+
+/// Who uploaded a stored photo, and the grids of every record that ever
+/// named it: what deciding who may see it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoOwners {
+    pub uploaded_by: String,
+    pub named_in_grids: Vec<String>,
+}
+
+const UPLOADER: &str = "SELECT uploaded_by FROM photos WHERE hash = $1";
+const NAMED_IN_GRIDS: &str = "SELECT b.grid_id FROM resident_photos rp JOIN residents r ON r.id = rp.resident_id
+         JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+     WHERE rp.photo = $1
+     UNION
+     SELECT b.grid_id FROM visit_photos vp JOIN visits v ON v.id = vp.visit_id
+         JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
+     WHERE vp.photo = $1";
+
+impl Store {
+    /// `None`: no photo is stored under that hash (yet).
+    pub async fn photo_owners(&self, hash: &str) -> Result<Option<PhotoOwners>> {
+        on_pool!(self.primary(), |c| {
+            let uploader: Option<String> = sqlx::query_scalar(UPLOADER).bind(hash).fetch_optional(c).await?;
+            let Some(uploaded_by) = uploader else { return Ok(None) };
+            let named_in_grids = sqlx::query_scalar(NAMED_IN_GRIDS).bind(hash).fetch_all(c).await?;
+            Ok(Some(PhotoOwners {
+                uploaded_by,
+                named_in_grids,
+            }))
+        })
+    }
+}
+
+impl Tx {
+    /// As `Store::photo_owners`, inside a write transaction.
+    pub async fn photo_owners(&mut self, hash: &str) -> Result<Option<PhotoOwners>> {
+        on_tx!(self, |c| {
+            let uploader: Option<String> = sqlx::query_scalar(UPLOADER)
+                .bind(hash)
+                .fetch_optional(&mut *c)
+                .await?;
+            let Some(uploaded_by) = uploader else { return Ok(None) };
+            let named_in_grids = sqlx::query_scalar(NAMED_IN_GRIDS).bind(hash).fetch_all(&mut *c).await?;
+            Ok(Some(PhotoOwners {
+                uploaded_by,
+                named_in_grids,
+            }))
+        })
+    }
+}

@@ -314,6 +314,18 @@ pub async fn may_see_stored(
     }))
 }
 
+/// The visibility rule on `store::photos::PhotoOwners`: a user with these grids
+/// may see a stored photo through a record in one of the grids, or as its
+/// uploader until a record names it. `None`: no photo stored (yet).
+pub fn visible_to(owners: Option<&store::photos::PhotoOwners>, user_id: &str, grids: &HashSet<String>) -> Option<bool> {
+    let owners = owners?;
+    Some(if owners.named_in_grids.is_empty() {
+        owners.uploaded_by == user_id
+    } else {
+        owners.named_in_grids.iter().any(|g| grids.contains(g))
+    })
+}
+
 /// Who may see a photo: whoever may see a resident it was ever the photo of,
 /// or a visit it was taken on; and its uploader, until a record names it.
 async fn may_see(caller: &Caller, hash: &str) -> Result<bool, ApiError> {

@@ -1,0 +1,5 @@
+//! Residents (`residents`, `resident_tags`, `resident_field_clock`,
+//! `resident_history`): what the pages read, and the write rules' queries.
+
+mod read;
+mod write;

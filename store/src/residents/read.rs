@@ -1,0 +1,1 @@
+//! Resident reads for the pages (being written).

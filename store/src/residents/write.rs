@@ -1,0 +1,1 @@
+//! Resident writes for the sync rules (being written).
