@@ -3,7 +3,7 @@
 # there. Everything comes from the package registries (crates.io, npm, Debian):
 # nothing downloads a binary from anywhere else.
 #   scripts/install-tools.sh          build tools only
-#   scripts/install-tools.sh --test   plus Chromium for the browser tests
+#   scripts/install-tools.sh --test   plus Chromium and PostgreSQL for the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +54,8 @@ if [[ ! -x tests/node_modules/.bin/wasm-opt || ! -d tests/node_modules/playwrigh
 fi
 
 if $want_test; then
-  # Chromium for the browser tests; a CJK font so screenshots are readable.
-  apt_install chromium fonts-wqy-microhei
+  # Chromium for the browser tests; a CJK font so screenshots are readable;
+  # PostgreSQL for the second run of the Rust tests (a throw-away cluster,
+  # scripts/postgres.sh; the Debian service itself is never used).
+  apt_install chromium fonts-wqy-microhei postgresql
 fi

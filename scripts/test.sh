@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints (server and WASM), Rust unit and
-# integration tests against a real server and SQLite file, then the browser
-# tests in headless Debian Chromium against the release build.
+# integration tests against a real server on an SQLite file, the same tests
+# again on a throw-away PostgreSQL cluster, then the browser tests in headless
+# Debian Chromium against the release build (SQLite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-tools.sh --test
@@ -18,8 +19,14 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo clippy (app hydrate, wasm32)"
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-step "cargo test"
+step "cargo test (SQLite)"
 cargo test --workspace
+
+step "cargo test (PostgreSQL)"
+source scripts/postgres.sh
+pg_start
+GRIDWALK_TEST_POSTGRES="$PG_URL" cargo test --workspace
+pg_stop
 
 step "release build (scripts/build.sh)"
 scripts/build.sh

@@ -17,10 +17,9 @@ pub async fn caller() -> Result<crate::auth::ssr::Caller, ApiError> {
 
     let state = use_context::<crate::state::AppState>().ok_or(ApiError::Internal)?;
     let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;
-    let user = crate::auth::ssr::user_from_headers(&state.pool, &parts.headers).await?;
+    let user = crate::auth::ssr::user_from_headers(&state.store, &parts.headers).await?;
     Ok(crate::auth::ssr::Caller {
         store: state.store,
-        pool: state.pool,
         user,
         route: parts.uri.path().to_owned(),
     })

@@ -7,7 +7,8 @@ pub const SESSION_COOKIE: &str = "gw_session";
 pub mod ssr {
     use http::HeaderMap;
     use sha2::{Digest, Sha256};
-    use sqlx::SqlitePool;
+    use store::Store;
+    use store::scope::Scope;
 
     use super::SESSION_COOKIE;
     use crate::domain::Role;
@@ -34,38 +35,28 @@ pub mod ssr {
             }
         }
 
-        /// The ids of the grids this user may see now.
-        pub async fn visible_grids(&self, pool: &SqlitePool) -> Result<Vec<String>, ApiError> {
-            let rows: Vec<(String,)> = match self.role {
-                Role::Admin => {
-                    sqlx::query_as("SELECT id FROM grids ORDER BY name")
-                        .fetch_all(pool)
-                        .await?
-                }
-                Role::Lead => {
-                    sqlx::query_as("SELECT id FROM grids WHERE community_id = $1 ORDER BY name")
-                        .bind(&self.community_id)
-                        .fetch_all(pool)
-                        .await?
-                }
-                Role::Worker => {
-                    sqlx::query_as(
-                        "SELECT g.id FROM grids g JOIN user_grids ug ON ug.grid_id = g.id
-                         WHERE ug.user_id = $1 ORDER BY g.name",
-                    )
-                    .bind(&self.id)
-                    .fetch_all(pool)
-                    .await?
-                }
-            };
-            Ok(rows.into_iter().map(|(id,)| id).collect())
+        /// Whose grids this user sees, from their role. `None`: a lead bound
+        /// to no community, who sees no grid.
+        pub fn scope(&self) -> Option<Scope<'_>> {
+            match self.role {
+                Role::Admin => Some(Scope::All),
+                Role::Lead => self.community_id.as_deref().map(Scope::Community),
+                Role::Worker => Some(Scope::Assigned(&self.id)),
+            }
+        }
+
+        /// The ids of the grids this user may see now, by grid name.
+        pub async fn visible_grids(&self, store: &Store) -> Result<Vec<String>, ApiError> {
+            match self.scope() {
+                Some(scope) => Ok(store.visible_grids(scope).await?),
+                None => Ok(Vec::new()),
+            }
         }
     }
 
     /// One authenticated request: who, through which route, against which database.
     pub struct Caller {
         pub store: store::Store,
-        pub pool: SqlitePool,
         pub user: CurrentUser,
         pub route: String,
     }
@@ -74,7 +65,7 @@ pub mod ssr {
         /// Fails with "not found" rather than "forbidden", so ids of other grids
         /// cannot be probed; the refusal is still written to the audit log.
         pub async fn require_grid(&self, grid_id: &str, entity: &str, entity_id: &str) -> Result<(), ApiError> {
-            if self.user.visible_grids(&self.pool).await?.iter().any(|g| g == grid_id) {
+            if self.user.visible_grids(&self.store).await?.iter().any(|g| g == grid_id) {
                 return Ok(());
             }
             self.audit("denied", entity, entity_id).await?;
@@ -83,30 +74,18 @@ pub mod ssr {
 
         /// Writes the access log of resident data required by PIPL.
         pub async fn audit(&self, action: &str, entity: &str, entity_id: &str) -> Result<(), ApiError> {
-            sqlx::query(
-                "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, route)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(now_ms())
-            .bind(&self.user.id)
-            .bind(action)
-            .bind(entity)
-            .bind(entity_id)
-            .bind(&self.route)
-            .execute(&self.pool)
-            .await?;
+            self.store
+                .audit(store::audit::Entry {
+                    at: now_ms(),
+                    user_id: &self.user.id,
+                    action,
+                    entity,
+                    entity_id,
+                    route: &self.route,
+                })
+                .await?;
             Ok(())
         }
-    }
-
-    #[derive(sqlx::FromRow)]
-    struct UserRow {
-        id: String,
-        username: String,
-        display_name: String,
-        role: String,
-        community_id: Option<String>,
     }
 
     pub fn hash_token(token: &str) -> String {
@@ -128,21 +107,16 @@ pub mod ssr {
     }
 
     /// The user behind the request's session cookie, if the session is live.
-    pub async fn user_from_headers(pool: &SqlitePool, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
-        user_from_token(pool, session_token(headers).ok_or(ApiError::Unauthorized)?).await
+    pub async fn user_from_headers(store: &Store, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
+        user_from_token(store, session_token(headers).ok_or(ApiError::Unauthorized)?).await
     }
 
-    pub async fn user_from_token(pool: &SqlitePool, token: &str) -> Result<CurrentUser, ApiError> {
-        let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.display_name, u.role, u.community_id
-             FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
-        )
-        .bind(hash_token(token))
-        .bind(now_ms())
-        .fetch_optional(pool)
-        .await?;
-        let row = row.ok_or(ApiError::Unauthorized)?;
+    /// The user of a live session; disabled users have none.
+    pub async fn user_from_token(store: &Store, token: &str) -> Result<CurrentUser, ApiError> {
+        let row = store
+            .session_user(&hash_token(token), now_ms())
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         let role = Role::parse(&row.role).ok_or_else(|| {
             tracing::error!(user = %row.id, role = %row.role, "unknown role in database");
             ApiError::Internal

@@ -21,7 +21,7 @@ pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
     {
         // Offline (or the server unreachable): the phone's own copy.
         match crate::api::get_json(format!("/api/buildings/{id}"), vec![]).await {
-            Err(ApiError::Network) => crate::local::building(id).await,
+            Err(ApiError::Network) => crate::phone::local::building(id).await,
             other => other,
         }
     }
@@ -141,84 +141,34 @@ fn Legend() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use crate::auth::ssr::Caller;
-    use crate::error::ApiError;
     use std::collections::HashMap;
 
+    use crate::auth::ssr::Caller;
     use crate::domain::KeyGroup;
+    use crate::error::ApiError;
     use crate::model::{BuildingDetail, HouseholdCell};
     use crate::policy::{Policy, cadence, status};
     use crate::state::{DAY_MS, now_ms};
 
-    #[derive(sqlx::FromRow)]
-    struct BuildingRow {
-        id: String,
-        grid_id: String,
-        grid_name: String,
-        name: String,
-        address: String,
-        units: i64,
-        floors: i64,
-        doors_per_floor: i64,
-    }
-
     pub async fn building(caller: &Caller, id: &str) -> Result<BuildingDetail, ApiError> {
-        let row: BuildingRow = sqlx::query_as(
-            "SELECT b.id, b.grid_id, g.name AS grid_name, b.name, b.address, b.units, b.floors, b.doors_per_floor
-             FROM buildings b JOIN grids g ON g.id = b.grid_id WHERE b.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&caller.pool)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+        let row = caller.store.building(id).await?.ok_or_else(ApiError::not_found)?;
         caller.require_grid(&row.grid_id, "building", id).await?;
         let now = now_ms();
-        let policies: Vec<Policy> = sqlx::query_as("SELECT tag, cadence_days FROM visit_policies")
-            .fetch_all(&caller.pool)
-            .await?;
+        let policies = crate::policy::ssr::policies(&caller.store).await?;
         let mut tags: HashMap<String, Vec<KeyGroup>> = HashMap::new();
-        let tag_rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT r.household_id, t.tag FROM residents r JOIN resident_tags t ON t.resident_id = r.id
-             JOIN households h ON h.id = r.household_id WHERE h.building_id = $1 AND r.moved_out = 0",
-        )
-        .bind(id)
-        .fetch_all(&caller.pool)
-        .await?;
-        for (household, tag) in tag_rows {
+        for (household, tag) in caller.store.living_tags_in_building(id).await? {
             tags.entry(household).or_default().extend(KeyGroup::parse(&tag));
         }
-        let households = sqlx::query_as::<_, (String, i64, i64, String, i64, i64, Option<i64>)>(
-            "SELECT h.id, h.unit, h.floor, h.door_number,
-               (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.moved_out = 0),
-               CASE WHEN EXISTS (SELECT 1 FROM residents r JOIN resident_tags t ON t.resident_id = r.id
-                                 WHERE r.household_id = h.id AND r.moved_out = 0) THEN 1 ELSE 0 END,
-               (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id)
-             FROM households h WHERE h.building_id = $1
-             ORDER BY h.unit, h.floor, h.door_number",
-        )
-        .bind(id)
-        .fetch_all(&caller.pool)
-        .await?
-        .into_iter()
-        .map(
-            |(id, unit, floor, door_number, residents, key_group, last_visit)| HouseholdCell {
-                status: status(
-                    last_visit,
-                    cadence(&policies, tags.remove(&id).unwrap_or_default()),
-                    now,
-                )
-                .css()
-                .to_owned(),
-                id,
-                unit,
-                floor,
-                door_number,
-                residents,
-                key_group: key_group != 0,
-                last_visit_days: last_visit.map(|at| (now - at).max(0) / DAY_MS),
-            },
-        )
-        .collect();
+        let households = caller
+            .store
+            .door_cells(id)
+            .await?
+            .into_iter()
+            .map(|cell| {
+                let tags = tags.remove(&cell.id).unwrap_or_default();
+                household_cell(cell, &policies, tags, now)
+            })
+            .collect();
         Ok(BuildingDetail {
             id: row.id,
             grid_id: row.grid_id,
@@ -230,5 +180,24 @@ pub mod ssr {
             doors_per_floor: row.doors_per_floor,
             households,
         })
+    }
+
+    /// A door coloured by its visit status under the cadence of its residents' tags.
+    fn household_cell(
+        cell: store::households::DoorCellRow,
+        policies: &[Policy],
+        tags: Vec<KeyGroup>,
+        now: i64,
+    ) -> HouseholdCell {
+        HouseholdCell {
+            status: status(cell.last_visit, cadence(policies, tags), now).css().to_owned(),
+            id: cell.id,
+            unit: cell.unit,
+            floor: cell.floor,
+            door_number: cell.door_number,
+            residents: cell.residents,
+            key_group: cell.key_group,
+            last_visit_days: cell.last_visit.map(|at| (now - at).max(0) / DAY_MS),
+        }
     }
 }

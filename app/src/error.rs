@@ -94,8 +94,8 @@ mod ssr {
 
     /// The cause goes to the log (inside the request span); the person gets a
     /// generic message, never SQL.
-    impl From<sqlx::Error> for ApiError {
-        fn from(err: sqlx::Error) -> Self {
+    impl From<store::Error> for ApiError {
+        fn from(err: store::Error) -> Self {
             tracing::error!(error = %err, "database error");
             ApiError::Internal
         }

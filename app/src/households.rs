@@ -18,7 +18,7 @@ pub async fn fetch_household(id: String) -> Result<HouseholdDetail, ApiError> {
     {
         // Offline (or the server unreachable): the phone's own copy.
         match crate::api::get_json(format!("/api/households/{id}"), vec![]).await {
-            Err(ApiError::Network) => crate::local::household(id).await,
+            Err(ApiError::Network) => crate::phone::local::household(id).await,
             other => other,
         }
     }
@@ -129,39 +129,17 @@ fn VisitRow(visit: VisitSummary) -> impl IntoView {
 pub mod ssr {
     use std::collections::HashMap;
 
+    use store::households::RecentVisitRow;
+    use store::residents::ResidentRow;
+
     use crate::auth::ssr::Caller;
     use crate::domain::{CivilDate, Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number};
     use crate::error::ApiError;
     use crate::model::{HouseholdDetail, ResidentSummary, VisitSummary};
     use crate::state::{DAY_MS, now_ms};
 
-    #[derive(sqlx::FromRow)]
-    struct HouseholdRow {
-        id: String,
-        building_id: String,
-        building_name: String,
-        grid_id: String,
-        grid_name: String,
-        unit: i64,
-        floor: i64,
-        door_number: String,
-    }
-
-    #[derive(sqlx::FromRow)]
-    pub(crate) struct ResidentRow {
-        pub id: String,
-        pub household_id: String,
-        pub name: String,
-        pub gender: String,
-        pub birth_date: String,
-        pub id_number: Option<String>,
-        pub phone: Option<String>,
-        pub registration_type: String,
-        pub moved_out: i64,
-    }
-
-    pub(crate) const RESIDENT_COLUMNS: &str =
-        "r.id, r.household_id, r.name, r.gender, r.birth_date, r.id_number, r.phone, r.registration_type, r.moved_out";
+    /// Visits shown on a household page, newest first.
+    const RECENT_VISITS: i64 = 10;
 
     /// A row that breaks the schema's CHECKs can only come from a bug; log it.
     fn corrupt(what: &str, value: &str) -> ApiError {
@@ -169,52 +147,37 @@ pub mod ssr {
         ApiError::Internal
     }
 
-    impl ResidentRow {
-        pub(crate) fn summary(&self, tags: Vec<KeyGroup>, today: CivilDate) -> Result<ResidentSummary, ApiError> {
-            let birth = CivilDate::parse(&self.birth_date).ok_or_else(|| corrupt("birth_date", &self.birth_date))?;
-            Ok(ResidentSummary {
-                id: self.id.clone(),
-                name: self.name.clone(),
-                gender: Gender::parse(&self.gender).ok_or_else(|| corrupt("gender", &self.gender))?,
-                age: birth.age_on(today),
-                registration_type: RegistrationType::parse(&self.registration_type)
-                    .ok_or_else(|| corrupt("registration_type", &self.registration_type))?,
-                tags,
-                id_number_masked: self.id_number.as_deref().map(mask_id_number),
-                moved_out: self.moved_out != 0,
-            })
-        }
+    /// A resident as the pages list them: ID number masked, age from the birth date.
+    pub(crate) fn resident_summary(
+        row: &ResidentRow,
+        tags: Vec<KeyGroup>,
+        today: CivilDate,
+    ) -> Result<ResidentSummary, ApiError> {
+        let birth = CivilDate::parse(&row.birth_date).ok_or_else(|| corrupt("birth_date", &row.birth_date))?;
+        Ok(ResidentSummary {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            gender: Gender::parse(&row.gender).ok_or_else(|| corrupt("gender", &row.gender))?,
+            age: birth.age_on(today),
+            registration_type: RegistrationType::parse(&row.registration_type)
+                .ok_or_else(|| corrupt("registration_type", &row.registration_type))?,
+            tags,
+            id_number_masked: row.id_number.as_deref().map(mask_id_number),
+            moved_out: row.moved_out,
+        })
     }
 
     pub async fn household(caller: &Caller, id: &str) -> Result<HouseholdDetail, ApiError> {
-        let row: HouseholdRow = sqlx::query_as(
-            "SELECT h.id, h.building_id, b.name AS building_name, b.grid_id, g.name AS grid_name,
-                    h.unit, h.floor, h.door_number
-             FROM households h JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
-             WHERE h.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&caller.pool)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+        let row = caller
+            .store
+            .household_heading(id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
         caller.require_grid(&row.grid_id, "household", id).await?;
 
-        let residents: Vec<ResidentRow> = sqlx::query_as(&format!(
-            "SELECT {RESIDENT_COLUMNS} FROM residents r WHERE r.household_id = $1
-             ORDER BY r.moved_out, r.birth_date, r.id"
-        ))
-        .bind(id)
-        .fetch_all(&caller.pool)
-        .await?;
+        let residents = caller.store.household_residents(id).await?;
         let mut tags: HashMap<String, Vec<KeyGroup>> = HashMap::new();
-        let tag_rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT t.resident_id, t.tag FROM resident_tags t JOIN residents r ON r.id = t.resident_id
-             WHERE r.household_id = $1",
-        )
-        .bind(id)
-        .fetch_all(&caller.pool)
-        .await?;
-        for (resident_id, tag) in tag_rows {
+        for (resident_id, tag) in caller.store.household_resident_tags(id).await? {
             tags.entry(resident_id)
                 .or_default()
                 .push(KeyGroup::parse(&tag).ok_or_else(|| corrupt("tag", &tag))?);
@@ -226,10 +189,16 @@ pub mod ssr {
             .map(|r| {
                 let mut tags = tags.remove(&r.id).unwrap_or_default();
                 tags.sort();
-                r.summary(tags, today)
+                resident_summary(r, tags, today)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let visits = recent_visits(caller, id, now).await?;
+        let visits = caller
+            .store
+            .recent_visits(id, RECENT_VISITS)
+            .await?
+            .into_iter()
+            .map(|v| visit_summary(v, now))
+            .collect::<Result<Vec<_>, _>>()?;
         caller.audit("read", "household", id).await?;
         Ok(HouseholdDetail {
             id: row.id,
@@ -244,33 +213,16 @@ pub mod ssr {
         })
     }
 
-    async fn recent_visits(caller: &Caller, household_id: &str, now: i64) -> Result<Vec<VisitSummary>, ApiError> {
-        type Row = (String, i64, String, String, String, String, Option<String>);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT v.id, v.visited_at, v.visit_type, v.outcome, u.display_name, v.notes,
-                    (SELECT group_concat(photo) FROM
-                        (SELECT photo FROM visit_photos WHERE visit_id = v.id ORDER BY position)) AS photos
-             FROM visits v JOIN users u ON u.id = v.worker_id
-             WHERE v.household_id = $1 ORDER BY v.visited_at DESC LIMIT 10",
-        )
-        .bind(household_id)
-        .fetch_all(&caller.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(id, visited_at, visit_type, outcome, worker_name, notes, photos)| {
-                Ok(VisitSummary {
-                    id,
-                    visited_at,
-                    days_ago: (now - visited_at).max(0) / DAY_MS,
-                    visit_type: VisitType::parse(&visit_type).ok_or_else(|| corrupt("visit_type", &visit_type))?,
-                    outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
-                    worker_name,
-                    notes,
-                    photos: photos
-                        .map(|p| p.split(',').map(str::to_owned).collect())
-                        .unwrap_or_default(),
-                })
-            })
-            .collect()
+    fn visit_summary(row: RecentVisitRow, now: i64) -> Result<VisitSummary, ApiError> {
+        Ok(VisitSummary {
+            days_ago: (now - row.visited_at).max(0) / DAY_MS,
+            visit_type: VisitType::parse(&row.visit_type).ok_or_else(|| corrupt("visit_type", &row.visit_type))?,
+            outcome: Outcome::parse(&row.outcome).ok_or_else(|| corrupt("outcome", &row.outcome))?,
+            id: row.id,
+            visited_at: row.visited_at,
+            worker_name: row.worker_name,
+            notes: row.notes,
+            photos: row.photos,
+        })
     }
 }

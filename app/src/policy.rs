@@ -18,7 +18,6 @@ pub const FALLBACK_CADENCE_DAYS: i64 = 90;
 
 /// One row of `visit_policies`: a key-group tag, or `default` for everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Policy {
     pub tag: String,
     pub cadence_days: i64,
@@ -92,6 +91,24 @@ impl VisitStatus {
             VisitStatus::Overdue { days } => format!("逾期{days}天"),
             VisitStatus::Never => "从未走访".into(),
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::Policy;
+    use crate::error::ApiError;
+
+    /// Every visit policy, by tag.
+    pub async fn policies(store: &store::Store) -> Result<Vec<Policy>, ApiError> {
+        let rows = store.visit_policies().await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Policy {
+                tag: row.tag,
+                cadence_days: row.cadence_days,
+            })
+            .collect())
     }
 }
 

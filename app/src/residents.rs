@@ -17,7 +17,7 @@ pub async fn fetch_resident(id: String) -> Result<ResidentDetail, ApiError> {
     {
         // Offline (or the server unreachable): the phone's own copy.
         match crate::api::get_json(format!("/api/residents/{id}"), vec![]).await {
-            Err(ApiError::Network) => crate::local::resident(id).await,
+            Err(ApiError::Network) => crate::phone::local::resident(id).await,
             other => other,
         }
     }
@@ -81,66 +81,59 @@ fn ResidentBody(detail: ResidentDetail) -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    use store::residents::ConflictRow;
+
     use crate::auth::ssr::Caller;
     use crate::domain::{CivilDate, KeyGroup, Role, mask_id_number, mask_phone};
     use crate::error::ApiError;
-    use crate::households::ssr::{RESIDENT_COLUMNS, ResidentRow};
+    use crate::households::ssr::resident_summary;
     use crate::model::{ConflictEntry, ResidentDetail};
     use crate::state::{DAY_MS, now_ms};
     use crate::sync::ResidentField;
 
-    pub async fn resident(caller: &Caller, id: &str) -> Result<ResidentDetail, ApiError> {
-        let row: ResidentRow = sqlx::query_as(&format!("SELECT {RESIDENT_COLUMNS} FROM residents r WHERE r.id = $1"))
-            .bind(id)
-            .fetch_optional(&caller.pool)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        let (grid_id, building_name, unit, door_number): (String, String, i64, String) = sqlx::query_as(
-            "SELECT b.grid_id, b.name, h.unit, h.door_number
-             FROM households h JOIN buildings b ON b.id = h.building_id WHERE h.id = $1",
-        )
-        .bind(&row.household_id)
-        .fetch_one(&caller.pool)
-        .await?;
-        caller.require_grid(&grid_id, "resident", id).await?;
+    /// Earlier photos offered on the resident page.
+    const PHOTO_HISTORY: i64 = 20;
+    /// Conflicting edits shown to a lead.
+    const CONFLICTS: i64 = 50;
 
-        let tags: Vec<(String,)> = sqlx::query_as("SELECT tag FROM resident_tags WHERE resident_id = $1 ORDER BY tag")
-            .bind(id)
-            .fetch_all(&caller.pool)
-            .await?;
-        let mut tags: Vec<KeyGroup> = tags.iter().filter_map(|(t,)| KeyGroup::parse(t)).collect();
+    pub async fn resident(caller: &Caller, id: &str) -> Result<ResidentDetail, ApiError> {
+        let row = caller.store.resident(id).await?.ok_or_else(ApiError::not_found)?;
+        let home = caller
+            .store
+            .household_heading(&row.household_id)
+            .await?
+            .ok_or(ApiError::Internal)?;
+        caller.require_grid(&home.grid_id, "resident", id).await?;
+
+        let mut tags: Vec<KeyGroup> = caller
+            .store
+            .resident_tags(id)
+            .await?
+            .iter()
+            .filter_map(|t| KeyGroup::parse(t))
+            .collect();
         tags.sort();
         let now = now_ms();
-        let last_visit: Option<i64> = sqlx::query_scalar("SELECT MAX(visited_at) FROM visits WHERE household_id = $1")
-            .bind(&row.household_id)
-            .fetch_one(&caller.pool)
-            .await?;
-        let summary = row.summary(tags, CivilDate::from_epoch_ms(now))?;
+        let last_visit = caller.store.last_visit(&row.household_id).await?;
+        let summary = resident_summary(&row, tags, CivilDate::from_epoch_ms(now))?;
         // Every photo ever set, newest first: the first is the current one
         // unless a later edit removed it (then `residents.photo` is empty).
-        let photo: Option<String> = sqlx::query_scalar("SELECT photo FROM residents WHERE id = $1")
-            .bind(id)
-            .fetch_one(&caller.pool)
-            .await?;
-        let photo_history: Vec<String> = sqlx::query_scalar(
-            "SELECT photo FROM resident_photos WHERE resident_id = $1 ORDER BY taken_at DESC, op_id DESC LIMIT 20",
-        )
-        .bind(id)
-        .fetch_all(&caller.pool)
-        .await?;
-        let photo_history = photo_history
+        let photo_history = caller
+            .store
+            .resident_photo_history(id, PHOTO_HISTORY)
+            .await?
             .into_iter()
-            .filter(|h| Some(h) != photo.as_ref())
+            .filter(|h| Some(h) != row.photo.as_ref())
             .collect();
         caller.audit("read", "resident", id).await?;
         Ok(ResidentDetail {
             resident: summary,
-            birth_date: row.birth_date.clone(),
+            birth_date: row.birth_date,
             phone_masked: row.phone.as_deref().map(mask_phone),
-            household_id: row.household_id.clone(),
-            household_label: format!("{building_name}{unit}单元{door_number}"),
+            household_label: format!("{}{}单元{}", home.building_name, home.unit, home.door_number),
+            household_id: row.household_id,
             last_visit_days: last_visit.map(|at| (now - at).max(0) / DAY_MS),
-            photo,
+            photo: row.photo,
             photo_history,
             conflicts: if caller.user.role == Role::Worker {
                 Vec::new()
@@ -150,49 +143,33 @@ pub mod ssr {
         })
     }
 
-    #[derive(sqlx::FromRow)]
-    struct HistoryRow {
-        field: String,
-        old_value: Option<String>,
-        new_value: Option<String>,
-        winner: String,
-        by_name: String,
-        at: i64,
+    /// The overwritten values of this resident, newest first, masked as the
+    /// record itself is.
+    async fn conflicts(caller: &Caller, id: &str) -> Result<Vec<ConflictEntry>, ApiError> {
+        let rows = caller.store.resident_conflicts(id, CONFLICTS).await?;
+        Ok(rows.into_iter().filter_map(conflict_entry).collect())
     }
 
-    /// The overwritten values of this resident, newest first. In history a
-    /// `server` winner means the incoming value lost, `incoming` that it won.
-    async fn conflicts(caller: &Caller, id: &str) -> Result<Vec<ConflictEntry>, ApiError> {
-        let rows: Vec<HistoryRow> = sqlx::query_as(
-            "SELECT h.field, h.old_value, h.new_value, h.winner, u.display_name AS by_name, h.at
-             FROM resident_history h JOIN users u ON u.id = h.user_id
-             WHERE h.resident_id = $1 ORDER BY h.at DESC LIMIT 50",
-        )
-        .bind(id)
-        .fetch_all(&caller.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| {
-                let field = ResidentField::parse(&row.field)?;
-                let mask = |v: Option<String>| match field {
-                    ResidentField::Phone => v.as_deref().map(mask_phone),
-                    ResidentField::IdNumber => v.as_deref().map(mask_id_number),
-                    _ => v,
-                };
-                let (kept, lost) = if row.winner == "server" {
-                    (row.old_value, row.new_value)
-                } else {
-                    (row.new_value, row.old_value)
-                };
-                Some(ConflictEntry {
-                    field,
-                    kept: mask(kept),
-                    lost: mask(lost),
-                    by: row.by_name,
-                    at: row.at,
-                })
-            })
-            .collect())
+    /// In history a `server` winner means the incoming value lost, `incoming`
+    /// that it won. `None`: a field this version does not know.
+    fn conflict_entry(row: ConflictRow) -> Option<ConflictEntry> {
+        let field = ResidentField::parse(&row.field)?;
+        let mask = |v: Option<String>| match field {
+            ResidentField::Phone => v.as_deref().map(mask_phone),
+            ResidentField::IdNumber => v.as_deref().map(mask_id_number),
+            _ => v,
+        };
+        let (kept, lost) = if row.winner == "server" {
+            (row.old_value, row.new_value)
+        } else {
+            (row.new_value, row.old_value)
+        };
+        Some(ConflictEntry {
+            field,
+            kept: mask(kept),
+            lost: mask(lost),
+            by: row.by_name,
+            at: row.at,
+        })
     }
 }

@@ -4,14 +4,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::SqlitePool;
 
 #[derive(Clone)]
 pub struct AppState {
     /// The database, on either engine: every query goes through it.
     pub store: store::Store,
-    /// Transitional: the SQLite pool for queries not yet moved into `store`.
-    pub pool: SqlitePool,
     pub leptos_options: LeptosOptions,
     pub auth: Arc<AuthSettings>,
     /// The stylesheet's URL (its name is content-hashed in release builds).

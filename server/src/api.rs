@@ -19,8 +19,6 @@ use crate::photos::{self, PhotoStore};
 use crate::{sync, users};
 
 pub fn routes(photos: Arc<PhotoStore>) -> axum::Router<AppState> {
-    // Over the limit, the upload gets the photo check's own 413 message.
-    let photo_limit = DefaultBodyLimit::max(photos.max_bytes() + 1);
     axum::Router::new()
         .route("/login", post(login_json))
         .route("/me", get(me))
@@ -34,10 +32,7 @@ pub fn routes(photos: Arc<PhotoStore>) -> axum::Router<AppState> {
         .route("/sync/push", post(sync::push).layer(DefaultBodyLimit::max(1024 * 1024)))
         .route("/sync/pull", get(sync::pull))
         .route("/users/{username}/grids", put(users::assign_grids))
-        .route(
-            "/photos/{hash}",
-            put(photos::upload).layer(photo_limit).get(photos::photo),
-        )
+        .route("/photos/{hash}", put(photos::upload).get(photos::photo))
         .route("/photos/{hash}/thumb", get(photos::thumb))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("没有这个接口".into()) })

@@ -93,13 +93,12 @@ async fn authenticate(
         tracing::warn!(%username, client = %client.ip(), "login rate-limited");
         return Err(ApiError::RateLimited(wait));
     }
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 AND disabled = 0")
-            .bind(&username)
-            .fetch_optional(&state.pool)
-            .await?;
+    let row = state.store.login_candidate(&username).await?;
     // Unknown users are checked against a fixed hash so timing does not tell.
-    let (user_id, hash) = row.unwrap_or_else(|| (String::new(), unknown_user_hash().to_owned()));
+    let (user_id, hash) = row.map_or_else(
+        || (String::new(), unknown_user_hash().to_owned()),
+        |row| (row.id, row.password_hash),
+    );
     let password = credentials.password;
     let verified = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
         .await
@@ -120,19 +119,11 @@ async fn authenticate(
         ApiError::Internal
     })?;
     let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(hash_token(&token))
-        .bind(&user_id)
-        .bind(now)
-        .bind(now + state.auth.session_ttl_ms)
-        .execute(&state.pool)
+    state
+        .store
+        .open_session(&hash_token(&token), &user_id, now, now + state.auth.session_ttl_ms)
         .await?;
-    // Sessions past their expiry are of no use to anyone.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-        .bind(now)
-        .execute(&state.pool)
-        .await?;
-    let user = user_from_token(&state.pool, &token).await?;
+    let user = user_from_token(&state.store, &token).await?;
     tracing::info!(user = %user.id, "login");
     Ok((user.me(), token))
 }
@@ -193,10 +184,7 @@ pub async fn login_form(
 /// `POST /logout`: ends the session on the server, not just in the browser.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = session_token(&headers) {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(hash_token(token))
-            .execute(&state.pool)
-            .await?;
+        state.store.close_session(&hash_token(token)).await?;
     }
     Ok(with_cookie(
         Redirect::to("/login").into_response(),
@@ -211,7 +199,7 @@ impl FromRequestParts<AppState> for Api {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = user_from_headers(&state.pool, &parts.headers).await?;
+        let user = user_from_headers(&state.store, &parts.headers).await?;
         let route = parts
             .extensions
             .get::<axum::extract::MatchedPath>()
@@ -219,7 +207,6 @@ impl FromRequestParts<AppState> for Api {
             .unwrap_or_else(|| parts.uri.path().to_owned());
         Ok(Api(Caller {
             store: state.store.clone(),
-            pool: state.pool.clone(),
             user,
             route,
         }))
@@ -240,7 +227,7 @@ pub async fn require_login_for_pages(State(state): State<AppState>, request: Req
     if !(is_page || is_login) || request.method() != http::Method::GET {
         return next.run(request).await;
     }
-    let signed_in = match user_from_headers(&state.pool, request.headers()).await {
+    let signed_in = match user_from_headers(&state.store, request.headers()).await {
         Ok(_) => true,
         Err(ApiError::Unauthorized) => false,
         Err(e) => return e.into_response(),

@@ -12,9 +12,11 @@ pub mod html;
 pub mod limits;
 pub mod notices;
 pub mod photos;
+pub mod resident_edits;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;
 pub mod users;
+pub mod visits;
 
 pub use startup::{Server, build};

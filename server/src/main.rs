@@ -57,8 +57,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 async fn generate(mut settings: Settings, file: &str, spec: demo::DemoSpec) -> Result<(), Box<dyn std::error::Error>> {
     settings.database_url = format!("sqlite://{file}");
     let store = gridwalk_server::db::connect(&settings).await?;
-    let pool = store.legacy_sqlite().ok_or("transitional: SQLite only")?;
-    let counts = demo::generate(&pool, &spec).await?;
+    let counts = demo::generate(&store, &spec).await?;
     println!("{counts:?} -> {file}");
     Ok(())
 }

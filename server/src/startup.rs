@@ -30,9 +30,7 @@ use crate::{api, coverage, db, demo, notices, telemetry};
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Database(#[from] store::Error),
     #[error("listening on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("photo folder {path}: {source}")]
@@ -51,9 +49,6 @@ pub struct Server {
 /// (port 0 in tests) before the server runs.
 pub async fn build(settings: Settings) -> Result<Server, StartupError> {
     let store = db::connect(&settings).await?;
-    let pool = store
-        .legacy_sqlite()
-        .expect("transitional: SQLite only until every query is in store");
     std::fs::create_dir_all(&settings.photo_dir).map_err(|source| StartupError::PhotoDir {
         path: settings.photo_dir.display().to_string(),
         source,
@@ -65,9 +60,9 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
             max_pixels: settings.photo_max_pixels,
         },
     )?);
-    if settings.demo_data && is_empty(&pool).await? {
+    if settings.demo_data && store.is_empty().await? {
         let started = std::time::Instant::now();
-        let counts = demo::generate(&pool, &demo::DemoSpec::standard(app::state::now_ms())).await?;
+        let counts = demo::generate(&store, &demo::DemoSpec::standard(app::state::now_ms())).await?;
         tracing::info!(
             ?counts,
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -94,7 +89,6 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         .build();
     let state = AppState {
         store,
-        pool,
         leptos_options,
         auth: Arc::new(AuthSettings {
             session_ttl_ms: settings.session_ttl_hours * 3_600_000,
@@ -120,13 +114,6 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         router,
         state,
     })
-}
-
-async fn is_empty(pool: &sqlx::SqlitePool) -> Result<bool, sqlx::Error> {
-    let streets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM streets")
-        .fetch_one(pool)
-        .await?;
-    Ok(streets == 0)
 }
 
 fn router(
@@ -254,7 +241,7 @@ impl Server {
     /// The URL and the demo accounts, for a newcomer's first start.
     pub async fn print_banner(&self) {
         println!("\n  网格通 Gridwalk 已启动: http://{}\n", self.local_addr());
-        match demo::accounts(&self.state.pool).await {
+        match self.state.store.demo_accounts().await {
             Ok(accounts) if !accounts.is_empty() => {
                 println!("  演示账号 (密码均为 {}):", demo::DEMO_PASSWORD);
                 for a in accounts {

@@ -1,6 +1,8 @@
 //! User administration: which grids a worker walks. Admins only. Taking a
 //! grid away is what makes its data leave the worker's phone on the next sync.
 
+use std::collections::HashMap;
+
 use app::api::parse_id;
 use app::domain::Role;
 use app::error::ApiError;
@@ -33,38 +35,30 @@ pub async fn assign_grids(
         .iter()
         .map(|id| parse_id(id))
         .collect::<Result<Vec<_>, _>>()?;
-    let user: Option<(String, String)> = sqlx::query_as("SELECT id, role FROM users WHERE username = $1")
-        .bind(&username)
-        .fetch_optional(&caller.pool)
-        .await?;
-    let Some((user_id, role)) = user else {
+    let Some(user) = caller.store.user_role(&username).await? else {
         return Err(ApiError::NotFound("没有这个用户".into()));
     };
-    if role != Role::Worker.as_str() {
+    if user.role != Role::Worker.as_str() {
         return Err(ApiError::BadRequest("只有网格员按网格分配；网格长按社区管理".into()));
     }
-    let mut tx = caller.pool.begin().await?;
-    let mut assigned = Vec::new();
-    for id in &grid_ids {
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM grids WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let name = name.ok_or_else(|| ApiError::BadRequest(format!("网格 {id} 不存在")))?;
-        assigned.push(GridRef { id: id.clone(), name });
-    }
-    sqlx::query("DELETE FROM user_grids WHERE user_id = $1")
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
-    for grid in &assigned {
-        sqlx::query("INSERT INTO user_grids (user_id, grid_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(&user_id)
-            .bind(&grid.id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
+    let assigned = named_grids(&caller.store, &grid_ids).await?;
+    caller.store.set_user_grids(&user.id, &grid_ids).await?;
     caller.audit("update", "user_grids", &username).await?;
     Ok(Json(assigned))
+}
+
+/// The grids with their names, in the order asked for; an unknown id is the
+/// caller's mistake.
+async fn named_grids(store: &store::Store, grid_ids: &[String]) -> Result<Vec<GridRef>, ApiError> {
+    let names: HashMap<String, String> = store.grid_names(grid_ids).await?.into_iter().collect();
+    grid_ids
+        .iter()
+        .map(|id| match names.get(id) {
+            Some(name) => Ok(GridRef {
+                id: id.clone(),
+                name: name.clone(),
+            }),
+            None => Err(ApiError::BadRequest(format!("网格 {id} 不存在"))),
+        })
+        .collect()
 }

@@ -79,6 +79,48 @@ async fn login_sets_a_strict_cookie_and_logout_ends_the_session() {
 }
 
 #[tokio::test]
+async fn disabling_a_user_ends_their_session_and_refuses_their_login() {
+    let server = TestServer::start().await;
+    let client = server.login_as("worker1").await;
+    sqlx::query("UPDATE users SET disabled = TRUE WHERE username = $1")
+        .bind("worker1")
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    let me = client.get(server.url("/api/me")).send().await.unwrap();
+    assert_eq!(me.status(), 401, "the live session no longer counts");
+    let login = server
+        .client()
+        .post(server.url("/api/login"))
+        .json(&json!({ "username": "worker1", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401);
+}
+
+#[tokio::test]
+async fn a_login_clears_expired_sessions() {
+    let server = TestServer::start().await;
+    let user = server
+        .scalar("SELECT id FROM users WHERE username = $1", "worker2")
+        .await;
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, 1, 2)")
+        .bind("expired")
+        .bind(&user)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    server.login_as("worker1").await;
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
+        .bind("expired")
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
 async fn html_form_login_redirects_home_or_back_with_an_error() {
     let server = TestServer::start().await;
     let client = server.client();

@@ -15,7 +15,7 @@ async fn fixture(server: &TestServer) -> [String; 3] {
     let grid: String = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id
-         WHERE b.grid_id = $1 AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id AND r.moved_out = 0)
+         WHERE b.grid_id = $1 AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id AND NOT r.moved_out)
          ORDER BY h.id LIMIT 3",
     )
     .bind(&grid)
@@ -45,7 +45,7 @@ async fn fixture(server: &TestServer) -> [String; 3] {
         }
         sqlx::query(
             "INSERT INTO resident_tags (resident_id, tag)
-             SELECT id, $2 FROM residents WHERE household_id = $1 AND moved_out = 0 LIMIT 1",
+             SELECT id, $2 FROM residents WHERE household_id = $1 AND NOT moved_out LIMIT 1",
         )
         .bind(id)
         .bind(tag)
@@ -421,7 +421,7 @@ async fn xlsx_ledgers_read_back_match_the_database_and_follow_the_filters() {
     let elderly_in_grid: i64 = sqlx::query_scalar(
         "SELECT COUNT(DISTINCT h.id) FROM households h JOIN buildings b ON b.id = h.building_id
          JOIN residents r ON r.household_id = h.id JOIN resident_tags t ON t.resident_id = r.id
-         WHERE b.grid_id = $1 AND r.moved_out = 0 AND t.tag = 'elderly_alone'",
+         WHERE b.grid_id = $1 AND NOT r.moved_out AND t.tag = 'elderly_alone'",
     )
     .bind(&grid)
     .fetch_one(&server.pool)

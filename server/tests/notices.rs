@@ -418,3 +418,45 @@ async fn images_and_pdfs_attach_with_the_photo_checks_and_follow_their_notice() 
     lead.act(&server, &id, "withdraw").await;
     assert_eq!(get(&server, &public_image).await.0, StatusCode::NOT_FOUND);
 }
+
+/// A small valid PDF, different for each `n`.
+fn numbered_pdf(n: usize) -> Vec<u8> {
+    format!("%PDF-1.7\n% copy {n}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn uploads_at_the_same_moment_never_pass_the_file_limit() {
+    let server = TestServer::start().await;
+    let lead = Author {
+        client: server.login_as("lead1").await,
+    };
+    let community = community_of(&server, "lead1").await;
+    let (_, id) = lead.create(&server, &community, "办事材料清单", "详见附件").await;
+    for n in 0..8 {
+        let (status, _) = lead.attach(&server, &id, &format!("{n}.pdf"), numbered_pdf(n)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+
+    // Twelve more at once, each on its own task: all of them find room for
+    // two when they arrive; only two may be stored.
+    let mut uploads = tokio::task::JoinSet::new();
+    for n in 8..20 {
+        let part = reqwest::multipart::Part::bytes(numbered_pdf(n)).file_name(format!("{n}.pdf"));
+        let request = lead
+            .client
+            .post(server.url(&format!("/manage/notices/{id}/files")))
+            .multipart(reqwest::multipart::Form::new().part("file", part));
+        uploads.spawn(async move { request.send().await.unwrap().status() });
+    }
+    let statuses = uploads.join_all().await;
+    let stored = statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::BAD_REQUEST).count();
+    assert_eq!((stored, refused), (2, 10), "{statuses:?}");
+    let files: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_attachments WHERE notice_id = $1")
+        .bind(&id)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(files, 10);
+}

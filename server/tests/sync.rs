@@ -2,6 +2,7 @@
 //! push, rejections with reasons, the conflict rule in either arrival order,
 //! paged and scoped pull.
 
+#[allow(dead_code)]
 mod common;
 
 use app::domain::IdCardNumber;
@@ -555,7 +556,7 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
 /// the server's pages say.
 #[tokio::test]
 async fn offline_pages_match_the_servers() {
-    use app::local::{GridData, building_detail, grid_detail, household_detail, resident_detail};
+    use app::phone::local::{GridData, building_detail, grid_detail, household_detail, resident_detail};
     use app::model::{BuildingDetail, GridDetail, HouseholdDetail, ResidentDetail};
     use app::sync::{GridRef, Record};
 
@@ -614,7 +615,7 @@ async fn offline_pages_match_the_servers() {
         residents: &residents,
         visits: &visits,
     };
-    let local = app::local::overdue(&data, &policies, now);
+    let local = app::phone::local::overdue(&data, &policies, now);
     let page = worker
         .get(server.url("/manage/coverage"))
         .send()

@@ -1,1 +1,191 @@
-//! (being written)
+//! The demo and benchmark data generator's storage: its rows, written in bulk
+//! (multi-row `INSERT`s inside the generator's one transaction), and the
+//! start-up checks around it.
+
+use crate::engine::{MAX_BINDS, insert_values_sql, on_pool, on_tx};
+use crate::{Result, Store, Tx};
+
+/// A value bound into a bulk insert.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'a> {
+    Text(&'a str),
+    OptionalText(Option<&'a str>),
+    Int(i64),
+}
+
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(value: &'a String) -> Self {
+        Value::Text(value)
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Value<'a> {
+    fn from(value: &'a Option<String>) -> Self {
+        Value::OptionalText(value.as_deref())
+    }
+}
+
+impl From<&i64> for Value<'_> {
+    fn from(value: &i64) -> Self {
+        Value::Int(*value)
+    }
+}
+
+/// A row of one table, written by `Tx::insert_bulk`.
+pub trait BulkRow {
+    const TABLE: &'static str;
+    const COLUMNS: &'static [&'static str];
+    /// The row's values, in `COLUMNS` order.
+    fn values(&self) -> Vec<Value<'_>>;
+}
+
+/// Declares row structs whose field names are their table's column names, so
+/// the two cannot drift apart. Columns left out take their defaults.
+macro_rules! bulk_rows {
+    ($($(#[$meta:meta])* $name:ident => $table:literal { $($field:ident: $ty:ty),* $(,)? })*) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            $(pub $field: $ty),*
+        }
+
+        impl BulkRow for $name {
+            const TABLE: &'static str = $table;
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
+            fn values(&self) -> Vec<Value<'_>> {
+                vec![$(Value::from(&self.$field)),*]
+            }
+        }
+    )*};
+}
+
+bulk_rows! {
+    StreetRow => "streets" { id: String, name: String }
+    CommunityRow => "communities" { id: String, street_id: String, name: String }
+    GridRow => "grids" { id: String, community_id: String, name: String }
+    UserRow => "users" {
+        id: String,
+        username: String,
+        display_name: String,
+        role: String,
+        community_id: Option<String>,
+        password_hash: String,
+        created_at: i64,
+    }
+    UserGridRow => "user_grids" { user_id: String, grid_id: String }
+    BuildingRow => "buildings" {
+        id: String,
+        grid_id: String,
+        number: i64,
+        name: String,
+        address: String,
+        units: i64,
+        floors: i64,
+        doors_per_floor: i64,
+        footprint: String,
+    }
+    HouseholdRow => "households" {
+        id: String,
+        building_id: String,
+        unit: i64,
+        floor: i64,
+        door_number: String,
+        created_at: i64,
+        updated_at: i64,
+    }
+    /// A resident living there (`moved_out` takes its default, false).
+    ResidentRow => "residents" {
+        id: String,
+        household_id: String,
+        name: String,
+        gender: String,
+        birth_date: String,
+        id_number: Option<String>,
+        phone: Option<String>,
+        registration_type: String,
+        created_at: i64,
+        updated_at: i64,
+    }
+    ResidentTagRow => "resident_tags" { resident_id: String, tag: String }
+    VisitRow => "visits" {
+        id: String,
+        household_id: String,
+        worker_id: String,
+        visited_at: i64,
+        visit_type: String,
+        outcome: String,
+        notes: String,
+        created_at: i64,
+    }
+}
+
+/// A demo account, for the start-up banner.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    /// The lead's community, the worker's first grid, or none for the admin.
+    pub scope: Option<String>,
+}
+
+const ACCOUNTS: &str = "SELECT u.username, u.display_name, u.role,
+            COALESCE(c.name, (SELECT MIN(g.name) FROM user_grids ug JOIN grids g ON g.id = ug.grid_id
+                              WHERE ug.user_id = u.id)) AS scope
+     FROM users u LEFT JOIN communities c ON c.id = u.community_id
+     ORDER BY CASE u.role WHEN 'admin' THEN 0 WHEN 'lead' THEN 1 ELSE 2 END, length(u.username), u.username
+     LIMIT 12";
+
+impl Store {
+    /// No street yet: a new database, which the demo data may fill.
+    pub async fn is_empty(&self) -> Result<bool> {
+        on_pool!(self.primary(), |c| sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM streets)"
+        )
+        .fetch_one(c)
+        .await)
+    }
+
+    /// The first accounts, admin first, then leads, then workers (`worker2`
+    /// before `worker10`).
+    pub async fn demo_accounts(&self) -> Result<Vec<AccountRow>> {
+        on_pool!(self.primary(), |c| sqlx::query_as(ACCOUNTS).fetch_all(c).await)
+    }
+}
+
+impl Tx {
+    /// Inserts the rows with as few statements as the bind limit allows.
+    pub async fn insert_bulk<R: BulkRow>(&mut self, rows: &[R]) -> Result<()> {
+        for chunk in rows.chunks(MAX_BINDS / R::COLUMNS.len()) {
+            let sql = insert_values_sql(self.engine(), R::TABLE, R::COLUMNS, chunk.len());
+            let values: Vec<Value<'_>> = chunk.iter().flat_map(BulkRow::values).collect();
+            on_tx!(self, |c| {
+                // Not kept as a prepared statement: each text is used about once.
+                let mut query = sqlx::query(&sql).persistent(false);
+                for value in &values {
+                    query = match *value {
+                        Value::Text(v) => query.bind(v),
+                        Value::OptionalText(v) => query.bind(v),
+                        Value::Int(v) => query.bind(v),
+                    };
+                }
+                query.execute(&mut *c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_follow_the_columns() {
+        let row = UserGridRow {
+            user_id: "u".into(),
+            grid_id: "g".into(),
+        };
+        assert!(matches!(row.values()[..], [Value::Text("u"), Value::Text("g")]));
+    }
+}

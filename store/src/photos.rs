@@ -3,6 +3,30 @@
 use crate::engine::{on_pool, on_tx};
 use crate::{Result, Store, Tx};
 
+/// A stored photo's size, as an upload answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct PhotoRow {
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+}
+
+/// A photo whose objects (photo and thumbnail) are stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPhoto<'a> {
+    pub hash: &'a str,
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub thumb_bytes: i64,
+    pub uploaded_by: &'a str,
+    pub at: i64,
+}
+
+const PHOTO: &str = "SELECT bytes, width, height FROM photos WHERE hash = $1";
+const INSERT_PHOTO: &str = "INSERT INTO photos (hash, bytes, width, height, thumb_bytes, uploaded_by, uploaded_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING";
+
 /// Who uploaded a stored photo, and the grids of every record that ever
 /// named it: what deciding who may see it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +45,32 @@ const NAMED_IN_GRIDS: &str = "SELECT b.grid_id FROM resident_photos rp JOIN resi
      WHERE vp.photo = $1";
 
 impl Store {
+    /// `None`: not uploaded (yet).
+    pub async fn photo(&self, hash: &str) -> Result<Option<PhotoRow>> {
+        on_pool!(self.primary(), |c| sqlx::query_as(PHOTO)
+            .bind(hash)
+            .fetch_optional(c)
+            .await)
+    }
+
+    /// Records a photo once its objects are stored, so a row always means both
+    /// exist. The same photo uploaded twice at once is recorded once; the
+    /// first uploader stays its uploader.
+    pub async fn insert_photo(&self, photo: &NewPhoto<'_>) -> Result<()> {
+        on_pool!(self.primary(), |c| sqlx::query(INSERT_PHOTO)
+            .bind(photo.hash)
+            .bind(photo.bytes)
+            .bind(photo.width)
+            .bind(photo.height)
+            .bind(photo.thumb_bytes)
+            .bind(photo.uploaded_by)
+            .bind(photo.at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// `None`: no photo is stored under that hash (yet).
     pub async fn photo_owners(&self, hash: &str) -> Result<Option<PhotoOwners>> {
         on_pool!(self.primary(), |c| {
@@ -39,10 +89,7 @@ impl Tx {
     /// As `Store::photo_owners`, inside a write transaction.
     pub async fn photo_owners(&mut self, hash: &str) -> Result<Option<PhotoOwners>> {
         on_tx!(self, |c| {
-            let uploader: Option<String> = sqlx::query_scalar(UPLOADER)
-                .bind(hash)
-                .fetch_optional(&mut *c)
-                .await?;
+            let uploader: Option<String> = sqlx::query_scalar(UPLOADER).bind(hash).fetch_optional(&mut *c).await?;
             let Some(uploaded_by) = uploader else { return Ok(None) };
             let named_in_grids = sqlx::query_scalar(NAMED_IN_GRIDS).bind(hash).fetch_all(&mut *c).await?;
             Ok(Some(PhotoOwners {

@@ -1,1 +1,118 @@
-//! (being written)
+//! Users, their sessions and their grid assignments (`users`, `sessions`,
+//! `user_grids`). Always on the primary: a session is read right after it is
+//! written, and a replica's lag must never resurrect an ended one.
+
+use crate::engine::{on_pool, on_tx};
+use crate::{Ids, Result, Store};
+
+/// The user behind a live session.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionUserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub community_id: Option<String>,
+}
+
+/// What checking a password needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginRow {
+    pub id: String,
+    pub password_hash: String,
+}
+
+/// A user as user administration sees them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRoleRow {
+    pub id: String,
+    pub role: String,
+}
+
+const SESSION_USER: &str = "SELECT u.id, u.username, u.display_name, u.role, u.community_id
+     FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled";
+const LOGIN: &str = "SELECT id, password_hash FROM users WHERE username = $1 AND NOT disabled";
+const INSERT_SESSION: &str =
+    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+// Served by the `sessions_expires` index.
+const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE expires_at < $1";
+const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
+const USER_ROLE: &str = "SELECT id, role FROM users WHERE username = $1";
+const CLEAR_USER_GRIDS: &str = "DELETE FROM user_grids WHERE user_id = $1";
+// Ids that name no grid insert nothing; callers check them first.
+const ASSIGN_USER_GRIDS: &str = "INSERT INTO user_grids (user_id, grid_id) SELECT $1, id FROM grids WHERE id = ANY($2)";
+
+impl Store {
+    /// `None` when the session is unknown, expired, or its user is disabled:
+    /// disabling a user ends their sessions at once.
+    pub async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<SessionUserRow>> {
+        on_pool!(self.primary(), |c| sqlx::query_as(SESSION_USER)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(c)
+            .await)
+    }
+
+    /// An enabled user by login name.
+    pub async fn login_candidate(&self, username: &str) -> Result<Option<LoginRow>> {
+        on_pool!(self.primary(), |c| sqlx::query_as(LOGIN)
+            .bind(username)
+            .fetch_optional(c)
+            .await)
+    }
+
+    /// Stores a new session, and drops the expired ones while at it: they are
+    /// of no use to anyone, and a login is a rare enough moment to tidy up.
+    pub async fn open_session(&self, token_hash: &str, user_id: &str, now: i64, expires_at: i64) -> Result<()> {
+        on_pool!(self.primary(), |c| {
+            sqlx::query(INSERT_SESSION)
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(now)
+                .bind(expires_at)
+                .execute(c)
+                .await?;
+            sqlx::query(DELETE_EXPIRED)
+                .bind(now)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Logging out ends the session on the server, not just in the browser.
+    pub async fn close_session(&self, token_hash: &str) -> Result<()> {
+        on_pool!(self.primary(), |c| sqlx::query(DELETE_SESSION)
+            .bind(token_hash)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn user_role(&self, username: &str) -> Result<Option<UserRoleRow>> {
+        on_pool!(self.primary(), |c| sqlx::query_as(USER_ROLE)
+            .bind(username)
+            .fetch_optional(c)
+            .await)
+    }
+
+    /// The worker's grids become exactly these, in one transaction: a sync
+    /// in between sees the old set or the new one, never none.
+    pub async fn set_user_grids(&self, user_id: &str, grid_ids: &[String]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let assign = tx.sql(ASSIGN_USER_GRIDS);
+        on_tx!(tx, |c| {
+            sqlx::query(CLEAR_USER_GRIDS).bind(user_id).execute(&mut *c).await?;
+            sqlx::query(assign)
+                .bind(user_id)
+                .bind(Ids(grid_ids))
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        tx.commit().await
+    }
+}

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startServer, launchBrowser, phone, PASSWORD } from '../e2e/helpers.mjs';
+import { ROOT, ENGINE, startServer, launchBrowser, phone, databaseUrl, PASSWORD } from '../e2e/helpers.mjs';
 
 const HOUSEHOLDS = 10_000;
 const MULTIPLIER = '5';
@@ -27,7 +27,7 @@ const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match
 
 const dir = mkdtempSync(join(tmpdir(), 'gridwalk-coverage-'));
 const generated = spawnSync(join(ROOT, 'target', 'release', 'server'),
-  ['generate-community', String(HOUSEHOLDS), MULTIPLIER, join(dir, 'gridwalk.db')],
+  ['generate-community', String(HOUSEHOLDS), MULTIPLIER, databaseUrl(dir)],
   { encoding: 'utf8', env: { ...process.env, RUST_LOG: 'warn' } });
 if (generated.status !== 0) throw new Error(generated.stderr);
 const counts = generated.stdout.match(/households: (\d+), residents: (\d+), visits: (\d+)/);
@@ -57,7 +57,7 @@ try {
   const page = await series('/manage/coverage?days=30');
   const filtered = await series('/manage/coverage?days=30&tag=elderly_alone');
 
-  console.log(`### Coverage of one community (${counts[1]} households, ${counts[2]} residents, ${counts[3]} visits over a year; lead1)`);
+  console.log(`### Coverage of one community on ${ENGINE} (${counts[1]} households, ${counts[2]} residents, ${counts[3]} visits over a year; lead1)`);
   console.log();
   console.log(`| request (one at a time, ${REQUESTS} each) | p50 | p95 |`);
   console.log('|---|---:|---:|');

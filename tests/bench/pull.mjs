@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, PASSWORD, startServer } from '../e2e/helpers.mjs';
+import { ROOT, PASSWORD, ENGINE, startServer, databaseUrl } from '../e2e/helpers.mjs';
 
 async function signIn(base, username) {
   const response = await fetch(`${base}/api/login`, {
@@ -47,7 +47,7 @@ async function measure(label, server, users) {
   }
 }
 
-console.log('### First pull over HTTP (release server, loopback)\n');
+console.log(`### First pull over HTTP (release server, ${ENGINE}, loopback)\n`);
 console.log('| street | caller | records | pages | JSON | time | baseline: as many /healthz |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
 const demo = await startServer();
@@ -57,7 +57,7 @@ try {
   await demo.stop();
 }
 const dir = mkdtempSync(join(tmpdir(), 'gridwalk-bench-'));
-const generated = spawnSync(join(ROOT, 'target', 'release', 'server'), ['generate', '100000', join(dir, 'gridwalk.db')], {
+const generated = spawnSync(join(ROOT, 'target', 'release', 'server'), ['generate', '100000', databaseUrl(dir)], {
   cwd: ROOT, env: { ...process.env, RUST_LOG: 'warn' }, encoding: 'utf8',
 });
 if (generated.status !== 0) throw new Error(generated.stderr);

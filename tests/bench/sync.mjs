@@ -1,7 +1,7 @@
 // Sync benchmarks in headless Chromium against the release server (run by
 // scripts/bench.sh). Prints Markdown. Each figure has a baseline taken in the
 // same run, because the machine is shared and noisy.
-import { startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, queueVisits } from '../e2e/helpers.mjs';
+import { ENGINE, startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, queueVisits } from '../e2e/helpers.mjs';
 
 const SAVES = 40;
 const PUSH = 1000;
@@ -89,7 +89,7 @@ try {
     return performance.now() - start;
   }, operations);
 
-  console.log(`### Sync in headless Chromium (release server, demo data, ${new Date().toISOString().slice(0, 16)}Z)\n`);
+  console.log(`### Sync in headless Chromium (release server, ${ENGINE}, demo data, ${new Date().toISOString().slice(0, 16)}Z)\n`);
   console.log('| measure | result | baseline in the same run |');
   console.log('|---|---:|---:|');
   console.log(`| offline save, tap to committed in IndexedDB (${SAVES} saves) | p50 ${ms(percentile(saves, 50))}, p95 ${ms(percentile(saves, 95))} | re-render only: p50 ${ms(percentile(toggles, 50))}, p95 ${ms(percentile(toggles, 95))} |`);

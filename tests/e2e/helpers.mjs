@@ -1,15 +1,46 @@
 // Shared fixtures for the browser tests: a real server on a free port with a
-// fresh SQLite file, and a headless Debian Chromium on a phone-sized screen.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+// fresh database (an SQLite file; a PostgreSQL database when
+// GRIDWALK_E2E_POSTGRES names a cluster), and a headless Debian Chromium on a
+// phone-sized screen.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const PASSWORD = 'gridwalk2026';
+/** The engine the servers started here run on, for benchmark headings. */
+export const ENGINE = process.env.GRIDWALK_E2E_POSTGRES ? 'PostgreSQL' : 'SQLite';
 const SERVER = process.env.GRIDWALK_SERVER_BIN ?? join(ROOT, 'target', 'release', 'server');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * The database of the server kept in `dir`: an SQLite file in it, or a new
+ * PostgreSQL database on the cluster named by GRIDWALK_E2E_POSTGRES
+ * (`postgres://user@localhost/postgres?host=/socket/dir`), remembered in the
+ * folder so a restarted server finds the same one.
+ */
+export function databaseUrl(dir) {
+  const admin = process.env.GRIDWALK_E2E_POSTGRES;
+  if (!admin) return `sqlite://${join(dir, 'gridwalk.db')}`;
+  const remembered = join(dir, 'database_url');
+  if (existsSync(remembered)) return readFileSync(remembered, 'utf8');
+  const url = new URL(admin);
+  const name = `gw_e2e_${Date.now()}_${Math.floor(Math.random() * 1e9)}`;
+  const created = spawnSync('createdb', ['-h', url.searchParams.get('host') ?? url.hostname, '-U', url.username, name],
+    { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:${pgBin()}` } });
+  if (created.status !== 0) throw new Error(`createdb: ${created.stderr}`);
+  url.pathname = `/${name}`;
+  writeFileSync(remembered, url.toString());
+  return url.toString();
+}
+
+/** Debian keeps PostgreSQL's client programs beside the server's. */
+function pgBin() {
+  const found = spawnSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1'], { encoding: 'utf8' });
+  return found.stdout.trim();
+}
 
 /**
  * Starts the built server; resolves once it printed its URL. By default on a
@@ -22,7 +53,7 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e
     cwd: ROOT,
     env: {
       ...process.env,
-      GRIDWALK_DATABASE_URL: `sqlite://${join(dir, 'gridwalk.db')}`,
+      GRIDWALK_DATABASE_URL: databaseUrl(dir),
       GRIDWALK_PHOTO_DIR: join(dir, 'photos'),
       GRIDWALK_ADDR: addr,
       GRIDWALK_SITE_ROOT: join(ROOT, 'target', 'site'),

@@ -14,6 +14,7 @@ use app::auth::ssr::Caller;
 use app::clock::DAY_MS;
 use app::domain::{KeyGroup, Role};
 use app::error::ApiError;
+use app::policy::ssr::policies;
 use app::policy::{BEIJING_OFFSET_MS, Policy, VisitStatus, beijing_day, cadence, status};
 use app::state::{AppState, now_ms};
 use axum::Router;
@@ -23,6 +24,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::*;
 use serde::Deserialize;
+use store::coverage::HouseholdRow;
 
 use crate::auth::Api;
 
@@ -36,26 +38,16 @@ pub fn routes() -> Router<AppState> {
         .route("/manage/policies", get(policies_page).post(save_policies))
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct HouseholdRow {
-    id: String,
-    grid_id: String,
-    building_id: String,
-    building_name: String,
-    unit: i64,
-    door_number: String,
-    last_visit: Option<i64>,
-    /// Key-group tags of living residents, comma-separated.
-    tags: Option<String>,
+/// A household with its living residents' key groups, parsed once.
+#[derive(Debug)]
+struct Household {
+    row: HouseholdRow,
+    groups: Vec<KeyGroup>,
 }
 
-impl HouseholdRow {
-    fn visited_since(&self, since_ms: i64) -> bool {
-        self.last_visit.is_some_and(|at| at >= since_ms)
-    }
-
-    fn key_groups(&self) -> Vec<KeyGroup> {
-        let mut groups: Vec<KeyGroup> = self
+impl From<HouseholdRow> for Household {
+    fn from(row: HouseholdRow) -> Self {
+        let mut groups: Vec<KeyGroup> = row
             .tags
             .as_deref()
             .unwrap_or_default()
@@ -64,24 +56,23 @@ impl HouseholdRow {
             .collect();
         groups.sort();
         groups.dedup();
-        groups
+        Household { row, groups }
+    }
+}
+
+impl Household {
+    fn visited_since(&self, since_ms: i64) -> bool {
+        self.row.last_visit.is_some_and(|at| at >= since_ms)
     }
 
     fn cadence(&self, policies: &[Policy]) -> i64 {
-        cadence(policies, self.key_groups())
+        cadence(policies, self.groups.iter().copied())
     }
 
     /// By the strictest of its key groups' cadences and the default.
     fn status(&self, policies: &[Policy], now: i64) -> VisitStatus {
-        status(self.last_visit, self.cadence(policies), now)
+        status(self.row.last_visit, self.cadence(policies), now)
     }
-}
-
-fn in_list(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// What a coverage page or ledger covers: the period, and optionally one grid,
@@ -127,208 +118,79 @@ impl Filters {
     }
 }
 
+/// The grids a report covers, and the key group it is narrowed to.
 struct Scope {
-    grids: Vec<(String, String)>,
+    /// Grid ids, by grid name.
+    grids: Vec<String>,
+    names: HashMap<String, String>,
     tag: Option<KeyGroup>,
+}
+
+impl Scope {
+    fn name(&self, grid: &str) -> &str {
+        self.names.get(grid).map_or("", String::as_str)
+    }
+
+    fn tag(&self) -> Option<&'static str> {
+        self.tag.map(KeyGroup::as_str)
+    }
 }
 
 /// The caller's grids narrowed by the filters; a grid or worker outside the
 /// caller's scope is "not found", as anywhere else.
 async fn scope(caller: &Caller, filters: &Filters) -> Result<Scope, ApiError> {
-    let mut ids = caller.user.visible_grids(&caller.pool).await?;
+    let mut grids = caller.user.visible_grids(&caller.store).await?;
     if let Some(grid) = given(&filters.grid) {
-        if !ids.iter().any(|g| g == grid) {
+        if !grids.iter().any(|g| g == grid) {
             return Err(ApiError::not_found());
         }
-        ids.retain(|g| g == grid);
+        grids.retain(|g| g == grid);
     }
     if let Some(worker) = given(&filters.worker) {
-        let theirs: Vec<String> = sqlx::query_scalar("SELECT grid_id FROM user_grids WHERE user_id = $1")
-            .bind(worker)
-            .fetch_all(&caller.pool)
-            .await?;
-        if !theirs.iter().any(|g| ids.contains(g)) {
+        let theirs = caller.store.grids_of_user(worker).await?;
+        if !theirs.iter().any(|g| grids.contains(g)) {
             return Err(ApiError::not_found());
         }
-        ids.retain(|g| theirs.contains(g));
+        grids.retain(|g| theirs.contains(g));
     }
-    let names: HashMap<String, String> = sqlx::query_as("SELECT id, name FROM grids")
-        .fetch_all(&caller.pool)
-        .await?
-        .into_iter()
-        .collect();
+    let names = caller.store.grid_names(&grids).await?.into_iter().collect();
     Ok(Scope {
-        grids: ids
-            .into_iter()
-            .filter_map(|id| names.get(&id).cloned().map(|n| (id, n)))
-            .collect(),
+        grids,
+        names,
         tag: filters.tag()?,
     })
 }
 
-/// What the filter menus offer: the caller's grids and the workers of them.
+/// What the filter menus offer: the caller's grids and the workers of them,
+/// as (id, name).
 struct Choices {
     grids: Vec<(String, String)>,
     workers: Vec<(String, String)>,
 }
 
 async fn choices(caller: &Caller) -> Result<Choices, ApiError> {
-    let grids = scope(caller, &Filters::default()).await?.grids;
-    let workers = if grids.is_empty() {
-        Vec::new()
-    } else {
-        let sql = format!(
-            "SELECT DISTINCT u.id, u.display_name FROM users u JOIN user_grids ug ON ug.user_id = u.id
-             WHERE u.role = 'worker' AND ug.grid_id IN ({}) ORDER BY u.display_name",
-            in_list(1, grids.len())
-        );
-        let mut query = sqlx::query_as(&sql);
-        for (id, _) in &grids {
-            query = query.bind(id);
-        }
-        query.fetch_all(&caller.pool).await?
-    };
+    let scope = scope(caller, &Filters::default()).await?;
+    let workers = caller.store.grid_workers(&scope.grids).await?;
+    let grids = scope
+        .grids
+        .iter()
+        .map(|id| (id.clone(), scope.name(id).to_owned()))
+        .collect();
     Ok(Choices { grids, workers })
 }
 
-/// Households in scope (with a living resident of the key group, if one is
-/// chosen), their last visit and strictest key-group cadence.
-/// The SQL condition "a living resident has the chosen key group" ($1, or
-/// none chosen).
-const TAG_FILTER: &str = "($1 IS NULL OR EXISTS (SELECT 1 FROM residents r JOIN resident_tags t ON t.resident_id = r.id
-                                WHERE r.household_id = h.id AND r.moved_out = 0 AND t.tag = $1))";
-
-/// Every household in scope (the coverage ledger).
-async fn households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>, ApiError> {
-    if scope.grids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT h.id, b.grid_id, h.building_id, b.name AS building_name, h.unit, h.door_number,
-           (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit,
-           (SELECT group_concat(t.tag) FROM residents r JOIN resident_tags t ON t.resident_id = r.id
-              WHERE r.household_id = h.id AND r.moved_out = 0) AS tags
-         FROM households h JOIN buildings b ON b.id = h.building_id
-         WHERE b.grid_id IN ({}) AND {TAG_FILTER}
-         ORDER BY b.number, h.unit, h.floor, h.door_number",
-        in_list(2, scope.grids.len())
-    );
-    let mut query = sqlx::query_as(&sql).bind(scope.tag.map(|t| t.as_str()));
-    for (id, _) in &scope.grids {
-        query = query.bind(id);
-    }
-    Ok(query.fetch_all(&caller.pool).await?)
-}
-
-/// The households in scope with a living key-group resident (the overdue
-/// list), found from the tags rather than by probing every household.
-async fn key_households(caller: &Caller, scope: &Scope) -> Result<Vec<HouseholdRow>, ApiError> {
-    if scope.grids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT h.id, b.grid_id, h.building_id, b.name AS building_name, h.unit, h.door_number,
-           (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit,
-           group_concat(t.tag) AS tags
-         FROM resident_tags t JOIN residents r ON r.id = t.resident_id
-           JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
-         WHERE r.moved_out = 0 AND b.grid_id IN ({})
-         GROUP BY h.id HAVING $1 IS NULL OR SUM(t.tag = $1) > 0
-         ORDER BY b.number, h.unit, h.floor, h.door_number",
-        in_list(2, scope.grids.len())
-    );
-    let mut query = sqlx::query_as(&sql).bind(scope.tag.map(|t| t.as_str()));
-    for (id, _) in &scope.grids {
-        query = query.bind(id);
-    }
-    Ok(query.fetch_all(&caller.pool).await?)
-}
-
-/// Per building in scope: households, and those visited since `since_ms`.
-#[derive(sqlx::FromRow)]
-struct BuildingCount {
-    building_id: String,
-    grid_id: String,
-    households: i64,
-    visited: i64,
-}
-
-/// Counted in SQL: the page needs every household counted but only the
-/// key-group ones one by one.
-async fn building_counts(caller: &Caller, scope: &Scope, since_ms: i64) -> Result<Vec<BuildingCount>, ApiError> {
-    if scope.grids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT h.building_id, b.grid_id, COUNT(*) AS households,
-           SUM(EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id AND v.visited_at >= $2)) AS visited
-         FROM households h JOIN buildings b ON b.id = h.building_id
-         WHERE b.grid_id IN ({}) AND {TAG_FILTER}
-         GROUP BY h.building_id, b.grid_id",
-        in_list(3, scope.grids.len())
-    );
-    let mut query = sqlx::query_as(&sql).bind(scope.tag.map(|t| t.as_str())).bind(since_ms);
-    for (id, _) in &scope.grids {
-        query = query.bind(id);
-    }
-    Ok(query.fetch_all(&caller.pool).await?)
-}
-
-/// One worker's visits in the period, within the caller's grids.
-#[derive(Debug, sqlx::FromRow)]
-struct WorkerFigures {
-    name: String,
-    visits: i64,
-    households: i64,
-}
-
-async fn worker_figures(caller: &Caller, scope: &Scope, since_ms: i64) -> Result<Vec<WorkerFigures>, ApiError> {
-    if scope.grids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT u.display_name AS name, COUNT(*) AS visits, COUNT(DISTINCT v.household_id) AS households
-         FROM visits v JOIN users u ON u.id = v.worker_id
-           JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
-         WHERE v.visited_at >= $1 AND b.grid_id IN ({})
-         GROUP BY u.id ORDER BY visits DESC, u.display_name",
-        in_list(2, scope.grids.len())
-    );
-    let mut query = sqlx::query_as(&sql).bind(since_ms);
-    for (id, _) in &scope.grids {
-        query = query.bind(id);
-    }
-    Ok(query.fetch_all(&caller.pool).await?)
-}
-
-async fn workers_by_grid(caller: &Caller) -> Result<HashMap<String, Vec<String>>, ApiError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT ug.grid_id, u.display_name FROM user_grids ug JOIN users u ON u.id = ug.user_id
-         WHERE u.role = 'worker' AND u.disabled = 0 ORDER BY u.display_name",
-    )
-    .fetch_all(&caller.pool)
-    .await?;
+/// The names of each grid's enabled workers.
+async fn workers_by_grid(caller: &Caller, scope: &Scope) -> Result<HashMap<String, Vec<String>>, ApiError> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    for (grid, name) in rows {
+    for (grid, name) in caller.store.active_workers_by_grid(&scope.grids).await? {
         out.entry(grid).or_default().push(name);
     }
     Ok(out)
 }
 
-/// Id, number and footprint of every building in scope.
-async fn buildings(caller: &Caller, scope: &Scope) -> Result<Vec<(String, i64, String)>, ApiError> {
-    if scope.grids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT id, number, footprint FROM buildings WHERE grid_id IN ({}) ORDER BY number",
-        in_list(1, scope.grids.len())
-    );
-    let mut query = sqlx::query_as(&sql);
-    for (id, _) in &scope.grids {
-        query = query.bind(id);
-    }
-    Ok(query.fetch_all(&caller.pool).await?)
+/// A store read as a handler's result, to join it with the helpers above.
+async fn api_result<T>(read: impl Future<Output = store::Result<T>>) -> Result<T, ApiError> {
+    Ok(read.await?)
 }
 
 /// Figures of one grid (a building, the whole scope) over the period.
@@ -351,10 +213,9 @@ impl GridFigures {
 }
 
 /// One key-group household past its due day (or never visited).
-struct Overdue {
-    row: HouseholdRow,
+struct Overdue<'a> {
+    household: &'a Household,
     status: VisitStatus,
-    tags: Vec<KeyGroup>,
 }
 
 async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Response, ApiError> {
@@ -362,17 +223,19 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
     let scope = scope(&caller, &filters).await?;
     let now = now_ms();
     let since_ms = filters.since_ms(now);
-    // Independent reads, each on its own pooled connection (WAL readers run
-    // side by side).
-    let (rows, counts, workers, policies, worker_rows, choices, buildings) = tokio::try_join!(
-        key_households(&caller, &scope),
-        building_counts(&caller, &scope, since_ms),
-        workers_by_grid(&caller),
-        policies(&caller.pool),
-        worker_figures(&caller, &scope, since_ms),
+    let store = &caller.store;
+    // Independent reads, each on its own pooled connection (readers run side
+    // by side).
+    let (key_households, counts, workers, policies, worker_rows, choices, buildings) = tokio::try_join!(
+        api_result(store.key_households(&scope.grids, scope.tag())),
+        api_result(store.building_counts(&scope.grids, scope.tag(), since_ms)),
+        workers_by_grid(&caller, &scope),
+        policies(store),
+        api_result(store.worker_figures(&scope.grids, since_ms)),
         choices(&caller),
-        buildings(&caller, &scope),
+        api_result(store.map_buildings(&scope.grids)),
     )?;
+    let key_households: Vec<Household> = key_households.into_iter().map(Household::from).collect();
     let mut figures: HashMap<&str, GridFigures> = HashMap::new();
     let mut by_building: HashMap<&str, GridFigures> = HashMap::new();
     for count in &counts {
@@ -386,23 +249,18 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
     }
     // Key-group households one by one: past their due day?
     let mut overdue = Vec::new();
-    for row in &rows {
-        let groups = row.key_groups();
-        let status = status(row.last_visit, cadence(&policies, groups.iter().copied()), now);
+    for household in &key_households {
+        let status = household.status(&policies, now);
         if !status.is_late() {
             continue;
         }
         for f in [
-            figures.entry(row.grid_id.as_str()).or_default(),
-            by_building.entry(row.building_id.as_str()).or_default(),
+            figures.entry(household.row.grid_id.as_str()).or_default(),
+            by_building.entry(household.row.building_id.as_str()).or_default(),
         ] {
             f.overdue_key += 1;
         }
-        overdue.push(Overdue {
-            row: row.clone(),
-            status,
-            tags: groups,
-        });
+        overdue.push(Overdue { household, status });
     }
     // Never visited first, then the longest overdue.
     overdue.sort_by_key(|o| match o.status {
@@ -411,7 +269,6 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
         _ => 0,
     });
     caller.audit("read", "coverage", &format!("{days}d")).await?;
-    let grid_names: HashMap<&str, &str> = scope.grids.iter().map(|(i, n)| (i.as_str(), n.as_str())).collect();
     let row = |name: String, f: &GridFigures, workers: Option<String>| {
         view! {
             <tr>
@@ -428,12 +285,12 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
     let mut table: Vec<_> = scope
         .grids
         .iter()
-        .map(|(id, name)| {
+        .map(|id| {
             let f = figures.get(id.as_str()).cloned().unwrap_or_default();
             total.households += f.households;
             total.visited += f.visited;
             total.overdue_key += f.overdue_key;
-            row(name.clone(), &f, workers.get(id).map(|w| w.join("、")))
+            row(scope.name(id).to_owned(), &f, workers.get(id).map(|w| w.join("、")))
         })
         .collect();
     // The whole scope (a lead's community) below its grids.
@@ -444,23 +301,24 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
         .iter()
         .take(500)
         .map(|o| {
+            let row = &o.household.row;
             let label = format!(
                 "{} · {}{}单元{}",
-                grid_names.get(o.row.grid_id.as_str()).copied().unwrap_or_default(),
-                o.row.building_name,
-                o.row.unit,
-                o.row.door_number
+                scope.name(&row.grid_id),
+                row.building_name,
+                row.unit,
+                row.door_number
             );
             let how = match o.status {
                 VisitStatus::Overdue { days } => format!("逾期 {days} 天"),
                 _ => "从未走访".into(),
             };
-            let groups: Vec<&str> = o.tags.iter().map(|t| t.label()).collect();
+            let groups: Vec<&str> = o.household.groups.iter().map(|t| t.label()).collect();
             view! {
                 <li class="overdue">
-                    <a href=format!("/households/{}", o.row.id)>{label}</a>
+                    <a href=format!("/households/{}", row.id)>{label}</a>
                     <span class="late">{how}</span>
-                    <span class="muted">{groups.join("、")}" · 网格员："{workers.get(&o.row.grid_id).map(|w| w.join("、"))}</span>
+                    <span class="muted">{groups.join("、")}" · 网格员："{workers.get(&row.grid_id).map(|w| w.join("、"))}</span>
                 </li>
             }
         })
@@ -478,13 +336,13 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
     let map = map::svg(
         &buildings
             .into_iter()
-            .map(|(id, number, footprint)| {
-                let f = by_building.get(id.as_str()).cloned().unwrap_or_default();
+            .map(|b| {
+                let figures = by_building.get(b.id.as_str()).cloned().unwrap_or_default();
                 map::MapBuilding {
-                    id,
-                    number,
-                    footprint,
-                    figures: f,
+                    id: b.id,
+                    number: b.number,
+                    footprint: b.footprint,
+                    figures,
                 }
             })
             .collect::<Vec<_>>(),
@@ -576,12 +434,12 @@ fn html_page(title: &str, body: AnyView) -> Response {
     Html(crate::html::document(title.to_owned(), CSS, false, ().into_any(), body)).into_response()
 }
 
-async fn policies(pool: &sqlx::SqlitePool) -> Result<Vec<Policy>, ApiError> {
-    Ok(
-        sqlx::query_as("SELECT tag, cadence_days FROM visit_policies ORDER BY cadence_days, tag")
-            .fetch_all(pool)
-            .await?,
-    )
+/// The policies strictest first, as the policies page lists them (a stable
+/// sort of rows that come by tag).
+async fn policies_by_cadence(store: &store::Store) -> Result<Vec<Policy>, ApiError> {
+    let mut rows = policies(store).await?;
+    rows.sort_by_key(|p| p.cadence_days);
+    Ok(rows)
 }
 
 fn tag_label(tag: &str) -> &'static str {
@@ -619,7 +477,7 @@ fn policies_view(rows: &[Policy], editable: bool, message: Option<&str>) -> Resp
 }
 
 async fn policies_page(Api(caller): Api) -> Result<Response, ApiError> {
-    let rows = policies(&caller.pool).await?;
+    let rows = policies_by_cadence(&caller.store).await?;
     Ok(policies_view(&rows, caller.user.role == Role::Admin, None))
 }
 
@@ -634,7 +492,7 @@ async fn save_policies(
     let Ok(Form(values)) = form else {
         return Err(ApiError::BadRequest("表单格式不正确".into()));
     };
-    let rows = policies(&caller.pool).await?;
+    let rows = policies_by_cadence(&caller.store).await?;
     let mut updates = Vec::new();
     for Policy { tag, .. } in &rows {
         let Some(text) = values.get(tag) else { continue };
@@ -648,14 +506,9 @@ async fn save_policies(
             }
         }
     }
-    let mut tx = caller.pool.begin().await?;
+    let mut tx = caller.store.begin().await?;
     for (tag, days) in &updates {
-        sqlx::query("UPDATE visit_policies SET cadence_days = $1, updated_at = $2 WHERE tag = $3")
-            .bind(days)
-            .bind(now_ms())
-            .bind(tag)
-            .execute(&mut *tx)
-            .await?;
+        tx.set_visit_cadence(tag, *days, now_ms()).await?;
     }
     tx.commit().await?;
     caller.audit("update", "visit_policies", "-").await?;

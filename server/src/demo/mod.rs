@@ -7,7 +7,11 @@ mod rng;
 
 use app::domain::{CivilDate, KeyGroup, Outcome, VisitType};
 use app::state::DAY_MS;
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use store::demo::{
+    BuildingRow, CommunityRow, GridRow, HouseholdRow, ResidentRow, ResidentTagRow, StreetRow, UserGridRow, UserRow,
+    VisitRow,
+};
+use store::{Store, Tx};
 
 use rng::Rng;
 
@@ -81,16 +85,6 @@ pub struct DemoCounts {
     pub visits: usize,
 }
 
-/// A demo account for the start-up banner.
-#[derive(sqlx::FromRow)]
-pub struct DemoAccount {
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    /// The lead's community, the worker's grid, or none for the admin.
-    pub scope: Option<String>,
-}
-
 /// Building shapes of an ordinary compound: six-storey walk-ups, mid-rises,
 /// high-rises. (floors, units, doors per floor).
 const SHAPES: [(i64, i64, i64); 3] = [(6, 3, 2), (11, 2, 2), (18, 2, 3)];
@@ -114,317 +108,291 @@ const NOTES: &[&str] = &[
 ];
 
 /// Writes the whole data set in one transaction; returns what it wrote.
-pub async fn generate(pool: &SqlitePool, spec: &DemoSpec) -> Result<DemoCounts, sqlx::Error> {
-    let mut rng = Rng::new(spec.seed);
-    let mut tx = pool.begin().await?;
+pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<DemoCounts, store::Error> {
+    let mut generator = Generator::new(spec);
+    let mut tx = store.begin().await?;
     let mut counts = DemoCounts::default();
-    let today = CivilDate::from_epoch_ms(spec.now_ms);
-    let created = spec.now_ms - 400 * DAY_MS;
-    // One hash for every demo account: argon2 is slow on purpose.
-    let password_hash = password_auth::generate_hash(DEMO_PASSWORD);
 
-    let street_id = rng.uuid_v7(created);
-    sqlx::query("INSERT INTO streets (id, name) VALUES ($1, $2)")
-        .bind(&street_id)
-        .bind("和平街道")
-        .execute(&mut *tx)
-        .await?;
-    insert_user(
-        &mut tx,
-        &rng.uuid_v7(created),
-        "admin",
-        "街道管理员",
-        "admin",
-        None,
-        &password_hash,
-        created,
-    )
+    let street_id = generator.id();
+    tx.insert_bulk(&[StreetRow {
+        id: street_id.clone(),
+        name: "和平街道".into(),
+    }])
     .await?;
+    tx.insert_bulk(&[generator.user("admin".into(), "街道管理员", "admin", None)])
+        .await?;
 
     let mut worker_no = 0;
     for c in 0..spec.communities {
-        let community_id = rng.uuid_v7(created);
-        let community_name = format!("{}社区", COMMUNITY_NAMES[c % COMMUNITY_NAMES.len()]);
-        let community_road = format!("{}路", COMMUNITY_NAMES[c % COMMUNITY_NAMES.len()]);
-        sqlx::query("INSERT INTO communities (id, street_id, name) VALUES ($1, $2, $3)")
-            .bind(&community_id)
-            .bind(&street_id)
-            .bind(&community_name)
-            .execute(&mut *tx)
-            .await?;
-        let lead_name = LEAD_NAMES[c % LEAD_NAMES.len()].to_string();
-        insert_user(
-            &mut tx,
-            &rng.uuid_v7(created),
-            &format!("lead{}", c + 1),
-            &lead_name,
-            "lead",
-            Some(&community_id),
-            &password_hash,
-            created,
-        )
+        let place = COMMUNITY_NAMES[c % COMMUNITY_NAMES.len()];
+        let community_id = generator.id();
+        tx.insert_bulk(&[CommunityRow {
+            id: community_id.clone(),
+            street_id: street_id.clone(),
+            name: format!("{place}社区"),
+        }])
         .await?;
+        let lead_name = LEAD_NAMES[c % LEAD_NAMES.len()];
+        tx.insert_bulk(&[generator.user(format!("lead{}", c + 1), lead_name, "lead", Some(community_id.clone()))])
+            .await?;
 
         let mut building_no = 0;
         for g in 0..spec.grids_per_community {
-            let grid_id = rng.uuid_v7(created);
+            let grid_id = generator.id();
             worker_no += 1;
             // Grids are numbered across the street, one worker each.
-            sqlx::query("INSERT INTO grids (id, community_id, name) VALUES ($1, $2, $3)")
-                .bind(&grid_id)
-                .bind(&community_id)
-                .bind(format!("第{worker_no}网格"))
-                .execute(&mut *tx)
-                .await?;
-            let worker_id = rng.uuid_v7(created);
-            let worker_name = WORKER_NAMES[(worker_no - 1) % WORKER_NAMES.len()];
-            insert_user(
-                &mut tx,
-                &worker_id,
-                &format!("worker{worker_no}"),
-                worker_name,
-                "worker",
-                None,
-                &password_hash,
-                created,
-            )
+            tx.insert_bulk(&[GridRow {
+                id: grid_id.clone(),
+                community_id: community_id.clone(),
+                name: format!("第{worker_no}网格"),
+            }])
             .await?;
-            sqlx::query("INSERT INTO user_grids (user_id, grid_id) VALUES ($1, $2)")
-                .bind(&worker_id)
-                .bind(&grid_id)
-                .execute(&mut *tx)
-                .await?;
+            let worker_name = WORKER_NAMES[(worker_no - 1) % WORKER_NAMES.len()];
+            let worker = generator.user(format!("worker{worker_no}"), worker_name, "worker", None);
+            tx.insert_bulk(std::slice::from_ref(&worker)).await?;
+            tx.insert_bulk(&[UserGridRow {
+                user_id: worker.id.clone(),
+                grid_id: grid_id.clone(),
+            }])
+            .await?;
 
+            let mut rows = GridRows::default();
             for b in 0..spec.buildings_per_grid {
                 building_no += 1;
-                let (floors, units, doors) = SHAPES[SHAPE_CYCLE[b % SHAPE_CYCLE.len()]];
-                let building_id = rng.uuid_v7(created);
-                let footprint = footprint(&mut rng, c, g, b, units);
-                sqlx::query(
-                    "INSERT INTO buildings (id, grid_id, number, name, address, units, floors, doors_per_floor, footprint)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&building_id)
-                .bind(&grid_id)
-                .bind(building_no as i64)
-                .bind(format!("{building_no}号楼"))
-                .bind(format!("{community_road}{building_no}号"))
-                .bind(units)
-                .bind(floors)
-                .bind(doors)
-                .bind(footprint)
-                .execute(&mut *tx)
-                .await?;
-                counts.buildings += 1;
-
-                for unit in 1..=units {
-                    for floor in 1..=floors {
-                        for door in 1..=doors {
-                            let household = Household {
-                                id: rng.uuid_v7(created),
-                                building_id: &building_id,
-                                unit,
-                                floor,
-                                door_number: format!("{floor}{door:02}"),
-                            };
-                            let members = people::household(&mut rng, today);
-                            insert_household(&mut tx, &mut rng, &household, &members, created).await?;
-                            counts.households += 1;
-                            counts.residents += members.len();
-                            counts.visits +=
-                                insert_visits(&mut tx, &mut rng, spec, &household.id, &worker_id, &members).await?;
-                        }
-                    }
-                }
+                let site = Site {
+                    community: c,
+                    grid: g,
+                    building: b,
+                    number: building_no,
+                    place,
+                    grid_id: &grid_id,
+                    worker_id: &worker.id,
+                };
+                generator.building(&site, &mut rows);
             }
+            counts.add(&rows);
+            rows.write(&mut tx, &grid_id, spec.now_ms).await?;
         }
     }
-    record_changes(&mut tx, spec.now_ms).await?;
     tx.commit().await?;
     Ok(counts)
 }
 
-/// Puts everything just written into the sync change sequence, so a device's
-/// first pull from cursor 0 gets its whole grid: buildings before the households
-/// in them, households before their residents and visits. One bulk statement per
-/// entity (the tables were empty before `generate`), not one insert per row.
-async fn record_changes(tx: &mut Transaction<'_, Sqlite>, at: i64) -> Result<(), sqlx::Error> {
-    const BULK: [&str; 4] = [
-        "INSERT INTO changes (entity, entity_id, grid_id, at)
-         SELECT 'building', b.id, b.grid_id, $1 FROM buildings b ORDER BY b.grid_id, b.number",
-        "INSERT INTO changes (entity, entity_id, grid_id, at)
-         SELECT 'household', h.id, b.grid_id, $1 FROM households h JOIN buildings b ON b.id = h.building_id
-         ORDER BY b.grid_id, b.number, h.unit, h.floor, h.door_number",
-        "INSERT INTO changes (entity, entity_id, grid_id, at)
-         SELECT 'resident', r.id, b.grid_id, $1 FROM residents r
-         JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
-         ORDER BY b.grid_id, r.household_id, r.id",
-        "INSERT INTO changes (entity, entity_id, grid_id, at)
-         SELECT 'visit', v.id, b.grid_id, $1 FROM visits v
-         JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
-         ORDER BY b.grid_id, v.visited_at, v.id",
-    ];
-    for sql in BULK {
-        sqlx::query(sql).bind(at).execute(&mut **tx).await?;
+impl DemoCounts {
+    fn add(&mut self, rows: &GridRows) {
+        self.buildings += rows.buildings.len();
+        self.households += rows.households.len();
+        self.residents += rows.residents.len();
+        self.visits += rows.visits.len();
     }
-    Ok(())
 }
 
-/// The demo accounts as stored, for the start-up banner.
-pub async fn accounts(pool: &SqlitePool) -> Result<Vec<DemoAccount>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT u.username, u.display_name, u.role,
-                COALESCE(c.name, (SELECT MIN(g.name) FROM user_grids ug JOIN grids g ON g.id = ug.grid_id
-                                  WHERE ug.user_id = u.id)) AS scope
-         FROM users u LEFT JOIN communities c ON c.id = u.community_id
-         ORDER BY CASE u.role WHEN 'admin' THEN 0 WHEN 'lead' THEN 1 ELSE 2 END, length(u.username), u.username
-         LIMIT 12",
-    )
-    .fetch_all(pool)
-    .await
+/// One grid's buildings and everything in them, written together once the
+/// grid is generated: a few large statements per grid, and only one grid's
+/// rows held at a time however large the data set.
+#[derive(Default)]
+struct GridRows {
+    buildings: Vec<BuildingRow>,
+    households: Vec<HouseholdRow>,
+    residents: Vec<ResidentRow>,
+    tags: Vec<ResidentTagRow>,
+    visits: Vec<VisitRow>,
 }
 
-struct Household<'a> {
-    id: String,
-    building_id: &'a str,
-    unit: i64,
-    floor: i64,
-    door_number: String,
+impl GridRows {
+    /// Inserts the rows and puts them into the sync change sequence, so a
+    /// device's first pull from cursor 0 gets its whole grid: buildings before
+    /// the households in them, households before their residents and visits,
+    /// visits in the order they happened.
+    async fn write(mut self, tx: &mut Tx, grid_id: &str, at: i64) -> Result<(), store::Error> {
+        self.visits
+            .sort_by(|a, b| (a.visited_at, &a.id).cmp(&(b.visited_at, &b.id)));
+        tx.insert_bulk(&self.buildings).await?;
+        tx.insert_bulk(&self.households).await?;
+        tx.insert_bulk(&self.residents).await?;
+        tx.insert_bulk(&self.tags).await?;
+        tx.insert_bulk(&self.visits).await?;
+        let changes = (self.buildings.iter().map(|r| ("building", &r.id)))
+            .chain(self.households.iter().map(|r| ("household", &r.id)))
+            .chain(self.residents.iter().map(|r| ("resident", &r.id)))
+            .chain(self.visits.iter().map(|r| ("visit", &r.id)));
+        for (entity, id) in changes {
+            tx.record_change(entity, id, grid_id, at);
+        }
+        Ok(())
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_user(
-    tx: &mut Transaction<'_, Sqlite>,
-    id: &str,
-    username: &str,
-    display_name: &str,
-    role: &str,
-    community_id: Option<&str>,
-    password_hash: &str,
+/// Where a building stands, and whose grid it is in.
+struct Site<'a> {
+    community: usize,
+    grid: usize,
+    /// Its place in the grid.
+    building: usize,
+    /// Its number in the community (楼号).
+    number: i64,
+    /// The community's name, which its road shares.
+    place: &'a str,
+    grid_id: &'a str,
+    worker_id: &'a str,
+}
+
+/// The random stream and what stays fixed while it runs. The order of its
+/// draws is the data set: changing it changes every id after it.
+struct Generator<'a> {
+    rng: Rng,
+    spec: &'a DemoSpec,
+    today: CivilDate,
+    /// When the records were made: before any visit.
     created: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO users (id, username, display_name, role, community_id, password_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id)
-    .bind(username)
-    .bind(display_name)
-    .bind(role)
-    .bind(community_id)
-    .bind(password_hash)
-    .bind(created)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    /// One hash for every demo account: argon2 is slow on purpose.
+    password_hash: String,
 }
 
-async fn insert_household(
-    tx: &mut Transaction<'_, Sqlite>,
-    rng: &mut Rng,
-    household: &Household<'_>,
-    members: &[people::Person],
-    created: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO households (id, building_id, unit, floor, door_number, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
-    )
-    .bind(&household.id)
-    .bind(household.building_id)
-    .bind(household.unit)
-    .bind(household.floor)
-    .bind(&household.door_number)
-    .bind(created)
-    .execute(&mut **tx)
-    .await?;
-    for person in members {
-        let resident_id = rng.uuid_v7(created);
-        sqlx::query(
-            "INSERT INTO residents (id, household_id, name, gender, birth_date, id_number, phone,
-                                    registration_type, moved_out, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9)",
-        )
-        .bind(&resident_id)
-        .bind(&household.id)
-        .bind(&person.name)
-        .bind(person.gender.as_str())
-        .bind(person.birth_date.to_string())
-        .bind(&person.id_number)
-        .bind(&person.phone)
-        .bind(person.registration_type.as_str())
-        .bind(created)
-        .execute(&mut **tx)
-        .await?;
-        for tag in &person.tags {
-            sqlx::query("INSERT INTO resident_tags (resident_id, tag) VALUES ($1, $2)")
-                .bind(&resident_id)
-                .bind(tag.as_str())
-                .execute(&mut **tx)
-                .await?;
+impl<'a> Generator<'a> {
+    fn new(spec: &'a DemoSpec) -> Self {
+        Generator {
+            rng: Rng::new(spec.seed),
+            spec,
+            today: CivilDate::from_epoch_ms(spec.now_ms),
+            created: spec.now_ms - 400 * DAY_MS,
+            password_hash: password_auth::generate_hash(DEMO_PASSWORD),
         }
     }
-    Ok(())
-}
 
-/// Key-group households are visited every week or two, the rest once a quarter
-/// or so; visits fall in working hours (Beijing time).
-async fn insert_visits(
-    tx: &mut Transaction<'_, Sqlite>,
-    rng: &mut Rng,
-    spec: &DemoSpec,
-    household_id: &str,
-    worker_id: &str,
-    members: &[people::Person],
-) -> Result<usize, sqlx::Error> {
-    if members.is_empty() && rng.chance(0.7) {
-        return Ok(0);
+    fn id(&mut self) -> String {
+        self.rng.uuid_v7(self.created)
     }
-    let elderly_alone = members.iter().any(|p| p.tags.contains(&KeyGroup::ElderlyAlone));
-    let key = members.iter().any(|p| !p.tags.is_empty());
-    let count = if elderly_alone {
-        rng.range(7, 13)
-    } else if key {
-        rng.range(3, 7)
-    } else {
-        rng.weighted(&[30, 55, 15]) as u64
-    } * spec.visit_multiplier;
-    const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
-    let today_start = (spec.now_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS;
-    for _ in 0..count {
-        let day = rng.range(1, spec.visit_days as u64 + 1) as i64;
-        let minute = rng.range(9 * 60, 18 * 60) as i64;
-        let at = today_start - day * DAY_MS + minute * 60_000;
-        let visit_type = if key {
-            [VisitType::KeyCare, VisitType::FourDoors, VisitType::Routine][rng.weighted(&[60, 20, 20])]
-        } else {
-            [VisitType::Routine, VisitType::FourDoors, VisitType::FollowUp][rng.weighted(&[70, 25, 5])]
-        };
-        let outcome = if members.is_empty() {
-            Outcome::NobodyHome
-        } else {
-            [Outcome::Met, Outcome::NobodyHome, Outcome::Refused][rng.weighted(&[80, 18, 2])]
-        };
-        let notes = if outcome == Outcome::Met && rng.chance(0.3) {
-            *rng.pick(NOTES)
-        } else {
-            ""
-        };
-        sqlx::query(
-            "INSERT INTO visits (id, household_id, worker_id, visited_at, visit_type, outcome, notes, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $4)",
-        )
-        .bind(rng.uuid_v7(at))
-        .bind(household_id)
-        .bind(worker_id)
-        .bind(at)
-        .bind(visit_type.as_str())
-        .bind(outcome.as_str())
-        .bind(notes)
-        .execute(&mut **tx)
-        .await?;
+
+    fn user(&mut self, username: String, display_name: &str, role: &str, community_id: Option<String>) -> UserRow {
+        UserRow {
+            id: self.id(),
+            username,
+            display_name: display_name.into(),
+            role: role.into(),
+            community_id,
+            password_hash: self.password_hash.clone(),
+            created_at: self.created,
+        }
     }
-    Ok(count as usize)
+
+    /// A building of the grid's shape cycle, its households floor by floor.
+    fn building(&mut self, site: &Site<'_>, rows: &mut GridRows) {
+        let (floors, units, doors) = SHAPES[SHAPE_CYCLE[site.building % SHAPE_CYCLE.len()]];
+        let id = self.id();
+        let footprint = footprint(&mut self.rng, site.community, site.grid, site.building, units);
+        for unit in 1..=units {
+            for floor in 1..=floors {
+                for door in 1..=doors {
+                    self.household(&id, unit, floor, format!("{floor}{door:02}"), site.worker_id, rows);
+                }
+            }
+        }
+        rows.buildings.push(BuildingRow {
+            id,
+            grid_id: site.grid_id.into(),
+            number: site.number,
+            name: format!("{}号楼", site.number),
+            address: format!("{}路{}号", site.place, site.number),
+            units,
+            floors,
+            doors_per_floor: doors,
+            footprint,
+        });
+    }
+
+    fn household(
+        &mut self,
+        building_id: &str,
+        unit: i64,
+        floor: i64,
+        door_number: String,
+        worker_id: &str,
+        rows: &mut GridRows,
+    ) {
+        let id = self.id();
+        let members = people::household(&mut self.rng, self.today);
+        for person in &members {
+            let resident_id = self.id();
+            rows.tags.extend(person.tags.iter().map(|tag| ResidentTagRow {
+                resident_id: resident_id.clone(),
+                tag: tag.as_str().into(),
+            }));
+            rows.residents.push(ResidentRow {
+                id: resident_id,
+                household_id: id.clone(),
+                name: person.name.clone(),
+                gender: person.gender.as_str().into(),
+                birth_date: person.birth_date.to_string(),
+                id_number: person.id_number.clone(),
+                phone: person.phone.clone(),
+                registration_type: person.registration_type.as_str().into(),
+                created_at: self.created,
+                updated_at: self.created,
+            });
+        }
+        self.visits(&id, worker_id, &members, &mut rows.visits);
+        rows.households.push(HouseholdRow {
+            id,
+            building_id: building_id.into(),
+            unit,
+            floor,
+            door_number,
+            created_at: self.created,
+            updated_at: self.created,
+        });
+    }
+
+    /// Key-group households are visited every week or two, the rest once a
+    /// quarter or so; visits fall in working hours (Beijing time).
+    fn visits(&mut self, household_id: &str, worker_id: &str, members: &[people::Person], out: &mut Vec<VisitRow>) {
+        let rng = &mut self.rng;
+        if members.is_empty() && rng.chance(0.7) {
+            return;
+        }
+        let elderly_alone = members.iter().any(|p| p.tags.contains(&KeyGroup::ElderlyAlone));
+        let key = members.iter().any(|p| !p.tags.is_empty());
+        let count = if elderly_alone {
+            rng.range(7, 13)
+        } else if key {
+            rng.range(3, 7)
+        } else {
+            rng.weighted(&[30, 55, 15]) as u64
+        } * self.spec.visit_multiplier;
+        const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
+        let now = self.spec.now_ms;
+        let today_start = (now + BEIJING_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_OFFSET_MS;
+        for _ in 0..count {
+            let day = rng.range(1, self.spec.visit_days as u64 + 1) as i64;
+            let minute = rng.range(9 * 60, 18 * 60) as i64;
+            let at = today_start - day * DAY_MS + minute * 60_000;
+            let visit_type = if key {
+                [VisitType::KeyCare, VisitType::FourDoors, VisitType::Routine][rng.weighted(&[60, 20, 20])]
+            } else {
+                [VisitType::Routine, VisitType::FourDoors, VisitType::FollowUp][rng.weighted(&[70, 25, 5])]
+            };
+            let outcome = if members.is_empty() {
+                Outcome::NobodyHome
+            } else {
+                [Outcome::Met, Outcome::NobodyHome, Outcome::Refused][rng.weighted(&[80, 18, 2])]
+            };
+            let notes = if outcome == Outcome::Met && rng.chance(0.3) {
+                *rng.pick(NOTES)
+            } else {
+                ""
+            };
+            out.push(VisitRow {
+                id: rng.uuid_v7(at),
+                household_id: household_id.into(),
+                worker_id: worker_id.into(),
+                visited_at: at,
+                visit_type: visit_type.as_str().into(),
+                outcome: outcome.as_str().into(),
+                notes: notes.into(),
+                created_at: at,
+            });
+        }
+    }
 }
 
 /// A building's outline as a GeoJSON Polygon. Communities sit side by side

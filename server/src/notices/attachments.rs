@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use object_store::{GetOptions, PutOptions, PutPayload};
 use sha2::{Digest, Sha256};
+use store::notices::AttachmentRow;
 
 use crate::photos::PhotoStore;
 use crate::photos::check::{self, Refusal};
@@ -21,24 +22,6 @@ use crate::photos::check::{self, Refusal};
 pub const MAX_PDF_BYTES: usize = 10 * 1024 * 1024;
 /// Files one notice may carry.
 pub const MAX_FILES: i64 = 10;
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Attachment {
-    pub hash: String,
-    pub kind: String,
-    pub name: String,
-    pub bytes: i64,
-}
-
-impl Attachment {
-    fn location(&self) -> object_store::path::Path {
-        location(&self.hash, &self.kind)
-    }
-
-    pub fn is_image(&self) -> bool {
-        self.kind == "image"
-    }
-}
 
 fn location(hash: &str, kind: &str) -> object_store::path::Path {
     let extension = if kind == "image" { "jpg" } else { "pdf" };
@@ -145,7 +128,7 @@ pub async fn store(photos: &PhotoStore, kind: &str, bytes: Vec<u8>) -> Result<St
 /// sandbox; `cache` says who may keep it.
 pub async fn serve(
     photos: &Arc<PhotoStore>,
-    file: &Attachment,
+    file: &AttachmentRow,
     request: &HeaderMap,
     cache: &'static str,
 ) -> Result<Response, ApiError> {
@@ -169,7 +152,7 @@ pub async fn serve(
     }
     let bytes: Bytes = photos
         .objects()
-        .get_opts(&file.location(), GetOptions::default())
+        .get_opts(&location(&file.hash, &file.kind), GetOptions::default())
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "notice file read");

@@ -26,12 +26,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use store::notices::{Attached, CommunityRow, NewAttachment, NewNotice, NoticeRow, NoticeText, Revision, StatusChange};
 
 use crate::auth::Api;
 use crate::limits::RateLimiter;
 use crate::photos::PhotoStore;
 use crate::photos::check::Refusal;
-use attachments::Attachment;
 
 /// The categories communities must publish under, in display order.
 pub const CATEGORIES: [(&str, &str); 5] = [
@@ -47,28 +47,6 @@ pub fn category_label(code: &str) -> &'static str {
 }
 
 const MAX_TITLE_CHARS: usize = 100;
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Notice {
-    pub id: String,
-    pub community_id: String,
-    pub category: String,
-    pub title: String,
-    pub body: String,
-    pub status: String,
-    pub pinned: bool,
-    pub published_at: Option<i64>,
-    pub updated_at: i64,
-}
-
-const NOTICE_COLUMNS: &str = "id, community_id, category, title, body, status, pinned, published_at, updated_at";
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Community {
-    pub id: String,
-    pub name: String,
-    pub street_name: String,
-}
 
 /// The configured public address (`Settings::public_url`), if any.
 #[derive(Clone)]
@@ -115,30 +93,19 @@ async fn limit_by_address(
     }
 }
 
-async fn community(pool: &sqlx::SqlitePool, id: &str) -> Result<Community, ApiError> {
+async fn public_community(state: &AppState, id: &str) -> Result<CommunityRow, PublicError> {
     let id = parse_id(id)?;
-    sqlx::query_as(
-        "SELECT c.id, c.name, s.name AS street_name FROM communities c JOIN streets s ON s.id = c.street_id
-         WHERE c.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| ApiError::NotFound("没有这个社区".into()))
+    Ok(state
+        .store
+        .public_community(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("没有这个社区".into()))?)
 }
 
 /// Published notices only, and only from their publication time on: drafts,
 /// withdrawn and scheduled ones do not exist publicly.
-async fn published(pool: &sqlx::SqlitePool, community_id: &str) -> Result<Vec<Notice>, ApiError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {NOTICE_COLUMNS} FROM notices WHERE community_id = $1 AND status = 'published'
-           AND published_at <= $2
-         ORDER BY pinned DESC, published_at DESC LIMIT 200"
-    ))
-    .bind(community_id)
-    .bind(now_ms())
-    .fetch_all(pool)
-    .await?)
+async fn published(state: &AppState, community_id: &str) -> Result<Vec<NoticeRow>, PublicError> {
+    Ok(state.store.published_notices(community_id, now_ms()).await?)
 }
 
 /// Public answers are cache-friendly but never stale: any cache may keep them
@@ -190,6 +157,12 @@ impl From<ApiError> for PublicError {
     }
 }
 
+impl From<store::Error> for PublicError {
+    fn from(e: store::Error) -> Self {
+        PublicError(e.into())
+    }
+}
+
 impl IntoResponse for PublicError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -217,8 +190,8 @@ async fn public_index(
     Path(community_id): Path<String>,
     Query(view): Query<View>,
 ) -> Result<Response, PublicError> {
-    let community = community(&state.pool, &community_id).await?;
-    let mut notices = published(&state.pool, &community.id).await?;
+    let community = public_community(&state, &community_id).await?;
+    let mut notices = published(&state, &community.id).await?;
     if let Some(c) = view.c.as_deref() {
         notices.retain(|n| n.category == c);
     }
@@ -235,19 +208,13 @@ async fn public_notice(
     Path((community_id, notice_id)): Path<(String, String)>,
     Query(view): Query<View>,
 ) -> Result<Response, PublicError> {
-    let community = community(&state.pool, &community_id).await?;
-    let notice: Notice = sqlx::query_as(&format!(
-        "SELECT {NOTICE_COLUMNS} FROM notices WHERE id = $1 AND community_id = $2 AND status = 'published'
-           AND published_at <= $3"
-    ))
-    .bind(parse_id(&notice_id)?)
-    .bind(&community.id)
-    .bind(now_ms())
-    .fetch_optional(&state.pool)
-    .await
-    .map_err(ApiError::from)?
-    .ok_or_else(|| ApiError::NotFound("没有这条公告，可能已撤回".into()))?;
-    let files = files_of(&state.pool, &notice.id).await?;
+    let community = public_community(&state, &community_id).await?;
+    let notice = state
+        .store
+        .published_notice(&community.id, &parse_id(&notice_id)?, now_ms())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("没有这条公告，可能已撤回".into()))?;
+    let files = state.store.public_notice_files(&notice.id).await?;
     Ok(public_page(
         &headers,
         pages::public_notice(&community, &notice, &files, &view),
@@ -261,8 +228,8 @@ async fn feed(
     headers: HeaderMap,
     Path(community_id): Path<String>,
 ) -> Result<Response, PublicError> {
-    let community = community(&state.pool, &community_id).await?;
-    let notices = published(&state.pool, &community.id).await?;
+    let community = public_community(&state, &community_id).await?;
+    let notices = published(&state, &community.id).await?;
     let base = site_base(&public_url, &headers);
     Ok(public_page(
         &headers,
@@ -277,7 +244,7 @@ async fn poster_svg(
     headers: HeaderMap,
     Path(community_id): Path<String>,
 ) -> Result<Response, PublicError> {
-    let community = community(&state.pool, &community_id).await?;
+    let community = public_community(&state, &community_id).await?;
     let url = format!("{}/n/{}", site_base(&public_url, &headers), community.id);
     Ok(public_page(
         &headers,
@@ -304,25 +271,15 @@ fn site_base(public_url: &PublicUrl, headers: &HeaderMap) -> String {
 
 /// The communities the caller may publish for: a lead's own, every one for an
 /// admin, none for a worker.
-async fn writable_communities(caller: &Caller) -> Result<Vec<Community>, ApiError> {
-    let sql = "SELECT c.id, c.name, s.name AS street_name FROM communities c JOIN streets s ON s.id = c.street_id";
-    Ok(match caller.user.role {
-        Role::Admin => {
-            sqlx::query_as(&format!("{sql} ORDER BY c.name"))
-                .fetch_all(&caller.pool)
-                .await?
-        }
-        Role::Lead => {
-            sqlx::query_as(&format!("{sql} WHERE c.id = $1"))
-                .bind(&caller.user.community_id)
-                .fetch_all(&caller.pool)
-                .await?
-        }
-        Role::Worker => Vec::new(),
+async fn writable_communities(caller: &Caller) -> Result<Vec<CommunityRow>, ApiError> {
+    Ok(match (caller.user.role, caller.user.community_id.as_deref()) {
+        (Role::Admin, _) => caller.store.communities().await?,
+        (Role::Lead, Some(id)) => caller.store.community(id).await?.into_iter().collect(),
+        (Role::Lead, None) | (Role::Worker, _) => Vec::new(),
     })
 }
 
-async fn require_author(caller: &Caller) -> Result<Vec<Community>, ApiError> {
+async fn require_author(caller: &Caller) -> Result<Vec<CommunityRow>, ApiError> {
     let communities = writable_communities(caller).await?;
     if communities.is_empty() {
         caller.audit("denied", "notices", "-").await?;
@@ -332,12 +289,11 @@ async fn require_author(caller: &Caller) -> Result<Vec<Community>, ApiError> {
 }
 
 /// A notice the caller may edit; others answer 404 (ids are not probed).
-async fn own_notice(caller: &Caller, communities: &[Community], id: &str) -> Result<Notice, ApiError> {
-    let notice: Option<Notice> = sqlx::query_as(&format!("SELECT {NOTICE_COLUMNS} FROM notices WHERE id = $1"))
-        .bind(parse_id(id)?)
-        .fetch_optional(&caller.pool)
-        .await?;
-    notice
+async fn own_notice(caller: &Caller, communities: &[CommunityRow], id: &str) -> Result<NoticeRow, ApiError> {
+    caller
+        .store
+        .notice(&parse_id(id)?)
+        .await?
         .filter(|n| communities.iter().any(|c| c.id == n.community_id))
         .ok_or_else(|| ApiError::NotFound("没有这条公告".into()))
 }
@@ -356,17 +312,8 @@ fn html(status: StatusCode, body: String) -> Response {
 
 async fn manage_list(Api(caller): Api) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
-    let ids: Vec<&str> = communities.iter().map(|c| c.id.as_str()).collect();
-    let mut notices: Vec<Notice> = Vec::new();
-    for id in ids {
-        let mut some: Vec<Notice> = sqlx::query_as(&format!(
-            "SELECT {NOTICE_COLUMNS} FROM notices WHERE community_id = $1 ORDER BY updated_at DESC LIMIT 200"
-        ))
-        .bind(id)
-        .fetch_all(&caller.pool)
-        .await?;
-        notices.append(&mut some);
-    }
+    let ids: Vec<String> = communities.iter().map(|c| c.id.clone()).collect();
+    let notices = caller.store.community_notices(&ids).await?;
     Ok(html(StatusCode::OK, pages::manage_list(&communities, &notices)))
 }
 
@@ -393,7 +340,7 @@ pub struct Draft {
 
 impl Draft {
     /// The notice as it stands, for forms and revisions.
-    fn of(notice: &Notice) -> Draft {
+    fn of(notice: &NoticeRow) -> Draft {
         Draft {
             community_id: notice.community_id.clone(),
             category: notice.category.clone(),
@@ -401,9 +348,16 @@ impl Draft {
             body: notice.body.clone(),
         }
     }
-}
 
-impl Draft {
+    /// The text as saved: the title trimmed.
+    fn text(&self) -> NoticeText<'_> {
+        NoticeText {
+            category: &self.category,
+            title: self.title.trim(),
+            body: &self.body,
+        }
+    }
+
     fn check(&self) -> Result<(), String> {
         let title = self.title.trim();
         if title.is_empty() {
@@ -426,25 +380,19 @@ impl Draft {
 }
 
 async fn revision(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut store::Tx,
     caller: &Caller,
     notice_id: &str,
     action: &str,
     draft: &Draft,
 ) -> Result<(), ApiError> {
-    sqlx::query(
-        "INSERT INTO notice_revisions (id, notice_id, action, title, body, category, user_id, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(notice_id)
-    .bind(action)
-    .bind(draft.title.trim())
-    .bind(&draft.body)
-    .bind(&draft.category)
-    .bind(&caller.user.id)
-    .bind(now_ms())
-    .execute(conn)
+    tx.insert_notice_revision(&Revision {
+        notice_id,
+        action,
+        text: draft.text(),
+        user_id: &caller.user.id,
+        at: now_ms(),
+    })
     .await?;
     Ok(())
 }
@@ -469,44 +417,23 @@ async fn create(Api(caller): Api, form: FormResult) -> Result<Response, ApiError
             pages::edit_form(&communities, None, &draft, Some(&message), &[], &[]),
         ));
     }
-    let id = uuid::Uuid::now_v7().to_string();
-    let now = now_ms();
-    let mut tx = caller.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO notices (id, community_id, category, title, body, status, created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $7)",
-    )
-    .bind(&id)
-    .bind(&draft.community_id)
-    .bind(&draft.category)
-    .bind(draft.title.trim())
-    .bind(&draft.body)
-    .bind(&caller.user.id)
-    .bind(now)
-    .execute(&mut *tx)
+    let id = store::new_id();
+    let text = draft.text();
+    let mut tx = caller.store.begin().await?;
+    tx.insert_notice(&NewNotice {
+        id: &id,
+        community_id: &draft.community_id,
+        category: text.category,
+        title: text.title,
+        body: text.body,
+        created_by: &caller.user.id,
+        at: now_ms(),
+    })
     .await?;
     revision(&mut tx, &caller, &id, "create", &draft).await?;
     tx.commit().await?;
     caller.audit("create", "notice", &id).await?;
     Ok(Redirect::to(&format!("/manage/notices/{id}?saved=1")).into_response())
-}
-
-#[derive(Debug, sqlx::FromRow)]
-pub struct Revision {
-    pub action: String,
-    pub title: String,
-    pub by: String,
-    pub at: i64,
-}
-
-async fn history(caller: &Caller, id: &str) -> Result<Vec<Revision>, ApiError> {
-    Ok(sqlx::query_as(
-        "SELECT r.action, r.title, u.display_name AS by, r.at FROM notice_revisions r
-         JOIN users u ON u.id = r.user_id WHERE r.notice_id = $1 ORDER BY r.at DESC, r.id DESC",
-    )
-    .bind(id)
-    .fetch_all(&caller.pool)
-    .await?)
 }
 
 async fn edit_form(
@@ -525,8 +452,8 @@ async fn edit_form(
             Some(&notice),
             &draft,
             saved,
-            &history(&caller, &notice.id).await?,
-            &files_of(&caller.pool, &notice.id).await?,
+            &caller.store.notice_history(&notice.id).await?,
+            &caller.store.notice_files(&notice.id).await?,
         ),
     ))
 }
@@ -540,22 +467,15 @@ async fn update(Api(caller): Api, Path(id): Path<String>, form: FormResult) -> R
     // A notice stays in its community.
     draft.community_id = notice.community_id.clone();
     if let Err(message) = draft.check() {
-        let history = history(&caller, &notice.id).await?;
-        let files = files_of(&caller.pool, &notice.id).await?;
+        let history = caller.store.notice_history(&notice.id).await?;
+        let files = caller.store.notice_files(&notice.id).await?;
         return Ok(html(
             StatusCode::BAD_REQUEST,
             pages::edit_form(&communities, Some(&notice), &draft, Some(&message), &history, &files),
         ));
     }
-    let mut tx = caller.pool.begin().await?;
-    sqlx::query("UPDATE notices SET category = $1, title = $2, body = $3, updated_at = $4 WHERE id = $5")
-        .bind(&draft.category)
-        .bind(draft.title.trim())
-        .bind(&draft.body)
-        .bind(now_ms())
-        .bind(&notice.id)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = caller.store.begin().await?;
+    tx.update_notice_text(&notice.id, draft.text(), now_ms()).await?;
     revision(&mut tx, &caller, &notice.id, "edit", &draft).await?;
     tx.commit().await?;
     caller.audit("update", "notice", &notice.id).await?;
@@ -567,8 +487,8 @@ async fn update(Api(caller): Api, Path(id): Path<String>, form: FormResult) -> R
 /// `published_at` with the clock, so nothing has to run at that moment).
 async fn schedule(
     caller: Caller,
-    communities: &[Community],
-    notice: Notice,
+    communities: &[CommunityRow],
+    notice: NoticeRow,
     at: Option<i64>,
     now: i64,
 ) -> Result<Response, ApiError> {
@@ -577,13 +497,8 @@ async fn schedule(
         let message = "请填写晚于现在的发布时间（年-月-日 时:分，北京时间）";
         return edit_page_with(&caller, communities, &notice, StatusCode::BAD_REQUEST, message).await;
     };
-    let mut tx = caller.pool.begin().await?;
-    sqlx::query("UPDATE notices SET status = 'published', published_at = $1, updated_at = $2 WHERE id = $3")
-        .bind(at)
-        .bind(now)
-        .bind(&notice.id)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = caller.store.begin().await?;
+    tx.schedule_notice(&notice.id, at, now).await?;
     revision(&mut tx, &caller, &notice.id, "publish", &draft).await?;
     tx.commit().await?;
     caller.audit("update", "notice", &notice.id).await?;
@@ -621,23 +536,17 @@ async fn change_status(
         let at = form.ok().and_then(|Form(f)| f.at).as_deref().and_then(beijing_time);
         return schedule(caller, &communities, notice, at, now).await;
     }
-    let sql = match action.as_str() {
-        // The publish date is the first publication; re-publishing keeps it,
-        // and publishing a scheduled notice now brings it forward.
-        "publish" => {
-            "UPDATE notices SET status = 'published', updated_at = $1,
-                 published_at = CASE WHEN published_at IS NULL OR published_at > $1 THEN $1 ELSE published_at END
-             WHERE id = $2"
-        }
-        "withdraw" => "UPDATE notices SET status = 'withdrawn', updated_at = $1 WHERE id = $2",
-        "pin" => "UPDATE notices SET pinned = 1, updated_at = $1 WHERE id = $2",
-        "unpin" => "UPDATE notices SET pinned = 0, updated_at = $1 WHERE id = $2",
+    let change = match action.as_str() {
+        "publish" => StatusChange::Publish,
+        "withdraw" => StatusChange::Withdraw,
+        "pin" => StatusChange::Pin,
+        "unpin" => StatusChange::Unpin,
         _ => return Err(ApiError::NotFound("没有这个操作".into())),
     };
     let draft = Draft::of(&notice);
-    let mut tx = caller.pool.begin().await?;
-    sqlx::query(sql).bind(now).bind(&notice.id).execute(&mut *tx).await?;
-    revision(&mut tx, &caller, &notice.id, &action, &draft).await?;
+    let mut tx = caller.store.begin().await?;
+    tx.change_notice_status(&notice.id, change, now).await?;
+    revision(&mut tx, &caller, &notice.id, change.action(), &draft).await?;
     tx.commit().await?;
     caller.audit("update", "notice", &notice.id).await?;
     Ok(Redirect::to("/manage/notices").into_response())
@@ -645,26 +554,17 @@ async fn change_status(
 
 // ---- attachments ----
 
-async fn files_of(pool: &sqlx::SqlitePool, notice_id: &str) -> Result<Vec<Attachment>, ApiError> {
-    Ok(sqlx::query_as(
-        "SELECT hash, kind, name, bytes FROM notice_attachments WHERE notice_id = $1 ORDER BY added_at, hash",
-    )
-    .bind(notice_id)
-    .fetch_all(pool)
-    .await?)
-}
-
 /// The edit page again, with a message (a refused file, a bad time).
 async fn edit_page_with(
     caller: &Caller,
-    communities: &[Community],
-    notice: &Notice,
+    communities: &[CommunityRow],
+    notice: &NoticeRow,
     status: StatusCode,
     message: &str,
 ) -> Result<Response, ApiError> {
     let draft = Draft::of(notice);
-    let history = history(caller, &notice.id).await?;
-    let files = files_of(&caller.pool, &notice.id).await?;
+    let history = caller.store.notice_history(&notice.id).await?;
+    let files = caller.store.notice_files(&notice.id).await?;
     Ok(html(
         status,
         pages::edit_form(communities, Some(notice), &draft, Some(message), &history, &files),
@@ -712,14 +612,11 @@ async fn upload_file(
         return refuse(StatusCode::BAD_REQUEST, "请选择要上传的图片或 PDF 文件".into()).await;
     };
     // Counted after the body is read: a refusal sent mid-upload reaches a
-    // browser as a broken connection, not as the page with the reason.
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_attachments WHERE notice_id = $1")
-        .bind(&notice.id)
-        .fetch_one(&caller.pool)
-        .await?;
-    if count >= attachments::MAX_FILES {
-        let message = format!("一条公告最多{}个附件", attachments::MAX_FILES);
-        return refuse(StatusCode::BAD_REQUEST, message).await;
+    // browser as a broken connection, not as the page with the reason. This
+    // count spares decoding a file for a full notice; `add_notice_file`
+    // counts again under a lock and decides.
+    if caller.store.notice_file_count(&notice.id).await? >= attachments::MAX_FILES {
+        return refuse(StatusCode::BAD_REQUEST, too_many_files()).await;
     }
 
     let rules = photos.rules();
@@ -739,42 +636,35 @@ async fn upload_file(
     };
     let stored_bytes = stored.len() as i64;
     let hash = attachments::store(&photos, kind, stored).await?;
-    sqlx::query(
-        "INSERT INTO notice_attachments (notice_id, hash, kind, name, bytes, added_by, added_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-    )
-    .bind(&notice.id)
-    .bind(&hash)
-    .bind(kind)
-    .bind(&name)
-    .bind(stored_bytes)
-    .bind(&caller.user.id)
-    .bind(now_ms())
-    .execute(&caller.pool)
-    .await?;
+    let file = NewAttachment {
+        notice_id: &notice.id,
+        hash: &hash,
+        kind,
+        name: &name,
+        bytes: stored_bytes,
+        added_by: &caller.user.id,
+        at: now_ms(),
+    };
+    // Full by now (another upload won the last place): the stored object
+    // stays, unlisted; objects are named by content and may serve other
+    // notices, so none is deleted here.
+    if caller.store.add_notice_file(&file, attachments::MAX_FILES).await? == Attached::Full {
+        return refuse(StatusCode::BAD_REQUEST, too_many_files()).await;
+    }
     caller.audit("create", "notice_file", &hash).await?;
     Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
+}
+
+fn too_many_files() -> String {
+    format!("一条公告最多{}个附件", attachments::MAX_FILES)
 }
 
 async fn delete_file(Api(caller): Api, Path((id, hash)): Path<(String, String)>) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
     let notice = own_notice(&caller, &communities, &id).await?;
-    sqlx::query("DELETE FROM notice_attachments WHERE notice_id = $1 AND hash = $2")
-        .bind(&notice.id)
-        .bind(&hash)
-        .execute(&caller.pool)
-        .await?;
+    caller.store.delete_notice_file(&notice.id, &hash).await?;
     caller.audit("update", "notice", &notice.id).await?;
     Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
-}
-
-async fn file_of(pool: &sqlx::SqlitePool, notice_id: &str, hash: &str) -> Result<Attachment, ApiError> {
-    sqlx::query_as("SELECT hash, kind, name, bytes FROM notice_attachments WHERE notice_id = $1 AND hash = $2")
-        .bind(notice_id)
-        .bind(hash)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("没有这个附件".into()))
 }
 
 /// The author's preview, drafts included.
@@ -786,7 +676,11 @@ async fn manage_file(
 ) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
     let notice = own_notice(&caller, &communities, &id).await?;
-    let file = file_of(&caller.pool, &notice.id, &hash).await?;
+    let file = caller
+        .store
+        .notice_file(&notice.id, &hash)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("没有这个附件".into()))?;
     attachments::serve(&photos, &file, &headers, "private, no-cache").await
 }
 
@@ -797,16 +691,10 @@ async fn public_file(
     headers: HeaderMap,
     Path((community_id, notice_id, hash)): Path<(String, String, String)>,
 ) -> Result<Response, PublicError> {
-    let public: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM notices WHERE id = $1 AND community_id = $2 AND status = 'published' AND published_at <= $3",
-    )
-    .bind(parse_id(&notice_id)?)
-    .bind(parse_id(&community_id)?)
-    .bind(now_ms())
-    .fetch_optional(&state.pool)
-    .await
-    .map_err(ApiError::from)?;
-    let notice = public.ok_or_else(|| ApiError::NotFound("没有这条公告，可能已撤回".into()))?;
-    let file = file_of(&state.pool, &notice, &hash).await?;
+    let file = state
+        .store
+        .public_notice_file(&parse_id(&community_id)?, &parse_id(&notice_id)?, &hash, now_ms())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("没有这个附件，或公告已撤回".into()))?;
     Ok(attachments::serve(&photos, &file, &headers, "public, no-cache").await?)
 }

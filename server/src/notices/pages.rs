@@ -7,8 +7,9 @@ use leptos::prelude::*;
 
 use crate::html::{date, document};
 
-use super::attachments::Attachment;
-use super::{CATEGORIES, Community, Draft, Notice, Revision, View, category_label, markdown};
+use store::notices::{AttachmentRow, CommunityRow, NoticeRow, RevisionRow};
+
+use super::{CATEGORIES, Draft, View, category_label, markdown};
 
 const PUBLIC_CSS: &str = "\
 body{margin:0;font:17px/1.7 system-ui,'PingFang SC','Microsoft YaHei',sans-serif;color:#1d2327;background:#f4f6f7}\
@@ -45,7 +46,7 @@ input,select,textarea{font:inherit;padding:8px 10px;border:1px solid #d5dde0;bor
 textarea{min-height:240px}.error{color:#b3261e;background:#fdecea;padding:8px 12px;border-radius:8px}\
 .ok{color:#155244;background:#e3efe9;padding:8px 12px;border-radius:8px}.muted{color:#5b6a70;font-size:14px}";
 
-fn index_href(community: &Community, category: Option<&str>, large: bool) -> String {
+fn index_href(community: &CommunityRow, category: Option<&str>, large: bool) -> String {
     let mut query = Vec::new();
     if let Some(c) = category {
         query.push(format!("c={c}"));
@@ -61,7 +62,7 @@ fn index_href(community: &Community, category: Option<&str>, large: bool) -> Str
     format!("/n/{}{query}", community.id)
 }
 
-fn public_head(community: &Community) -> AnyView {
+fn public_head(community: &CommunityRow) -> AnyView {
     view! {
         <link rel="alternate" type="application/atom+xml" title="公告订阅" href=format!("/n/{}/feed.atom", community.id)/>
         // Keeps pages read once readable offline; a page works without it.
@@ -70,7 +71,7 @@ fn public_head(community: &Community) -> AnyView {
     .into_any()
 }
 
-fn public_header(community: &Community) -> AnyView {
+fn public_header(community: &CommunityRow) -> AnyView {
     view! {
         <header>
             <h1><a href=format!("/n/{}", community.id)>{format!("{} · 公开栏", community.name)}</a></h1>
@@ -80,7 +81,7 @@ fn public_header(community: &Community) -> AnyView {
     .into_any()
 }
 
-pub fn public_index(community: &Community, notices: &[Notice], view: &View) -> String {
+pub fn public_index(community: &CommunityRow, notices: &[NoticeRow], view: &View) -> String {
     let large = view.large();
     let current = view.c.clone();
     let tabs = std::iter::once((None, "全部"))
@@ -139,7 +140,7 @@ fn size_text(bytes: i64) -> String {
     }
 }
 
-pub fn public_notice(community: &Community, notice: &Notice, files: &[Attachment], view: &View) -> String {
+pub fn public_notice(community: &CommunityRow, notice: &NoticeRow, files: &[AttachmentRow], view: &View) -> String {
     let large = view.large();
     let href = format!("/n/{}/{}", community.id, notice.id);
     let images = files.iter().filter(|f| f.is_image()).map(|f| {
@@ -221,7 +222,7 @@ fn rfc3339(epoch_ms: i64) -> String {
     )
 }
 
-pub fn atom_feed(base: &str, community: &Community, notices: &[Notice]) -> String {
+pub fn atom_feed(base: &str, community: &CommunityRow, notices: &[NoticeRow]) -> String {
     let updated = notices.iter().filter_map(|n| n.published_at).max().unwrap_or_default();
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\
@@ -291,7 +292,7 @@ fn status_label(status: &str) -> &'static str {
 }
 
 /// The status as the lead reads it: a scheduled notice says when it goes out.
-fn status_text(notice: &Notice) -> String {
+fn status_text(notice: &NoticeRow) -> String {
     match notice.published_at {
         Some(at) if notice.status == "published" && at > app::state::now_ms() => {
             format!("定时发布：{} {}", date(at), app::outbox::time_of_day(at))
@@ -318,7 +319,7 @@ fn action_button(id: &str, action: &'static str, label: &'static str, plain: boo
     }
 }
 
-pub fn manage_list(communities: &[Community], notices: &[Notice]) -> String {
+pub fn manage_list(communities: &[CommunityRow], notices: &[NoticeRow]) -> String {
     let items = notices
         .iter()
         .map(|n| {
@@ -373,12 +374,12 @@ pub fn manage_list(communities: &[Community], notices: &[Notice]) -> String {
 }
 
 pub fn edit_form(
-    communities: &[Community],
-    notice: Option<&Notice>,
+    communities: &[CommunityRow],
+    notice: Option<&NoticeRow>,
     draft: &Draft,
     message: Option<&str>,
-    history: &[Revision],
-    files: &[Attachment],
+    history: &[RevisionRow],
+    files: &[AttachmentRow],
 ) -> String {
     let files_view = notice.map(|n| {
         let base = format!("/manage/notices/{}/files", n.id);

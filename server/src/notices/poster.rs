@@ -3,13 +3,13 @@
 
 use qrcodegen::{QrCode, QrCodeEcc};
 
-use super::Community;
+use store::notices::CommunityRow;
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-pub fn svg(community: &Community, url: &str) -> String {
+pub fn svg(community: &CommunityRow, url: &str) -> String {
     // Medium error correction survives a scuffed or sun-bleached print.
     let path = QrCode::encode_text(url, QrCodeEcc::Medium)
         .map(|qr| {
@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn the_poster_carries_a_code_and_escapes_names() {
-        let community = Community {
+        let community = CommunityRow {
             id: "c".into(),
             name: "春华<社区>".into(),
             street_name: "示范街道".into(),

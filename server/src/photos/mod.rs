@@ -16,16 +16,16 @@ use app::error::{ApiError, ErrorBody};
 use app::state::now_ms;
 use app::sync::is_photo_hash;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use object_store::local::LocalFileSystem;
 use object_store::{GetOptions, ObjectStore, PutOptions, PutPayload};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
+use store::photos::NewPhoto;
 use tokio::sync::Semaphore;
 
 use crate::auth::Api;
@@ -53,10 +53,6 @@ impl PhotoStore {
             rules,
             decoding: Arc::new(Semaphore::new(cores)),
         }
-    }
-
-    pub fn max_bytes(&self) -> usize {
-        self.rules.max_bytes
     }
 
     pub fn rules(&self) -> Rules {
@@ -115,8 +111,8 @@ impl From<ApiError> for UploadError {
     }
 }
 
-impl From<sqlx::Error> for UploadError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<store::Error> for UploadError {
+    fn from(e: store::Error) -> Self {
         UploadError::Api(e.into())
     }
 }
@@ -165,18 +161,43 @@ fn parse_hash(text: &str) -> Result<String, ApiError> {
     }
 }
 
-async fn stored(pool: &sqlx::SqlitePool, hash: &str) -> Result<Option<Stored>, sqlx::Error> {
-    let row: Option<(i64, i64, i64)> = sqlx::query_as("SELECT bytes, width, height FROM photos WHERE hash = $1")
-        .bind(hash)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(|(bytes, width, height)| Stored {
+/// The answer for a photo stored before this upload.
+async fn stored(store: &store::Store, hash: &str) -> Result<Option<Stored>, store::Error> {
+    Ok(store.photo(hash).await?.map(|row| Stored {
         hash: hash.to_owned(),
         created: false,
-        bytes,
-        width,
-        height,
+        bytes: row.bytes,
+        width: row.width,
+        height: row.height,
     }))
+}
+
+/// How far past the limit an upload is still read (and dropped) so that the
+/// sender gets the 413; beyond this the connection is simply closed.
+const DRAIN_FACTOR: usize = 4;
+
+/// The upload, read whole before answering, even one over the limit or one
+/// already stored: a phone still sending when the answer and the close come
+/// gets a broken connection instead of the answer, and would retry for ever.
+async fn read_upload(mut body: Body, rules: Rules) -> Result<Bytes, UploadError> {
+    let incomplete = || UploadError::Api(ApiError::BadRequest("照片没有传完整，请重试".into()));
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| incomplete())?.into_data() else {
+            continue;
+        };
+        seen += data.len();
+        if seen <= rules.max_bytes {
+            kept.extend_from_slice(&data);
+        } else if seen > rules.max_bytes.saturating_mul(DRAIN_FACTOR) {
+            break;
+        }
+    }
+    if seen > rules.max_bytes {
+        return Err(UploadError::Refused(check::too_many_bytes(rules)));
+    }
+    Ok(Bytes::from(kept))
 }
 
 /// `PUT /api/photos/{sha256}`, the body the photo's bytes. Any signed-in user
@@ -186,21 +207,15 @@ pub async fn upload(
     Api(caller): Api,
     Extension(photos): Extension<Arc<PhotoStore>>,
     Path(hash): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, UploadError> {
     let hash = parse_hash(&hash)?;
-    // The body is read whole before answering, even for a photo already
-    // stored: a phone still sending when the answer and the close come gets a
-    // broken connection instead of the answer, and would retry for ever.
-    let bytes = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => UploadError::Refused(check::too_many_bytes(photos.rules)),
-        _ => UploadError::Api(ApiError::BadRequest("照片没有传完整，请重试".into())),
-    })?;
+    let bytes = read_upload(body, photos.rules).await?;
     let digest = Sha256::digest(&bytes);
     if format!("{digest:x}") != hash {
         return Err(ApiError::BadRequest("照片内容与编号不符（可能没有传完整），请重试".into()).into());
     }
-    if let Some(existing) = stored(&caller.pool, &hash).await? {
+    if let Some(existing) = stored(&caller.store, &hash).await? {
         return Ok((StatusCode::OK, Json(existing)).into_response());
     }
     let rules = photos.rules;
@@ -221,19 +236,18 @@ pub async fn upload(
             .await
             .map_err(storage_error)?;
     }
-    sqlx::query(
-        "INSERT INTO photos (hash, bytes, width, height, thumb_bytes, uploaded_by, uploaded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING",
-    )
-    .bind(&hash)
-    .bind(cleaned.photo.len() as i64)
-    .bind(i64::from(cleaned.width))
-    .bind(i64::from(cleaned.height))
-    .bind(cleaned.thumb.len() as i64)
-    .bind(&caller.user.id)
-    .bind(now_ms())
-    .execute(&caller.pool)
-    .await?;
+    caller
+        .store
+        .insert_photo(&NewPhoto {
+            hash: &hash,
+            bytes: cleaned.photo.len() as i64,
+            width: i64::from(cleaned.width),
+            height: i64::from(cleaned.height),
+            thumb_bytes: cleaned.thumb.len() as i64,
+            uploaded_by: &caller.user.id,
+            at: now_ms(),
+        })
+        .await?;
     caller.audit("create", "photo", &hash).await?;
     let timing = format!(
         "decode;dur={:.1}, encode;dur={:.1}, thumb;dur={:.1}",
@@ -275,45 +289,6 @@ pub async fn thumb(
     serve(api.0, &photos, &hash, &headers, Variant::Thumb).await
 }
 
-/// The grids of the records that name a photo: of every resident it was ever
-/// the photo of, and of every visit it was taken on.
-async fn photo_grids(conn: &mut SqliteConnection, hash: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT b.grid_id FROM resident_photos rp JOIN residents r ON r.id = rp.resident_id
-             JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
-         WHERE rp.photo = $1
-         UNION
-         SELECT b.grid_id FROM visit_photos vp JOIN visits v ON v.id = vp.visit_id
-             JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
-         WHERE vp.photo = $1",
-    )
-    .bind(hash)
-    .fetch_all(conn)
-    .await
-}
-
-/// Whether a user with these grids may see a stored photo: through a record
-/// in one of the grids, or as its uploader until a record names it. `None`:
-/// no photo stored under that hash (yet).
-pub async fn may_see_stored(
-    conn: &mut SqliteConnection,
-    hash: &str,
-    user_id: &str,
-    grids: &HashSet<String>,
-) -> Result<Option<bool>, sqlx::Error> {
-    let uploader: Option<String> = sqlx::query_scalar("SELECT uploaded_by FROM photos WHERE hash = $1")
-        .bind(hash)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(uploader) = uploader else { return Ok(None) };
-    let named_in = photo_grids(conn, hash).await?;
-    Ok(Some(if named_in.is_empty() {
-        uploader == user_id
-    } else {
-        named_in.iter().any(|g| grids.contains(g))
-    }))
-}
-
 /// The visibility rule on `store::photos::PhotoOwners`: a user with these grids
 /// may see a stored photo through a record in one of the grids, or as its
 /// uploader until a record names it. `None`: no photo stored (yet).
@@ -327,13 +302,12 @@ pub fn visible_to(owners: Option<&store::photos::PhotoOwners>, user_id: &str, gr
 }
 
 /// Who may see a photo: whoever may see a resident it was ever the photo of,
-/// or a visit it was taken on; and its uploader, until a record names it.
+/// or a visit it was taken on; and its uploader, until a record names it. A
+/// photo not stored (yet) is refused like one the caller may not see.
 async fn may_see(caller: &Caller, hash: &str) -> Result<bool, ApiError> {
-    let grids: HashSet<String> = caller.user.visible_grids(&caller.pool).await?.into_iter().collect();
-    let mut conn = caller.pool.acquire().await?;
-    Ok(may_see_stored(&mut conn, hash, &caller.user.id, &grids)
-        .await?
-        .unwrap_or(false))
+    let grids: HashSet<String> = caller.user.visible_grids(&caller.store).await?.into_iter().collect();
+    let owners = caller.store.photo_owners(hash).await?;
+    Ok(visible_to(owners.as_ref(), &caller.user.id, &grids).unwrap_or(false))
 }
 
 /// Every view is logged, a revalidated one too; the answer may be kept by the
@@ -352,9 +326,6 @@ async fn serve(
         return Err(ApiError::not_found());
     }
     caller.audit("read", "photo", &hash).await?;
-    if stored(&caller.pool, &hash).await?.is_none() {
-        return Err(ApiError::NotFound("照片还没有从手机上传，请稍后再看".into()));
-    }
     let etag = format!("\"{hash}{}\"", if variant == Variant::Thumb { "-t" } else { "" });
     let cache = [
         (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),

@@ -1,45 +1,124 @@
-//! Starts the real server on port 0 with a fresh SQLite file per test. The demo
-//! street is generated once into a template file and copied, so each test gets
-//! its own database without paying for the generator every time.
+//! Starts the real server on port 0 with a fresh database per test, on the
+//! engine the suite runs on: an SQLite file by default, a PostgreSQL database
+//! when `GRIDWALK_TEST_POSTGRES` names a cluster (`postgres://…/postgres`;
+//! scripts/test.sh starts a throw-away one). The demo street is generated once
+//! per test binary into a template (a file, or a template database) and
+//! copied for each test, so no test pays for the generator.
+//!
+//! Tests look into the database through `TestServer::pool`, an `AnyPool`: the
+//! same test SQL runs on either engine (the app itself uses native pools).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use gridwalk_server::config::Settings;
 use gridwalk_server::demo;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tempfile::TempDir;
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 
 pub const PASSWORD: &str = demo::DEMO_PASSWORD;
 
-static TEMPLATE: OnceCell<(TempDir, PathBuf)> = OnceCell::const_new();
+/// Where each test's database is copied from.
+enum Template {
+    File(PathBuf),
+    Database { admin_url: String, name: String },
+}
 
-async fn template() -> &'static Path {
-    let (_, path) = TEMPLATE
+static TEMPLATE: OnceCell<(TempDir, Template)> = OnceCell::const_new();
+
+/// The PostgreSQL cluster the suite runs on, if any.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("GRIDWALK_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// The URL of database `name` on the cluster behind `admin_url` (same user,
+/// host and options, e.g. `?host=/tmp/socket-dir`).
+fn database_url(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url.split_once('?').unwrap_or((admin_url, ""));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    if query.is_empty() {
+        format!("{server}/{name}")
+    } else {
+        format!("{server}/{name}?{query}")
+    }
+}
+
+async fn admin(admin_url: &str) -> sqlx::PgPool {
+    sqlx::PgPool::connect(admin_url).await.expect("PostgreSQL cluster")
+}
+
+async fn seed(database_url: String) {
+    let settings = Settings {
+        database_url,
+        ..Settings::default()
+    };
+    let store = gridwalk_server::db::connect(&settings)
+        .await
+        .expect("template database");
+    demo::generate(&store, &demo::DemoSpec::standard(app::state::now_ms()))
+        .await
+        .expect("demo data");
+    store.close().await;
+}
+
+async fn template() -> &'static Template {
+    let (_, template) = TEMPLATE
         .get_or_init(|| async {
             let dir = tempfile::tempdir().expect("temp dir");
-            let seeded = dir.path().join("seeded.db");
-            let settings = Settings {
-                database_url: format!("sqlite://{}", seeded.display()),
-                ..Settings::default()
+            let template = match postgres_admin_url() {
+                Some(admin_url) => {
+                    let name = format!("gw_template_{}", uuid::Uuid::now_v7().simple());
+                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                        .execute(&admin(&admin_url).await)
+                        .await
+                        .expect("create template database");
+                    seed(database_url(&admin_url, &name)).await;
+                    Template::Database { admin_url, name }
+                }
+                None => {
+                    let seeded = dir.path().join("seeded.db");
+                    seed(format!("sqlite://{}", seeded.display())).await;
+                    // A clean single file (no WAL beside it) to copy per test.
+                    let template = dir.path().join("template.db");
+                    let settings = Settings {
+                        database_url: format!("sqlite://{}", seeded.display()),
+                        ..Settings::default()
+                    };
+                    let store = gridwalk_server::db::connect(&settings).await.expect("seeded");
+                    store.vacuum_into(&template).await.expect("vacuum into");
+                    store.close().await;
+                    Template::File(template)
+                }
             };
-            let store = gridwalk_server::db::connect(&settings)
-                .await
-                .expect("template database");
-            let pool = store.legacy_sqlite().expect("transitional");
-            demo::generate(&pool, &demo::DemoSpec::standard(app::state::now_ms()))
-                .await
-                .expect("demo data");
-            let template = dir.path().join("template.db");
-            sqlx::query(&format!("VACUUM INTO '{}'", template.display()))
-                .execute(&pool)
-                .await
-                .expect("vacuum");
-            pool.close().await;
             (dir, template)
         })
         .await;
-    path
+    template
+}
+
+/// A new database for one test, copied from the template.
+async fn fresh_database(dir: &std::path::Path) -> String {
+    // PostgreSQL copies a template only while nobody else uses it, and two
+    // copies at once count as using it: one at a time.
+    static COPYING: Mutex<()> = Mutex::const_new(());
+    match template().await {
+        Template::File(path) => {
+            let db = dir.join("gridwalk.db");
+            std::fs::copy(path, &db).expect("copy template");
+            format!("sqlite://{}", db.display())
+        }
+        Template::Database { admin_url, name } => {
+            let _one_at_a_time = COPYING.lock().await;
+            let db = format!("gw_test_{}", uuid::Uuid::now_v7().simple());
+            sqlx::query(&format!("CREATE DATABASE {db} TEMPLATE {name}"))
+                .execute(&admin(admin_url).await)
+                .await
+                .expect("copy template database");
+            database_url(admin_url, &db)
+        }
+    }
 }
 
 pub fn new_id() -> String {
@@ -48,7 +127,10 @@ pub fn new_id() -> String {
 
 pub struct TestServer {
     pub base: String,
-    pub pool: SqlitePool,
+    /// This test's database, for looking into it (engine-neutral).
+    pub pool: AnyPool,
+    /// The URL the server was started with.
+    pub database_url: String,
     /// Dropping it stops the server.
     _shutdown: tokio::sync::oneshot::Sender<()>,
     _dir: TempDir,
@@ -90,25 +172,26 @@ impl TestServer {
 
     pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("gridwalk.db");
-        std::fs::copy(template().await, &db).expect("copy template");
+        let database_url = fresh_database(dir.path()).await;
         let mut settings = Settings {
-            database_url: format!("sqlite://{}", db.display()),
+            database_url: database_url.clone(),
             photo_dir: dir.path().join("photos"),
             addr: "127.0.0.1:0".into(),
             site_root: dir.path().join("site").display().to_string(),
             ..Settings::default()
         };
         configure(&mut settings);
-        let (shutdown, base) = run_on_own_runtime(settings.clone());
-        let pool = gridwalk_server::db::connect(&settings)
+        let (shutdown, base) = run_on_own_runtime(settings);
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::pool::PoolOptions::new()
+            .max_connections(2)
+            .connect(&database_url)
             .await
-            .expect("test pool")
-            .legacy_sqlite()
-            .expect("transitional");
+            .expect("test pool");
         TestServer {
             base,
             pool,
+            database_url,
             _shutdown: shutdown,
             _dir: dir,
         }

@@ -3,3 +3,6 @@
 
 mod read;
 mod write;
+
+pub use read::{ConflictRow, ResidentRow};
+pub use write::{Column, FieldClock, HistoryEntry, NewResident, PhotoSet, ResidentState};

@@ -1,0 +1,220 @@
+//! `GET /api/sync/pull`: the records changed after a device's cursor, paged by
+//! the change sequence, in the grids the caller may see now.
+
+use std::collections::{HashMap, HashSet};
+
+use app::api::parse_id;
+use app::auth::ssr::Caller;
+use app::domain::{Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number, mask_phone};
+use app::error::ApiError;
+use app::sync::{BuildingRecord, GridRef, HouseholdRecord, PullResponse, Record, ResidentRecord, VisitRecord};
+use axum::Json;
+use axum::extract::Query;
+use store::Store;
+use store::pull::{PulledBuilding, PulledHousehold, PulledResident, PulledVisit, Range};
+
+use super::corrupt;
+use crate::auth::Api;
+
+const DEFAULT_PAGE: i64 = 1000;
+const MAX_PAGE: i64 = 5000;
+
+/// `GET /api/sync/pull?cursor=N&limit=M[&grid=ID]`. `scope` always lists every
+/// grid the caller may see now (a device drops data of grids not listed), also
+/// when `grid` narrows the records to one of them.
+pub async fn pull(
+    Api(caller): Api,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let cursor = int_param(&params, "cursor", 0, 0, i64::MAX)?;
+    let limit = int_param(&params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)?;
+    let grid = params.get("grid").map(|g| parse_id(g)).transpose()?;
+    let scope = grid_refs(&caller).await?;
+    let grids: Vec<String> = match grid {
+        Some(grid) if scope.iter().any(|g| g.id == grid) => vec![grid],
+        Some(_) => return Err(ApiError::not_found()),
+        None => scope.iter().map(|g| g.id.clone()).collect(),
+    };
+    let page = load_page(&caller.store, &grids, cursor, limit).await?;
+    // PIPL access log: one row per page (not per resident), naming the range
+    // of the change sequence, which says exactly which records were read.
+    if !page.records.is_empty() {
+        let range = format!("seq {cursor}..={}", page.next_cursor);
+        caller.audit("read", "sync_pull", &range).await?;
+    }
+    Ok(Json(PullResponse {
+        scope,
+        policies: app::policy::ssr::policies(&caller.store).await?,
+        records: page.records,
+        next_cursor: page.next_cursor,
+        more: page.more,
+    }))
+}
+
+fn int_param(params: &HashMap<String, String>, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+    let Some(text) = params.get(name) else {
+        return Ok(default);
+    };
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| ApiError::BadRequest(format!("参数 {name} 应为 {min} 到 {max} 之间的整数")))
+}
+
+/// The caller's grids with their names, in the order `visible_grids` gives.
+async fn grid_refs(caller: &Caller) -> Result<Vec<GridRef>, ApiError> {
+    let ids = caller.user.visible_grids(&caller.store).await?;
+    let names: HashMap<String, String> = caller.store.grid_names(&ids).await?.into_iter().collect();
+    Ok(ids
+        .into_iter()
+        .filter_map(|id| names.get(&id).cloned().map(|name| GridRef { id, name }))
+        .collect())
+}
+
+struct Page {
+    records: Vec<Record>,
+    next_cursor: i64,
+    more: bool,
+}
+
+/// One page: the seq range first (one indexed query), then one joined query
+/// per entity type over that range, not one query per record.
+async fn load_page(store: &Store, grids: &[String], cursor: i64, limit: i64) -> Result<Page, ApiError> {
+    let empty = Page {
+        records: Vec::new(),
+        next_cursor: cursor,
+        more: false,
+    };
+    if grids.is_empty() {
+        return Ok(empty);
+    }
+    // One row past the page tells whether more wait.
+    let mut seqs = store.change_seqs(grids, cursor, limit + 1).await?;
+    let more = seqs.len() as i64 > limit;
+    seqs.truncate(limit as usize);
+    let Some(&upper) = seqs.last() else {
+        return Ok(empty);
+    };
+    let range = Range {
+        after: cursor,
+        upto: upper,
+        grids,
+    };
+    let mut records: Vec<(i64, Record)> = Vec::new();
+    records.extend(store.pulled_buildings(range).await?.into_iter().map(building));
+    records.extend(store.pulled_households(range).await?.into_iter().map(household));
+    for row in store.pulled_residents(range).await? {
+        records.push(resident(row)?);
+    }
+    for row in store.pulled_visits(range).await? {
+        records.push(visit(row)?);
+    }
+    // The current grid, not the one at change time, decides: a resident moved
+    // to another grid must not reach the old grid's phones.
+    let scope: HashSet<&str> = grids.iter().map(String::as_str).collect();
+    records.retain(|(_, r)| scope.contains(record_grid(r)));
+    Ok(Page {
+        records: latest_only(records),
+        next_cursor: upper,
+        more,
+    })
+}
+
+/// An entity changed twice in one page is sent once, at its last position.
+fn latest_only(mut records: Vec<(i64, Record)>) -> Vec<Record> {
+    records.sort_by_key(|(seq, _)| *seq);
+    let mut seen = HashSet::new();
+    let mut out: Vec<Record> = records
+        .into_iter()
+        .rev()
+        .filter(|(_, r)| seen.insert(record_key(r)))
+        .map(|(_, r)| r)
+        .collect();
+    out.reverse();
+    out
+}
+
+fn record_key(record: &Record) -> (u8, String) {
+    match record {
+        Record::Building(b) => (0, b.id.clone()),
+        Record::Household(h) => (1, h.id.clone()),
+        Record::Resident(r) => (2, r.id.clone()),
+        Record::Visit(v) => (3, v.id.clone()),
+    }
+}
+
+fn record_grid(record: &Record) -> &str {
+    match record {
+        Record::Building(b) => &b.grid_id,
+        Record::Household(h) => &h.grid_id,
+        Record::Resident(r) => &r.grid_id,
+        Record::Visit(v) => &v.grid_id,
+    }
+}
+
+fn building(b: PulledBuilding) -> (i64, Record) {
+    let record = BuildingRecord {
+        id: b.id,
+        grid_id: b.grid_id,
+        number: b.number,
+        name: b.name,
+        address: b.address,
+        units: b.units,
+        floors: b.floors,
+        doors_per_floor: b.doors_per_floor,
+    };
+    (b.seq, Record::Building(record))
+}
+
+fn household(h: PulledHousehold) -> (i64, Record) {
+    let record = HouseholdRecord {
+        id: h.id,
+        grid_id: h.grid_id,
+        building_id: h.building_id,
+        unit: h.unit,
+        floor: h.floor,
+        door_number: h.door_number,
+    };
+    (h.seq, Record::Household(record))
+}
+
+/// Residents leave masked, as on every other route.
+fn resident(r: PulledResident) -> Result<(i64, Record), ApiError> {
+    let mut tags = r
+        .tags
+        .iter()
+        .map(|tag| KeyGroup::parse(tag).ok_or_else(|| corrupt("tag", tag)))
+        .collect::<Result<Vec<_>, _>>()?;
+    tags.sort();
+    let record = ResidentRecord {
+        gender: Gender::parse(&r.gender).ok_or_else(|| corrupt("gender", &r.gender))?,
+        registration_type: RegistrationType::parse(&r.registration_type)
+            .ok_or_else(|| corrupt("registration_type", &r.registration_type))?,
+        id_number_masked: r.id_number.as_deref().map(mask_id_number),
+        phone_masked: r.phone.as_deref().map(mask_phone),
+        tags,
+        moved_out: r.moved_out,
+        id: r.id,
+        grid_id: r.grid_id,
+        household_id: r.household_id,
+        name: r.name,
+        birth_date: r.birth_date,
+        photo: r.photo,
+    };
+    Ok((r.seq, Record::Resident(record)))
+}
+
+fn visit(v: PulledVisit) -> Result<(i64, Record), ApiError> {
+    let record = VisitRecord {
+        visit_type: VisitType::parse(&v.visit_type).ok_or_else(|| corrupt("visit_type", &v.visit_type))?,
+        outcome: Outcome::parse(&v.outcome).ok_or_else(|| corrupt("outcome", &v.outcome))?,
+        id: v.id,
+        grid_id: v.grid_id,
+        household_id: v.household_id,
+        visited_at: v.visited_at,
+        worker_name: v.worker_name,
+        notes: v.notes,
+        photos: v.photos,
+    };
+    Ok((v.seq, Record::Visit(record)))
+}

@@ -1,0 +1,126 @@
+//! `POST /api/sync/push`: a device's outbox, each op applied exactly once.
+
+use std::collections::HashSet;
+
+use app::api::parse_id;
+use app::error::ApiError;
+use app::state::now_ms;
+use app::sync::{Change, MAX_BATCH, OpResult, OpStatus, Operation, PushRequest, PushResponse};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+
+use super::corrupt;
+use super::op::{OpContext, Verdict};
+use crate::auth::Api;
+use crate::{resident_edits, visits};
+
+/// Every operation in order, each in its own transaction together with its
+/// `applied_ops` row, so a crash mid-batch leaves each op either applied and
+/// remembered or untouched; the retry finishes the rest.
+pub async fn push(
+    Api(caller): Api,
+    body: Result<Json<PushRequest>, JsonRejection>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let Json(request) = body.map_err(|e| match e.status() {
+        http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::BadRequest(format!("同步数据格式不正确：{}", e.body_text())),
+    })?;
+    if request.operations.len() > MAX_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "一次最多同步{MAX_BATCH}条记录，请分批提交"
+        )));
+    }
+    let device_id = request.device_id.trim();
+    if device_id.is_empty() || device_id.chars().count() > 100 {
+        return Err(ApiError::BadRequest("设备编号不正确".into()));
+    }
+    // Op ids are the idempotency keys: refuse the whole batch before touching
+    // anything if one is not a UUID, rather than remembering a garbled key.
+    let op_ids = request
+        .operations
+        .iter()
+        .map(|op| parse_id(&op.op_id).map_err(|_| ApiError::BadRequest("操作编号格式不正确".into())))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Scope is read once per batch: a reassignment mid-batch takes effect on
+    // the next push.
+    let scope: HashSet<String> = caller.user.visible_grids(&caller.store).await?.into_iter().collect();
+    let mut results = Vec::with_capacity(op_ids.len());
+    for (op, op_id) in request.operations.iter().zip(&op_ids) {
+        let ctx = OpContext {
+            caller: &caller,
+            scope: &scope,
+            op_id,
+            created_at: op.created_at,
+            now: now_ms(),
+        };
+        let verdict = push_one(&ctx, device_id, op).await?;
+        results.push(OpResult {
+            op_id: op.op_id.clone(),
+            status: verdict.status,
+            reason: verdict.reason,
+        });
+    }
+    Ok(Json(PushResponse { results }))
+}
+
+fn status_str(status: OpStatus) -> &'static str {
+    match status {
+        OpStatus::Applied => "applied",
+        OpStatus::Conflict => "conflict",
+        OpStatus::Rejected => "rejected",
+    }
+}
+
+fn parse_status(text: &str) -> Result<OpStatus, ApiError> {
+    match text {
+        "applied" => Ok(OpStatus::Applied),
+        "conflict" => Ok(OpStatus::Conflict),
+        "rejected" => Ok(OpStatus::Rejected),
+        _ => Err(corrupt("applied_ops.status", text)),
+    }
+}
+
+fn kind(change: &Change) -> &'static str {
+    match change {
+        Change::RecordVisit(_) => "record_visit",
+        Change::AddResident(_) => "add_resident",
+        Change::EditResident(_) => "edit_resident",
+    }
+}
+
+/// One op, exactly once. The `applied_ops` row is claimed first: that insert
+/// takes SQLite's write lock (waiting out any other writer), so two concurrent
+/// pushes of one op serialise here and the second one finds the first's row and
+/// its stored result. (On PostgreSQL the same `ON CONFLICT DO NOTHING` blocks on
+/// the other transaction's uncommitted key the same way.) Every check that can
+/// reject an op runs before its first write, so a rejection writes nothing but
+/// its `applied_ops` row.
+async fn push_one(ctx: &OpContext<'_>, device_id: &str, op: &Operation) -> Result<Verdict, ApiError> {
+    let mut tx = ctx.caller.store.begin().await?;
+    let claim = store::ops::Claim {
+        op_id: ctx.op_id,
+        user_id: &ctx.caller.user.id,
+        device_id,
+        kind: kind(&op.change),
+        at: ctx.now,
+    };
+    if !tx.claim_op(claim).await? {
+        let stored = tx.op_result(ctx.op_id).await?;
+        tx.rollback().await?;
+        return Ok(Verdict {
+            status: parse_status(&stored.status)?,
+            reason: stored.reason,
+        });
+    }
+    let verdict = match &op.change {
+        Change::RecordVisit(visit) => visits::record_visit(&mut tx, ctx, visit).await?,
+        Change::AddResident(resident) => resident_edits::add_resident(&mut tx, ctx, resident).await?,
+        Change::EditResident(edit) => resident_edits::edit_resident(&mut tx, ctx, edit).await?,
+    };
+    if verdict != Verdict::applied() {
+        tx.set_op_result(ctx.op_id, status_str(verdict.status), verdict.reason.as_deref())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(verdict)
+}
