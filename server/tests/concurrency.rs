@@ -47,7 +47,11 @@ async fn concurrent_edits_of_one_resident_give_one_winner_and_one_history_row() 
         let earlier = edit_name(resident, 5_000, &original, "周早");
         let later = edit_name(resident, 6_000, &original, "周晚");
         // Alternate who is sent first; both are in flight together.
-        let (first, second) = if round % 2 == 0 { (&earlier, &later) } else { (&later, &earlier) };
+        let (first, second) = if round % 2 == 0 {
+            (&earlier, &later)
+        } else {
+            (&later, &earlier)
+        };
         let (a, b) = tokio::join!(
             server.push(&phone_a, "a", std::slice::from_ref(first)),
             server.push(&phone_b, "b", std::slice::from_ref(second)),

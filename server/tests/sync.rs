@@ -556,8 +556,8 @@ async fn sync_needs_a_session_and_refuses_bad_or_oversized_input() {
 /// the server's pages say.
 #[tokio::test]
 async fn offline_pages_match_the_servers() {
-    use app::phone::local::{GridData, building_detail, grid_detail, household_detail, resident_detail};
     use app::model::{BuildingDetail, GridDetail, HouseholdDetail, ResidentDetail};
+    use app::phone::local::{GridData, building_detail, grid_detail, household_detail, resident_detail};
     use app::sync::{GridRef, Record};
 
     let server = TestServer::start().await;
