@@ -141,3 +141,28 @@ async fn a_change_that_commits_late_still_reaches_the_phone() {
     );
     store.close().await;
 }
+
+/// Several server instances starting at once on a new PostgreSQL database
+/// (a city deployment restarted): one migrates, the others wait for its
+/// advisory lock and find the schema done. (SQLite is one server's file.)
+#[tokio::test]
+async fn instances_starting_together_migrate_once() {
+    let Some(database_url) = common::empty_postgres_database().await else {
+        return;
+    };
+    let settings = Settings {
+        database_url,
+        ..Settings::default()
+    };
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let settings = settings.clone();
+            tokio::spawn(async move { gridwalk_server::db::connect(&settings).await })
+        })
+        .collect();
+    for start in starts {
+        let store = start.await.expect("task").expect("every instance starts");
+        assert!(store.ping().await);
+        store.close().await;
+    }
+}

@@ -121,6 +121,18 @@ async fn fresh_database(dir: &std::path::Path) -> String {
     }
 }
 
+/// A new, empty database on the suite's PostgreSQL cluster; `None` when the
+/// suite runs on SQLite.
+pub async fn empty_postgres_database() -> Option<String> {
+    let admin_url = postgres_admin_url()?;
+    let name = format!("gw_empty_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin(&admin_url).await)
+        .await
+        .expect("create database");
+    Some(database_url(&admin_url, &name))
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
