@@ -95,16 +95,17 @@ async fn audit(tx: &mut Tx, ctx: &OpContext<'_>, action: &str, resident_id: &str
 
 /// The field in the protocol's text form (`FieldChange` values and bases).
 fn current_text(state: &ResidentState, field: ResidentField) -> Option<String> {
+    let resident = &state.resident;
     match field {
-        ResidentField::Name => Some(state.name.clone()),
-        ResidentField::Gender => Some(state.gender.clone()),
-        ResidentField::BirthDate => Some(state.birth_date.clone()),
-        ResidentField::IdNumber => state.id_number.clone(),
-        ResidentField::Phone => state.phone.clone(),
-        ResidentField::RegistrationType => Some(state.registration_type.clone()),
-        ResidentField::MovedOut => Some(state.moved_out.to_string()),
-        ResidentField::HouseholdId => Some(state.household_id.clone()),
-        ResidentField::Photo => state.photo.clone(),
+        ResidentField::Name => Some(resident.name.clone()),
+        ResidentField::Gender => Some(resident.gender.clone()),
+        ResidentField::BirthDate => Some(resident.birth_date.clone()),
+        ResidentField::IdNumber => resident.id_number.clone(),
+        ResidentField::Phone => resident.phone.clone(),
+        ResidentField::RegistrationType => Some(resident.registration_type.clone()),
+        ResidentField::MovedOut => Some(resident.moved_out.to_string()),
+        ResidentField::HouseholdId => Some(resident.household_id.clone()),
+        ResidentField::Photo => resident.photo.clone(),
     }
 }
 
@@ -454,20 +455,25 @@ mod tests {
 
     #[test]
     fn moved_out_reads_back_in_its_wire_form() {
+        use store::residents::ResidentRow;
+
         let mut state = ResidentState {
-            household_id: "h".into(),
-            name: "王".into(),
-            gender: "male".into(),
-            birth_date: "1950-01-01".into(),
-            id_number: None,
-            phone: None,
-            registration_type: "registered".into(),
-            moved_out: true,
-            photo: None,
+            resident: ResidentRow {
+                id: "r".into(),
+                household_id: "h".into(),
+                name: "王".into(),
+                gender: "male".into(),
+                birth_date: "1950-01-01".into(),
+                id_number: None,
+                phone: None,
+                registration_type: "registered".into(),
+                moved_out: true,
+                photo: None,
+            },
             grid_id: "g".into(),
         };
         assert_eq!(current_text(&state, ResidentField::MovedOut).as_deref(), Some("true"));
-        state.moved_out = false;
+        state.resident.moved_out = false;
         assert_eq!(current_text(&state, ResidentField::MovedOut).as_deref(), Some("false"));
     }
 }

@@ -8,6 +8,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
 use crate::engine::on_pool;
+use crate::residents::{ResidentRow, resident_columns};
 use crate::{Ids, Result, Store};
 
 /// One page of the sequence: the changes after `after` up to `upto` in `grids`.
@@ -48,17 +49,9 @@ pub struct PulledHousehold {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PulledResident {
     pub seq: i64,
-    pub id: String,
     pub grid_id: String,
-    pub household_id: String,
-    pub name: String,
-    pub gender: String,
-    pub birth_date: String,
-    pub id_number: Option<String>,
-    pub phone: Option<String>,
-    pub registration_type: String,
-    pub moved_out: bool,
-    pub photo: Option<String>,
+    #[sqlx(flatten)]
+    pub resident: ResidentRow,
     /// Key-group tags, in byte order.
     #[sqlx(skip)]
     pub tags: Vec<String>,
@@ -83,7 +76,7 @@ pub struct PulledVisit {
 /// The changes of one entity type in a range (`$1` < seq <= `$2`, grid in
 /// `$3`) joined to that entity's tables: the one shape every loader shares.
 macro_rules! in_range {
-    ($select:literal, $entity:literal, $joins:literal) => {
+    ($select:expr, $entity:literal, $joins:literal) => {
         concat!(
             "SELECT ",
             $select,
@@ -108,8 +101,7 @@ const HOUSEHOLDS: &str = in_range!(
     "JOIN households h ON h.id = c.entity_id JOIN buildings b ON b.id = h.building_id"
 );
 const RESIDENTS: &str = in_range!(
-    "c.seq, r.id, b.grid_id, r.household_id, r.name, r.gender, r.birth_date, r.id_number, r.phone,
-     r.registration_type, r.moved_out, r.photo",
+    concat!("c.seq, b.grid_id, ", resident_columns!()),
     "resident",
     "JOIN residents r ON r.id = c.entity_id
      JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id"
@@ -167,8 +159,8 @@ impl Store {
         }
         // Cloned, not moved: a resident changed twice in the range has two rows.
         let tags = group(self.in_range::<(String, String)>(RESIDENT_TAGS, range).await?);
-        for resident in &mut residents {
-            resident.tags = tags.get(&resident.id).cloned().unwrap_or_default();
+        for pulled in &mut residents {
+            pulled.tags = tags.get(&pulled.resident.id).cloned().unwrap_or_default();
         }
         Ok(residents)
     }

@@ -179,9 +179,14 @@ fn household(h: PulledHousehold) -> (i64, Record) {
 }
 
 /// Residents leave masked, as on every other route.
-fn resident(r: PulledResident) -> Result<(i64, Record), ApiError> {
-    let mut tags = r
-        .tags
+fn resident(pulled: PulledResident) -> Result<(i64, Record), ApiError> {
+    let PulledResident {
+        seq,
+        grid_id,
+        resident: r,
+        tags,
+    } = pulled;
+    let mut tags = tags
         .iter()
         .map(|tag| KeyGroup::parse(tag).ok_or_else(|| corrupt("tag", tag)))
         .collect::<Result<Vec<_>, _>>()?;
@@ -195,13 +200,13 @@ fn resident(r: PulledResident) -> Result<(i64, Record), ApiError> {
         tags,
         moved_out: r.moved_out,
         id: r.id,
-        grid_id: r.grid_id,
+        grid_id,
         household_id: r.household_id,
         name: r.name,
         birth_date: r.birth_date,
         photo: r.photo,
     };
-    Ok((r.seq, Record::Resident(record)))
+    Ok((seq, Record::Resident(record)))
 }
 
 fn visit(v: PulledVisit) -> Result<(i64, Record), ApiError> {

@@ -4,5 +4,6 @@
 mod read;
 mod write;
 
+pub(crate) use read::resident_columns;
 pub use read::{ConflictRow, ResidentRow};
 pub use write::{Column, FieldClock, HistoryEntry, NewResident, PhotoSet, ResidentState};

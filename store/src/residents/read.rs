@@ -5,7 +5,9 @@ use crate::engine::on_pool;
 use crate::{Result, Store};
 
 /// A resident as stored; ID and phone numbers whole, for the caller to mask.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// The shape every resident read shares: the edit's locked read and the pull
+/// embed it (`#[sqlx(flatten)]`) and select it with `resident_columns!`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ResidentRow {
     pub id: String,
     pub household_id: String,
@@ -20,6 +22,16 @@ pub struct ResidentRow {
     pub photo: Option<String>,
 }
 
+/// The columns of a `ResidentRow`, from `residents` aliased `r`: a literal, for
+/// `concat!` into a query that stays `&'static str`.
+macro_rules! resident_columns {
+    () => {
+        "r.id, r.household_id, r.name, r.gender, r.birth_date, r.id_number, r.phone, r.registration_type,
+         r.moved_out, r.photo"
+    };
+}
+pub(crate) use resident_columns;
+
 /// A value that lost (or was overwritten by) a concurrent edit, with who
 /// pushed the edit.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -33,15 +45,15 @@ pub struct ConflictRow {
     pub at: i64,
 }
 
-const RESIDENT: &str = "SELECT id, household_id, name, gender, birth_date, id_number, phone,
-            registration_type, moved_out, photo
-     FROM residents WHERE id = $1";
+const RESIDENT: &str = concat!("SELECT ", resident_columns!(), " FROM residents r WHERE r.id = $1");
 
 // Living residents first, then by age, the eldest first.
-const HOUSEHOLD_RESIDENTS: &str = "SELECT id, household_id, name, gender, birth_date, id_number, phone,
-            registration_type, moved_out, photo
-     FROM residents WHERE household_id = $1
-     ORDER BY moved_out, birth_date, id";
+const HOUSEHOLD_RESIDENTS: &str = concat!(
+    "SELECT ",
+    resident_columns!(),
+    " FROM residents r WHERE r.household_id = $1
+     ORDER BY r.moved_out, r.birth_date, r.id"
+);
 
 const HOUSEHOLD_TAGS: &str = "SELECT t.resident_id, t.tag
      FROM resident_tags t JOIN residents r ON r.id = t.resident_id

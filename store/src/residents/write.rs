@@ -1,6 +1,7 @@
 //! Resident writes for the sync rules: a new resident, an edit's locked read,
 //! field values and their clocks, the conflict history, the photo history.
 
+use super::read::{ResidentRow, resident_columns};
 use crate::engine::on_tx;
 use crate::{Engine, Result, Tx, new_id};
 
@@ -22,15 +23,8 @@ pub struct NewResident<'a> {
 /// A resident as stored, with the grid of its household now.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ResidentState {
-    pub household_id: String,
-    pub name: String,
-    pub gender: String,
-    pub birth_date: String,
-    pub id_number: Option<String>,
-    pub phone: Option<String>,
-    pub registration_type: String,
-    pub moved_out: bool,
-    pub photo: Option<String>,
+    #[sqlx(flatten)]
+    pub resident: ResidentRow,
     pub grid_id: String,
 }
 
@@ -102,10 +96,13 @@ const INSERT_TAG: &str = "INSERT INTO resident_tags (resident_id, tag) VALUES ($
 
 macro_rules! resident_state_sql {
     () => {
-        "SELECT r.household_id, r.name, r.gender, r.birth_date, r.id_number, r.phone, r.registration_type,
-                r.moved_out, r.photo, b.grid_id
-         FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
-         WHERE r.id = $1"
+        concat!(
+            "SELECT ",
+            resident_columns!(),
+            ", b.grid_id
+             FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+             WHERE r.id = $1"
+        )
     };
 }
 const RESIDENT_STATE: &str = resident_state_sql!();
