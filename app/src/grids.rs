@@ -5,6 +5,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::error::ApiError;
 use crate::model::{BuildingSummary, GridDetail, GridSummary, HouseholdHit, MyGrids};
+// The server's search (`ssr` below) reads the box as the offline one does.
+#[cfg(feature = "ssr")]
+use crate::search::DoorQuery;
 use crate::ui::{DataPage, PageParts};
 
 pub async fn fetch_my_grids() -> Result<MyGrids, ApiError> {
@@ -36,46 +39,9 @@ pub async fn fetch_grid(id: String, query: String) -> Result<GridDetail, ApiErro
     {
         // Offline (or the server unreachable): the phone's own copy.
         match crate::api::get_json(format!("/api/grids/{id}"), vec![("q", query.clone())]).await {
-            Err(ApiError::Network) => crate::local::grid(id, query).await,
+            Err(ApiError::Network) => crate::phone::local::grid(id, query).await,
             other => other,
         }
-    }
-}
-
-/// What a search box query means: `3` a building or door, `3-502` building and
-/// door, `3-2-502` building, unit and door. Any non-digit separates numbers,
-/// so "3号楼2单元502" works too. Shared by the server's search and the offline one.
-#[derive(Debug, PartialEq)]
-pub struct DoorQuery {
-    pub text: String,
-    pub numbers: Vec<i64>,
-}
-
-impl DoorQuery {
-    pub fn parse(text: &str) -> Self {
-        let text: String = text.trim().chars().take(40).collect();
-        let numbers = text
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty())
-            .filter_map(|s| s.parse().ok())
-            .take(3)
-            .collect();
-        DoorQuery { text, numbers }
-    }
-
-    /// The door looked for: building number and unit (`None` matches any), door.
-    pub fn door(&self) -> Option<(Option<i64>, Option<i64>, String)> {
-        match self.numbers[..] {
-            [door] => Some((None, None, door.to_string())),
-            [building, door] => Some((Some(building), None, door.to_string())),
-            [building, unit, door, ..] => Some((Some(building), Some(unit), door.to_string())),
-            [] => None,
-        }
-    }
-
-    /// Whether a building stays listed under the search.
-    pub fn keeps_building(&self, number: i64, name: &str) -> bool {
-        (self.numbers.len() <= 1 && name.contains(&self.text)) || self.numbers.first() == Some(&number)
     }
 }
 
@@ -234,120 +200,74 @@ fn BuildingCard(building: BuildingSummary) -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
+    use store::territory::{BuildingSummaryRow, DoorHitRow, DoorSearch, GridSummaryRow};
+
     use super::DoorQuery;
     use crate::auth::ssr::Caller;
     use crate::error::ApiError;
     use crate::model::{BuildingSummary, GridDetail, GridSummary, HouseholdHit};
     use crate::state::{DAY_MS, now_ms};
 
-    #[derive(sqlx::FromRow)]
-    struct GridRow {
-        id: String,
-        name: String,
-        community_name: String,
-    }
-
-    async fn grid_row(caller: &Caller, id: &str) -> Result<GridRow, ApiError> {
-        sqlx::query_as(
-            "SELECT g.id, g.name, c.name AS community_name
-             FROM grids g JOIN communities c ON c.id = g.community_id WHERE g.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&caller.pool)
-        .await?
-        .ok_or_else(ApiError::not_found)
-    }
+    /// Search hits shown at most; a search box, not a listing.
+    const MAX_HITS: i64 = 50;
 
     pub async fn my_grids(caller: &Caller) -> Result<Vec<GridSummary>, ApiError> {
+        let ids = caller.user.visible_grids(&caller.store).await?;
         let since = now_ms() - 30 * DAY_MS;
-        let mut out = Vec::new();
-        for id in caller.user.visible_grids(&caller.pool).await? {
-            let row = grid_row(caller, &id).await?;
-            let (buildings, households, residents, key_households, visited_30d): (i64, i64, i64, i64, i64) =
-                sqlx::query_as(
-                    "SELECT
-                       (SELECT COUNT(*) FROM buildings b WHERE b.grid_id = $1),
-                       (SELECT COUNT(*) FROM households h JOIN buildings b ON b.id = h.building_id
-                          WHERE b.grid_id = $1),
-                       (SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id
-                          JOIN buildings b ON b.id = h.building_id
-                          WHERE b.grid_id = $1 AND r.moved_out = 0),
-                       (SELECT COUNT(DISTINCT r.household_id) FROM resident_tags t
-                          JOIN residents r ON r.id = t.resident_id
-                          JOIN households h ON h.id = r.household_id
-                          JOIN buildings b ON b.id = h.building_id
-                          WHERE b.grid_id = $1 AND r.moved_out = 0),
-                       (SELECT COUNT(DISTINCT v.household_id) FROM visits v
-                          JOIN households h ON h.id = v.household_id
-                          JOIN buildings b ON b.id = h.building_id
-                          WHERE b.grid_id = $1 AND v.visited_at >= $2)",
-                )
-                .bind(&id)
-                .bind(since)
-                .fetch_one(&caller.pool)
-                .await?;
-            out.push(GridSummary {
-                id: row.id,
-                name: row.name,
-                community_name: row.community_name,
-                buildings,
-                households,
-                residents,
-                key_households,
-                visited_30d,
-            });
+        let rows = caller.store.grid_summaries(&ids, since).await?;
+        Ok(rows.into_iter().map(grid_summary).collect())
+    }
+
+    fn grid_summary(row: GridSummaryRow) -> GridSummary {
+        GridSummary {
+            id: row.id,
+            name: row.name,
+            community_name: row.community_name,
+            buildings: row.buildings,
+            households: row.households,
+            residents: row.residents,
+            key_households: row.key_households,
+            visited_30d: row.visited,
         }
-        Ok(out)
     }
 
     pub async fn grid(caller: &Caller, id: &str, query: &str) -> Result<GridDetail, ApiError> {
         caller.require_grid(id, "grid", id).await?;
-        let row = grid_row(caller, id).await?;
+        let heading = caller.store.grid_heading(id).await?.ok_or_else(ApiError::not_found)?;
         let since = now_ms() - 30 * DAY_MS;
         let query = DoorQuery::parse(query);
-        let mut buildings: Vec<BuildingSummary> = sqlx::query_as::<_, (String, i64, String, i64, i64, i64, i64, i64)>(
-            "SELECT b.id, b.number, b.name, b.units, b.floors,
-               (SELECT COUNT(*) FROM households h WHERE h.building_id = b.id),
-               (SELECT COUNT(DISTINCT v.household_id) FROM visits v
-                  JOIN households h ON h.id = v.household_id
-                  WHERE h.building_id = b.id AND v.visited_at >= $2),
-               (SELECT COUNT(DISTINCT r.household_id) FROM resident_tags t
-                  JOIN residents r ON r.id = t.resident_id
-                  JOIN households h ON h.id = r.household_id
-                  WHERE h.building_id = b.id AND r.moved_out = 0)
-             FROM buildings b WHERE b.grid_id = $1 ORDER BY b.number",
-        )
-        .bind(id)
-        .bind(since)
-        .fetch_all(&caller.pool)
-        .await?
-        .into_iter()
-        .map(
-            |(id, number, name, units, floors, households, visited_30d, key_households)| BuildingSummary {
-                id,
-                number,
-                name,
-                units,
-                floors,
-                households,
-                visited_30d,
-                key_households,
-            },
-        )
-        .collect();
-
+        let mut buildings: Vec<BuildingSummary> = caller
+            .store
+            .grid_buildings(id, since)
+            .await?
+            .into_iter()
+            .map(building_summary)
+            .collect();
         let mut household_hits = Vec::new();
         if !query.text.is_empty() {
             household_hits = search_households(caller, id, &query).await?;
             buildings.retain(|b| query.keeps_building(b.number, &b.name));
         }
         Ok(GridDetail {
-            id: row.id,
-            name: row.name,
-            community_name: row.community_name,
+            id: heading.id,
+            name: heading.name,
+            community_name: heading.community_name,
             buildings,
             household_hits,
         })
+    }
+
+    fn building_summary(row: BuildingSummaryRow) -> BuildingSummary {
+        BuildingSummary {
+            id: row.id,
+            number: row.number,
+            name: row.name,
+            units: row.units,
+            floors: row.floors,
+            households: row.households,
+            visited_30d: row.visited,
+            key_households: row.key_households,
+        }
     }
 
     async fn search_households(
@@ -355,52 +275,25 @@ pub mod ssr {
         grid_id: &str,
         query: &DoorQuery,
     ) -> Result<Vec<HouseholdHit>, ApiError> {
-        // building number, unit and door; None matches anything.
-        let Some((building, unit, door)) = query.door() else {
+        let Some((building_number, unit, door_number)) = query.door() else {
             return Ok(Vec::new());
         };
-        let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(
-            "SELECT h.id, b.name, h.unit, h.door_number,
-               (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.moved_out = 0)
-             FROM households h JOIN buildings b ON b.id = h.building_id
-             WHERE b.grid_id = $1
-               AND ($2 IS NULL OR b.number = $2)
-               AND ($3 IS NULL OR h.unit = $3)
-               AND ($4 IS NULL OR h.door_number = $4)
-             ORDER BY b.number, h.unit, h.door_number
-             LIMIT 50",
-        )
-        .bind(grid_id)
-        .bind(building)
-        .bind(unit)
-        .bind(door)
-        .fetch_all(&caller.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, building_name, unit, door_number, residents)| HouseholdHit {
-                id,
-                building_name,
-                unit,
-                door_number,
-                residents,
-            })
-            .collect())
+        let door = DoorSearch {
+            building_number,
+            unit,
+            door_number: &door_number,
+        };
+        let hits = caller.store.find_doors(grid_id, door, MAX_HITS).await?;
+        Ok(hits.into_iter().map(household_hit).collect())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::DoorQuery;
-
-    #[test]
-    fn door_queries() {
-        assert_eq!(DoorQuery::parse(" 3-2-502 ").numbers, vec![3, 2, 502]);
-        assert_eq!(DoorQuery::parse("3号楼2单元502").numbers, vec![3, 2, 502]);
-        assert_eq!(DoorQuery::parse("502").numbers, vec![502]);
-        assert!(DoorQuery::parse("春华").numbers.is_empty());
-        assert_eq!(DoorQuery::parse("3-502").door(), Some((Some(3), None, "502".into())));
-        assert!(DoorQuery::parse("3-502").keeps_building(3, "3号楼"));
-        assert!(!DoorQuery::parse("3-502").keeps_building(4, "4号楼"));
+    fn household_hit(row: DoorHitRow) -> HouseholdHit {
+        HouseholdHit {
+            id: row.id,
+            building_name: row.building_name,
+            unit: row.unit,
+            door_number: row.door_number,
+            residents: row.residents,
+        }
     }
 }

@@ -11,16 +11,16 @@ pub mod domain;
 pub mod error;
 pub mod grids;
 pub mod households;
-pub mod local;
 pub mod login;
 pub mod model;
-pub mod offline;
 pub mod outbox;
 pub mod overdue;
+pub mod phone;
 pub mod photos;
 pub mod policy;
 pub mod resident_form;
 pub mod residents;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod sync;
@@ -83,12 +83,12 @@ pub fn offline_shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let sync = offline::SyncStatus::new();
+    let sync = phone::status::SyncStatus::new();
     provide_context(sync);
     // Effects run only in the browser: the outbox sync starts after hydration.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        offline::start(sync);
+        phone::engine::start(sync);
         let _ = sync;
     });
     view! {

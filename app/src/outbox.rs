@@ -1,50 +1,11 @@
-//! The worker always sees the sync state: a badge on every page, and the
-//! outbox page listing what waits on this phone and what the server refused.
+//! The sync page: what waits on this phone and what the server refused, with
+//! the photo queue beside it.
 
 use leptos::prelude::*;
 
-use crate::offline::{EntryState, OutboxEntry, SyncStatus};
+use crate::phone::engine::{EntryState, OutboxEntry};
+use crate::phone::status::use_sync_status;
 use crate::ui::AppBar;
-
-/// The sync state from context; pages rendered outside the app get a fresh one.
-pub fn use_sync_status() -> SyncStatus {
-    use_context::<SyncStatus>().unwrap_or_default()
-}
-
-#[component]
-pub fn SyncBadge() -> impl IntoView {
-    let status = use_sync_status();
-    let text = move || {
-        if !status.counted.get() {
-            "读取中…".to_string()
-        } else if status.syncing.get() {
-            "同步中…".to_string()
-        } else if status.rejected.get() > 0 {
-            format!("退回 {}", status.rejected.get())
-        } else if status.pending.get() > 0 {
-            format!("待同步 {}", status.pending.get())
-        } else {
-            "已同步".to_string()
-        }
-    };
-    let class = move || {
-        let state = if status.rejected.get() > 0 {
-            "sync-rejected"
-        } else if status.pending.get() > 0 {
-            "sync-pending"
-        } else {
-            "sync-ok"
-        };
-        let offline = if status.online.get() { "" } else { " sync-offline" };
-        format!("sync-badge {state}{offline}")
-    };
-    view! {
-        <a class=class href="/sync" aria-label="同步状态" data-pending=move || status.pending.get()>
-            {move || (!status.online.get()).then_some("离线 · ")}
-            {text}
-        </a>
-    }
-}
 
 /// The sync page. What it lists lives on the phone only, so its code is a WASM
 /// chunk fetched once the page runs (and precached): the server sends the bar.
@@ -69,7 +30,7 @@ fn OutboxBody() -> impl IntoView {
     let entries = outbox_entries(None);
     let sync_now = move |_| {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(crate::offline::sync_now(status));
+        leptos::task::spawn_local(crate::phone::engine::sync_now(status));
     };
     let last_sync = move || {
         status
@@ -113,7 +74,7 @@ pub fn outbox_entries(household_id: Option<String>) -> RwSignal<Vec<OutboxEntry>
         {
             let household_id = household_id.clone();
             leptos::task::spawn_local(async move {
-                if let Ok(mut list) = crate::offline::all_entries().await {
+                if let Ok(mut list) = crate::phone::engine::all_entries().await {
                     if let Some(id) = household_id {
                         list.retain(|e| e.household_id == id);
                     }
@@ -135,7 +96,7 @@ pub fn EntryRow(entry: OutboxEntry, #[prop(optional)] in_household: bool) -> imp
         {
             let op_id = op_id.clone();
             leptos::task::spawn_local(async move {
-                let _ = crate::offline::discard(status, op_id).await;
+                let _ = crate::phone::engine::discard(status, op_id).await;
             });
         }
     };

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::error::ApiError;
-use crate::local::OverdueItem;
+use crate::phone::local::OverdueItem;
 use crate::ui::{AppBar, Deferred, ErrorView, Loading};
 
 #[component]
@@ -25,7 +25,7 @@ fn overdue_body() -> AnyView {
 
 #[cfg(feature = "hydrate")]
 async fn load() -> Result<Vec<(String, Vec<OverdueItem>)>, ApiError> {
-    crate::local::overdue_lists().await
+    crate::phone::local::overdue_lists().await
 }
 
 /// Never rendered on the server (`Deferred`), but compiled there.

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::clock::{new_id, now_ms};
 use crate::domain::{CivilDate, Gender, IdCardNumber, KeyGroup, RegistrationType};
 use crate::model::{ResidentDetail, ResidentSummary};
-use crate::outbox::use_sync_status;
+use crate::phone::status::use_sync_status;
 use crate::sync::{Change, FieldChange, FieldErrors, ResidentEdit, ResidentField, ResidentInput};
 use crate::ui::FormOpener;
 use crate::visits::{Toggle, toggle};
@@ -104,7 +104,7 @@ fn MoveOutConfirm(household_id: String, residents: Vec<(String, String)>, on_don
         {
             let household_id = household_id.clone();
             leptos::task::spawn_local(async move {
-                match crate::offline::save_changes(status, changes, household_id).await {
+                match crate::phone::engine::save_changes(status, changes, household_id).await {
                     Ok(()) => on_done.run(true),
                     Err(e) => error.set(Some(e)),
                 }
@@ -215,7 +215,7 @@ fn ResidentForm(target: Target, on_done: Callback<bool>) -> impl IntoView {
         {
             saving.set(true);
             leptos::task::spawn_local(async move {
-                match crate::offline::save_change(status, change, label, household_id).await {
+                match crate::phone::engine::save_change(status, change, label, household_id).await {
                     Ok(()) => on_done.run(true),
                     Err(e) => errors.set(vec![("form", e)]),
                 }

@@ -344,7 +344,6 @@ pub enum Record {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct BuildingRecord {
     pub id: String,
     pub grid_id: String,
@@ -357,7 +356,6 @@ pub struct BuildingRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct HouseholdRecord {
     pub id: String,
     pub grid_id: String,

@@ -12,7 +12,7 @@ pub fn AppBar(#[prop(into)] title: TextProp, #[prop(optional, into)] back: Optio
         <header class="appbar">
             {back.map(|href| view! { <a class="appbar-back" href=move || href.get() aria-label="返回">"‹"</a> })}
             <h1 class="appbar-title">{move || title.get()}</h1>
-            <crate::outbox::SyncBadge/>
+            <crate::phone::status::SyncBadge/>
         </header>
     }
 }

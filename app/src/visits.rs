@@ -5,8 +5,10 @@ use leptos::prelude::*;
 
 use crate::domain::{Outcome, VisitType};
 use crate::model::HouseholdDetail;
-use crate::outbox::{EntryRow, outbox_entries, use_sync_status};
-use crate::photos::{PhotoPicker, Taken};
+use crate::outbox::{EntryRow, outbox_entries};
+use crate::phone::photo_queue::Taken;
+use crate::phone::status::use_sync_status;
+use crate::photos::PhotoPicker;
 use crate::sync::{Concern, MAX_VISIT_PHOTOS};
 use crate::ui::FormOpener;
 
@@ -70,7 +72,7 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             #[cfg(feature = "hydrate")]
             {
                 use crate::clock::{new_id, now_ms};
-                use crate::offline::save_change;
+                use crate::phone::engine::save_change;
                 use crate::sync::{Change, RequestInput, VisitInput};
                 let text = request_text.get_untracked();
                 let requests = if text.trim().is_empty() {
@@ -213,7 +215,7 @@ fn forget_fresh(photos: Vec<Taken>) {
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async move {
         for photo in photos.into_iter().filter(|p| p.fresh) {
-            let _ = crate::photos::forget(photo.hash).await;
+            let _ = crate::phone::photo_queue::forget(photo.hash).await;
         }
     });
 }

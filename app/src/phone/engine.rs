@@ -1,8 +1,7 @@
-//! What the phone keeps: the durable outbox of operations in IndexedDB, and the
+//! The outbox engine: the durable outbox of operations in IndexedDB, and the
 //! loop that pushes it when the server can be reached. Saving is local first:
 //! the UI says "saved" only after IndexedDB has committed the operation.
 
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,48 +48,6 @@ pub struct OutboxEntry {
     pub household_id: String,
 }
 
-/// The sync state every page shows. Signals exist on the server too (rendered
-/// neutral); the browser fills them after hydration.
-#[derive(Debug, Clone, Copy)]
-pub struct SyncStatus {
-    pub pending: RwSignal<usize>,
-    pub rejected: RwSignal<usize>,
-    pub syncing: RwSignal<bool>,
-    pub online: RwSignal<bool>,
-    pub last_sync: RwSignal<Option<i64>>,
-    /// The server answered 401: the outbox waits for the next login.
-    pub needs_login: RwSignal<bool>,
-    /// Bumped whenever the outbox changed, so lists reload.
-    pub revision: RwSignal<u64>,
-    /// What the running sync is doing ("上传 100/300", "已下载 2000 条").
-    pub progress: RwSignal<Option<String>>,
-    /// The outbox has been counted: until then the badge claims nothing (the
-    /// server-rendered page cannot know what waits on the phone).
-    pub counted: RwSignal<bool>,
-}
-
-impl SyncStatus {
-    pub fn new() -> Self {
-        SyncStatus {
-            pending: RwSignal::new(0),
-            rejected: RwSignal::new(0),
-            syncing: RwSignal::new(false),
-            online: RwSignal::new(true),
-            last_sync: RwSignal::new(None),
-            needs_login: RwSignal::new(false),
-            revision: RwSignal::new(0),
-            progress: RwSignal::new(None),
-            counted: RwSignal::new(false),
-        }
-    }
-}
-
-impl Default for SyncStatus {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[cfg(feature = "hydrate")]
 pub use client::*;
 
@@ -99,28 +56,16 @@ mod client {
     use std::cell::Cell;
     use std::time::Duration;
 
-    use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode};
+    use idb::TransactionMode;
     use leptos::prelude::*;
-    use wasm_bindgen::JsValue;
+    use wasm_bindgen::{JsCast, JsValue};
 
-    use super::{EntryState, OutboxEntry, SyncStatus};
+    use super::{EntryState, OutboxEntry};
     use crate::clock::{new_id, now_ms};
+    use crate::phone::idb::{OUTBOX, StoreError, open};
+    use crate::phone::status::SyncStatus;
     use crate::sync::{MAX_BATCH, OpStatus, PushResponse};
 
-    const DB_NAME: &str = "gridwalk";
-    /// Bump with an upgrade step in `open`; stores are only ever added, so an
-    /// app update never drops the outbox. v1: outbox. v2: the local copy of the
-    /// worker's grids and meta. Visits are kept one record per household
-    /// (`{id: household_id, grid_id, visits: [...]}`): a first sync writes a few
-    /// hundred records instead of thousands, which is most of its time.
-    /// v3: photos waiting for upload (`photos`, keyed by hash).
-    const DB_VERSION: u32 = 3;
-    pub(crate) const PHOTOS: &str = "photos";
-    const OUTBOX: &str = "outbox";
-    /// Stores of pulled records; each is keyed by `id` and indexed by `grid_id`.
-    pub const RECORD_STORES: [&str; 4] = ["buildings", "households", "residents", "visits"];
-    /// Indexes besides `grid_id`.
-    const RECORD_INDEXES: [(&str, &str); 2] = [("households", "building_id"), ("residents", "household_id")];
     const SYNC_EVERY: Duration = Duration::from_secs(30);
 
     impl OutboxEntry {
@@ -134,53 +79,6 @@ mod client {
                 household_id,
             })
         }
-    }
-
-    #[derive(Debug)]
-    pub struct StoreError(pub String);
-
-    impl From<idb::Error> for StoreError {
-        fn from(_: idb::Error) -> Self {
-            // idb's own messages are English and large to format; this is enough.
-            StoreError("IndexedDB 不可用（隐私模式或空间已满？）".into())
-        }
-    }
-
-    impl std::fmt::Display for StoreError {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "本机存储出错：{}", self.0)
-        }
-    }
-
-    pub(crate) async fn open() -> Result<Database, StoreError> {
-        let factory = Factory::new()?;
-        let mut request = factory.open(DB_NAME, Some(DB_VERSION))?;
-        request.on_upgrade_needed(|event| {
-            let Ok(db) = event.database() else { return };
-            let names = db.store_names();
-            let missing = |name: &str| !names.iter().any(|n| n == name);
-            if missing(OUTBOX) {
-                let _ = db.create_object_store(OUTBOX, ObjectStoreParams::new());
-            }
-            if missing("meta") {
-                let _ = db.create_object_store("meta", ObjectStoreParams::new());
-            }
-            if missing(PHOTOS) {
-                let _ = db.create_object_store(PHOTOS, ObjectStoreParams::new());
-            }
-            for name in RECORD_STORES.into_iter().filter(|n| missing(n)) {
-                let mut params = ObjectStoreParams::new();
-                params.key_path(Some(KeyPath::new_single("id")));
-                let Ok(store) = db.create_object_store(name, params) else {
-                    continue;
-                };
-                let _ = store.create_index("grid_id", KeyPath::new_single("grid_id"), None);
-                for (_, index) in RECORD_INDEXES.iter().filter(|(store, _)| *store == name) {
-                    let _ = store.create_index(index, KeyPath::new_single(index), None);
-                }
-            }
-        });
-        Ok(request.await?)
     }
 
     /// Entries are stored as JSON text: one format for the wire and the disk.
@@ -335,8 +233,8 @@ mod client {
             Ok(true) => {
                 // Photos go in a queue of their own, beside the pull: a slow
                 // photo never holds a record up.
-                leptos::task::spawn_local(crate::photos::upload_photos(status));
-                crate::local::pull(status).await
+                leptos::task::spawn_local(crate::phone::photo_queue::upload_photos(status));
+                crate::phone::local::pull(status).await
             }
             Ok(false) => Ok(false),
             Err(e) => Err(e.to_string()),
@@ -444,6 +342,4 @@ mod client {
             });
         }
     }
-
-    use wasm_bindgen::JsCast;
 }

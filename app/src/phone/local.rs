@@ -8,12 +8,12 @@ use std::collections::{HashMap, HashSet};
 
 use crate::clock::DAY_MS;
 use crate::domain::{CivilDate, KeyGroup};
-use crate::grids::DoorQuery;
 use crate::model::{
     BuildingDetail, BuildingSummary, GridDetail, HouseholdCell, HouseholdDetail, HouseholdHit, ResidentDetail,
     ResidentSummary, VisitSummary,
 };
 use crate::policy::{Policy, VisitStatus, cadence, status};
+use crate::search::DoorQuery;
 use crate::sync::{BuildingRecord, GridRef, HouseholdRecord, ResidentRecord, VisitRecord};
 
 /// Visits shown on a household page, newest first (as the server does).
@@ -297,9 +297,9 @@ mod client {
     use super::*;
     use crate::clock::now_ms;
     use crate::error::ApiError;
-    use crate::offline::{RECORD_STORES, StoreError, SyncStatus, open};
+    use crate::phone::idb::{META, RECORD_STORES, StoreError, open};
+    use crate::phone::status::SyncStatus;
 
-    const META: &str = "meta";
     /// Records per pull page (the server's most): few round trips on a first sync.
     const PAGE: i64 = 5000;
 

@@ -1,0 +1,68 @@
+//! The phone's IndexedDB: its name, its version and the upgrade that brings any
+//! older copy to it, and the names of its stores. Whatever keeps something on
+//! the phone opens it here, so the schema has one home. Browser only.
+
+use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams};
+
+const DB_NAME: &str = "gridwalk";
+/// Bump with an upgrade step in `open`; stores are only ever added, so an
+/// app update never drops the outbox. v1: outbox. v2: the local copy of the
+/// worker's grids and meta. Visits are kept one record per household
+/// (`{id: household_id, grid_id, visits: [...]}`): a first sync writes a few
+/// hundred records instead of thousands, which is most of its time.
+/// v3: photos waiting for upload (`photos`, keyed by hash).
+const DB_VERSION: u32 = 3;
+pub(crate) const PHOTOS: &str = "photos";
+pub(crate) const OUTBOX: &str = "outbox";
+pub(crate) const META: &str = "meta";
+/// Stores of pulled records; each is keyed by `id` and indexed by `grid_id`.
+pub const RECORD_STORES: [&str; 4] = ["buildings", "households", "residents", "visits"];
+/// Indexes besides `grid_id`.
+const RECORD_INDEXES: [(&str, &str); 2] = [("households", "building_id"), ("residents", "household_id")];
+
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl From<idb::Error> for StoreError {
+    fn from(_: idb::Error) -> Self {
+        // idb's own messages are English and large to format; this is enough.
+        StoreError("IndexedDB 不可用（隐私模式或空间已满？）".into())
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "本机存储出错：{}", self.0)
+    }
+}
+
+pub(crate) async fn open() -> Result<Database, StoreError> {
+    let factory = Factory::new()?;
+    let mut request = factory.open(DB_NAME, Some(DB_VERSION))?;
+    request.on_upgrade_needed(|event| {
+        let Ok(db) = event.database() else { return };
+        let names = db.store_names();
+        let missing = |name: &str| !names.iter().any(|n| n == name);
+        if missing(OUTBOX) {
+            let _ = db.create_object_store(OUTBOX, ObjectStoreParams::new());
+        }
+        if missing(META) {
+            let _ = db.create_object_store(META, ObjectStoreParams::new());
+        }
+        if missing(PHOTOS) {
+            let _ = db.create_object_store(PHOTOS, ObjectStoreParams::new());
+        }
+        for name in RECORD_STORES.into_iter().filter(|n| missing(n)) {
+            let mut params = ObjectStoreParams::new();
+            params.key_path(Some(KeyPath::new_single("id")));
+            let Ok(store) = db.create_object_store(name, params) else {
+                continue;
+            };
+            let _ = store.create_index("grid_id", KeyPath::new_single("grid_id"), None);
+            for (_, index) in RECORD_INDEXES.iter().filter(|(store, _)| *store == name) {
+                let _ = store.create_index(index, KeyPath::new_single(index), None);
+            }
+        }
+    });
+    Ok(request.await?)
+}
