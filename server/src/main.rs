@@ -1,7 +1,8 @@
-//! `server` runs Gridwalk; `server generate <households> <sqlite-file>` writes a
+//! `server` runs Gridwalk; `server generate <households> <database>` writes a
 //! benchmark data set of about that many households, `server generate-community
-//! <households> <visit-multiplier> <sqlite-file>` one community of them with a
-//! year of visits (the coverage benchmarks).
+//! <households> <visit-multiplier> <database>` one community of them with a
+//! year of visits (the coverage benchmarks). `<database>` is an SQLite file or a
+//! `sqlite://` / `postgres://` URL of an empty database.
 
 use gridwalk_server::config::Settings;
 use gridwalk_server::{demo, startup, telemetry};
@@ -25,27 +26,28 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             server.print_banner().await;
             server.run(shutdown_signal()).await?;
         }
-        ["generate", households, file] => {
+        ["generate", households, database] => {
             let households = households.parse().map_err(|_| "households must be a number")?;
             generate(
                 settings,
-                file,
+                database,
                 demo::DemoSpec::with_households(households, app::state::now_ms()),
             )
             .await?;
         }
-        ["generate-community", households, multiplier, file] => {
+        ["generate-community", households, multiplier, database] => {
             let households = households.parse().map_err(|_| "households must be a number")?;
             let multiplier = multiplier
                 .parse()
                 .map_err(|_| "the visit multiplier must be a number")?;
             let spec = demo::DemoSpec::one_community(households, multiplier, app::state::now_ms());
-            generate(settings, file, spec).await?;
+            generate(settings, database, spec).await?;
         }
         _ => {
             eprintln!(
-                "usage: server [serve] | server generate <households> <sqlite-file>\n       \
-                 | server generate-community <households> <visit-multiplier> <sqlite-file>"
+                "usage: server [serve] | server generate <households> <database>\n       \
+                 | server generate-community <households> <visit-multiplier> <database>\n\
+                 <database>: an SQLite file, or a sqlite:// or postgres:// URL"
             );
             std::process::exit(2);
         }
@@ -53,12 +55,23 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Writes a generated data set into a new SQLite file.
-async fn generate(mut settings: Settings, file: &str, spec: demo::DemoSpec) -> Result<(), Box<dyn std::error::Error>> {
-    settings.database_url = format!("sqlite://{file}");
+/// Writes a generated data set into a new database.
+async fn generate(
+    mut settings: Settings,
+    database: &str,
+    spec: demo::DemoSpec,
+) -> Result<(), Box<dyn std::error::Error>> {
+    settings.database_url = if database.contains("://") {
+        database.to_owned()
+    } else {
+        format!("sqlite://{database}")
+    };
     let store = gridwalk_server::db::connect(&settings).await?;
+    if !store.is_empty().await? {
+        return Err("the database already holds data; generate into an empty one".into());
+    }
     let counts = demo::generate(&store, &spec).await?;
-    println!("{counts:?} -> {file}");
+    println!("{counts:?} -> {database}");
     Ok(())
 }
 

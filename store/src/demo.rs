@@ -137,6 +137,13 @@ const ACCOUNTS: &str = "SELECT u.username, u.display_name, u.role,
      LIMIT 12";
 
 impl Store {
+    /// Fresh planner statistics after a bulk load: until then PostgreSQL
+    /// plans the coverage queries for empty tables (measured: badly), and
+    /// SQLite has none at all. `ANALYZE` means the same on both engines.
+    pub async fn analyze(&self) -> Result<()> {
+        on_pool!(self.primary(), |c| sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
+    }
+
     /// No street yet: a new database, which the demo data may fill.
     pub async fn is_empty(&self) -> Result<bool> {
         on_pool!(self.primary(), |c| sqlx::query_scalar(

@@ -175,6 +175,7 @@ pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<DemoCounts, stor
         }
     }
     tx.commit().await?;
+    store.analyze().await?;
     Ok(counts)
 }
 
