@@ -2,7 +2,7 @@
 # Gridwalk benchmarks, one command. Prints Markdown for BENCHMARKS.md.
 #   scripts/bench.sh           sizes, idle memory, page latency under load, sync, photos and coverage in
 #                              Chromium; sync, pull and coverage again on PostgreSQL
-#   scripts/bench.sh --build   also cold / warm build times (a fresh clone, ~10 min)
+#   scripts/bench.sh --build   also cold / warm build times (scripts/bench-build.sh)
 # Load comes from wrk on loopback; every figure is taken beside a baseline in
 # the same run (GET /healthz), because these machines are shared and noisy.
 set -euo pipefail
@@ -140,21 +140,5 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 echo
 
 if [[ "${1:-}" == "--build" ]]; then
-  clone=$(mktemp -d)
-  git clone -q "$ROOT" "$clone"
-  cd "$clone"
-  export CARGO_TARGET_DIR="$clone/target"
-  t0=$(date +%s); scripts/build.sh >/dev/null 2>&1; t1=$(date +%s)
-  scripts/build.sh >/dev/null 2>&1; t2=$(date +%s)
-  touch app/src/lib.rs; scripts/build.sh >/dev/null 2>&1; t3=$(date +%s)
-  touch server/src/lib.rs; scripts/build.sh >/dev/null 2>&1; t4=$(date +%s)
-  echo "### Release build (scripts/build.sh, fresh clone, crates already downloaded)"
-  echo
-  echo "| build | seconds |"
-  echo "|---|---:|"
-  echo "| cold (empty target/) | $((t1 - t0)) |"
-  echo "| warm, nothing changed | $((t2 - t1)) |"
-  echo "| warm, touch app/src/lib.rs (WASM + server) | $((t3 - t2)) |"
-  echo "| warm, touch server/src/lib.rs | $((t4 - t3)) |"
-  cd "$ROOT"; rm -rf "$clone"
+  scripts/bench-build.sh
 fi
