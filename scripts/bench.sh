@@ -48,7 +48,7 @@ echo
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 # The public-page limit per address is lifted: wrk is one address.
-GRIDWALK_DATABASE_URL="sqlite://$work/gw.db" GRIDWALK_PHOTO_DIR="$work/photos" GRIDWALK_ADDR=127.0.0.1:0 \
+GRIDWALK_DATABASE_URL="sqlite://$work/gw.db" GRIDWALK_PHOTO_STORE="$work/photos" GRIDWALK_DEMO_DATA=true GRIDWALK_ADDR=127.0.0.1:0 \
   GRIDWALK_PUBLIC_REQUESTS_PER_MINUTE=1000000000 \
   GRIDWALK_SITE_ROOT="$ROOT/target/site" RUST_LOG=warn target/release/server >"$work/out" 2>&1 &
 pid=$!

@@ -3,7 +3,8 @@
 # there. Everything comes from the package registries (crates.io, npm, Debian):
 # nothing downloads a binary from anywhere else.
 #   scripts/install-tools.sh          build tools only
-#   scripts/install-tools.sh --test   plus Chromium and PostgreSQL for the tests
+#   scripts/install-tools.sh --test   plus Chromium, PostgreSQL and a local S3
+#                                     server (moto) for the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,4 +59,12 @@ if $want_test; then
   # PostgreSQL for the second run of the Rust tests (a throw-away cluster,
   # scripts/postgres.sh; the Debian service itself is never used).
   apt_install chromium fonts-wqy-microhei postgresql
+  # A local S3-compatible server (moto_server, from PyPI) for the photo-store
+  # tests, in a virtual environment of its own (scripts/s3.sh).
+  source scripts/s3.sh
+  if [[ ! -x "$MOTO_VENV/bin/moto_server" ]]; then
+    say "pip install moto[server] 5.2.5 into $MOTO_VENV"
+    python3 -m venv "$MOTO_VENV"
+    "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+  fi
 fi

@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-tools.sh
 scripts/build.sh
-LEPTOS_SITE_ROOT=target/site exec target/release/server "$@"
+GRIDWALK_DEMO_DATA=${GRIDWALK_DEMO_DATA:-true} LEPTOS_SITE_ROOT=target/site exec target/release/server "$@"

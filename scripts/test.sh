@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints (server and WASM), Rust unit and
-# integration tests against a real server on an SQLite file, the same tests
-# again on a throw-away PostgreSQL cluster, then the browser tests in headless
+# integration tests against a real server on an SQLite file with a photo folder,
+# the same tests again on a throw-away PostgreSQL cluster with photos in a local
+# S3 server (moto), then the browser tests in headless
 # Debian Chromium against the release build (SQLite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,11 +23,14 @@ cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D war
 step "cargo test (SQLite)"
 cargo test --workspace
 
-step "cargo test (PostgreSQL)"
+step "cargo test (PostgreSQL, photos in a local S3 server)"
 source scripts/postgres.sh
+source scripts/s3.sh
 pg_start
+s3_start
 GRIDWALK_TEST_POSTGRES="$PG_URL" cargo test --workspace
 pg_stop
+s3_stop
 
 step "release build (scripts/build.sh)"
 scripts/build.sh

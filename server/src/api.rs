@@ -18,7 +18,13 @@ use crate::auth::{Api, login_json};
 use crate::photos::{self, PhotoStore};
 use crate::{sync, users};
 
-pub fn routes(photos: Arc<PhotoStore>) -> axum::Router<AppState> {
+pub fn routes(photos: Arc<PhotoStore>, sync_gate: Arc<sync::SyncGate>) -> axum::Router<AppState> {
+    // A full outbox batch (MAX_BATCH ops with notes and requests) is far
+    // above the global 64 KiB limit; only the push gets 1 MiB.
+    let sync = axum::Router::new()
+        .route("/sync/push", post(sync::push).layer(DefaultBodyLimit::max(1024 * 1024)))
+        .route("/sync/pull", get(sync::pull))
+        .route_layer(axum::middleware::from_fn_with_state(sync_gate, sync::gate));
     axum::Router::new()
         .route("/login", post(login_json))
         .route("/me", get(me))
@@ -27,10 +33,7 @@ pub fn routes(photos: Arc<PhotoStore>) -> axum::Router<AppState> {
         .route("/buildings/{id}", get(building))
         .route("/households/{id}", get(household))
         .route("/residents/{id}", get(resident))
-        // A full outbox batch (MAX_BATCH ops with notes and requests) is far
-        // above the global 64 KiB limit; only this route gets 1 MiB.
-        .route("/sync/push", post(sync::push).layer(DefaultBodyLimit::max(1024 * 1024)))
-        .route("/sync/pull", get(sync::pull))
+        .merge(sync)
         .route("/users/{username}/grids", put(users::assign_grids))
         .route("/photos/{hash}", put(photos::upload).get(photos::photo))
         .route("/photos/{hash}/thumb", get(photos::thumb))

@@ -1,9 +1,7 @@
 //! Signing in and out, the session cookie, the login rate limit, and the
 //! extractor every JSON route uses to know its caller.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use app::auth::SESSION_COOKIE;
 use app::auth::ssr::{Caller, hash_token, session_token, user_from_headers, user_from_token};
@@ -19,62 +17,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 
+use crate::limits::LoginLimiter;
+
 #[derive(Deserialize)]
 pub struct Credentials {
     username: String,
     password: String,
-}
-
-/// Failed logins per user name and per client address within a sliding window.
-/// An address gets more tries than a name, since a whole office may share one
-/// address. In memory: a restart resets it, which is acceptable for a single
-/// server; several servers would keep it in the shared database.
-pub struct LoginLimiter {
-    max_failures: usize,
-    window_ms: i64,
-    failures: Mutex<HashMap<String, Vec<i64>>>,
-}
-
-impl LoginLimiter {
-    pub fn new(max_failures: u32, window_secs: i64) -> Self {
-        LoginLimiter {
-            max_failures: max_failures as usize,
-            window_ms: window_secs * 1000,
-            failures: Mutex::default(),
-        }
-    }
-
-    /// Seconds to wait if any key is over its limit.
-    fn blocked_for(&self, keys: &[String], now: i64) -> Option<u64> {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        keys.iter()
-            .filter_map(|key| {
-                let times = failures.get_mut(key)?;
-                times.retain(|t| now - t < self.window_ms);
-                let max = if key.starts_with("ip:") {
-                    self.max_failures * 4
-                } else {
-                    self.max_failures
-                };
-                (times.len() >= max).then(|| ((times[0] + self.window_ms - now) / 1000 + 1) as u64)
-            })
-            .max()
-    }
-
-    fn record_failure(&self, keys: &[String], now: i64) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        // Forget stale keys now and then so the map cannot grow without bound.
-        if failures.len() > 10_000 {
-            failures.retain(|_, times| times.iter().any(|t| now - t < self.window_ms));
-        }
-        for key in keys {
-            failures.entry(key.clone()).or_default().push(now);
-        }
-    }
-
-    fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-    }
 }
 
 /// The user's session token and profile, or why not. A wrong user name and a
@@ -86,10 +34,9 @@ async fn authenticate(
     credentials: Credentials,
 ) -> Result<(Me, String), ApiError> {
     let username = credentials.username.trim().to_lowercase();
-    let user_key = format!("user:{username}");
-    let keys = [user_key.clone(), format!("ip:{}", client.ip())];
+    let keys = LoginLimiter::keys(&username, client.ip());
     let now = now_ms();
-    if let Some(wait) = limiter.blocked_for(&keys, now) {
+    if let Some(wait) = limiter.blocked_for(&state.store, &keys, now).await? {
         tracing::warn!(%username, client = %client.ip(), "login rate-limited");
         return Err(ApiError::RateLimited(wait));
     }
@@ -107,11 +54,14 @@ async fn authenticate(
             ApiError::Internal
         })?;
     if !verified || user_id.is_empty() {
-        limiter.record_failure(&keys, now);
+        limiter.record_failure(&state.store, &keys, now).await?;
         tracing::info!(%username, client = %client.ip(), "login failed");
         return Err(ApiError::Unauthorized);
     }
-    limiter.clear(&user_key);
+    state
+        .store
+        .clear_login_failures(&LoginLimiter::user_key(&username))
+        .await?;
 
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| {
@@ -236,25 +186,5 @@ pub async fn require_login_for_pages(State(state): State<AppState>, request: Req
         (true, false) => Redirect::to("/login").into_response(),
         (false, true) => Redirect::to("/").into_response(),
         _ => next.run(request).await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LoginLimiter;
-
-    #[test]
-    fn limiter_blocks_after_max_failures_and_forgets_after_window() {
-        let limiter = LoginLimiter::new(3, 60);
-        let keys = ["user:a".to_string()];
-        for t in 0..3 {
-            assert_eq!(limiter.blocked_for(&keys, t * 1000), None);
-            limiter.record_failure(&keys, t * 1000);
-        }
-        assert_eq!(limiter.blocked_for(&keys, 3_000), Some(58));
-        assert_eq!(limiter.blocked_for(&keys, 61_000), None);
-        limiter.record_failure(&keys, 61_000);
-        limiter.clear("user:a");
-        assert_eq!(limiter.blocked_for(&keys, 61_000), None);
     }
 }

@@ -18,14 +18,23 @@ pub struct Settings {
     pub database_replica_url: Option<String>,
     /// Database connections per pool of this instance.
     pub database_max_connections: u32,
-    /// Where photos are stored (local-disk object store).
-    pub photo_dir: PathBuf,
+    /// Where photos and notice attachments are stored: a local folder, or
+    /// `s3://bucket/prefix` on S3-compatible storage (endpoint and
+    /// credentials from the `AWS_*` environment, see `photos::open_objects`).
+    pub photo_store: String,
     /// `host:port` to listen on; port 0 picks a free port (tests).
     pub addr: String,
     /// The built site (`/pkg`, icons, service worker): cargo-leptos' `target/site`.
     pub site_root: String,
-    /// Seed the demo street when the database is empty.
+    /// Seed the demo street when the database is empty. Off unless asked
+    /// (scripts/run.sh asks); `server seed` does it once, as a command.
     pub demo_data: bool,
+    /// Pushes and pulls one instance runs at once (back-pressure: more wait
+    /// up to `sync_queue_ms`, then are asked to retry after
+    /// `sync_retry_after_secs`, with 503 and Retry-After).
+    pub sync_max_concurrent: u32,
+    pub sync_queue_ms: u64,
+    pub sync_retry_after_secs: u64,
     /// Long: a worker may be offline for days and must not lose the session mid-walk.
     pub session_ttl_hours: i64,
     /// Mark the session cookie `Secure` (serve over HTTPS in production).
@@ -56,10 +65,13 @@ impl Default for Settings {
             database_url: "sqlite://data/gridwalk.db".into(),
             database_replica_url: None,
             database_max_connections: 8,
-            photo_dir: "data/photos".into(),
+            photo_store: "data/photos".into(),
             addr: "127.0.0.1:3000".into(),
             site_root: "target/site".into(),
-            demo_data: true,
+            demo_data: false,
+            sync_max_concurrent: 16,
+            sync_queue_ms: 2_000,
+            sync_retry_after_secs: 5,
             session_ttl_hours: 24 * 30,
             secure_cookie: false,
             login_max_failures: 5,

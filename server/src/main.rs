@@ -1,4 +1,6 @@
-//! `server` runs Gridwalk; `server generate <households> <database>` writes a
+//! `server` runs Gridwalk; `server seed` puts the demo street into the
+//! configured database if it is empty (once, from one place, in a deployment of
+//! several instances); `server generate <households> <database>` writes a
 //! benchmark data set of about that many households, `server generate-community
 //! <households> <visit-multiplier> <database>` one community of them with a
 //! year of visits (the coverage benchmarks). `<database>` is an SQLite file or a
@@ -26,6 +28,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             server.print_banner().await;
             server.run(shutdown_signal()).await?;
         }
+        ["seed"] => {
+            let store = gridwalk_server::db::connect(&settings).await?;
+            if demo::seed(&store).await?.is_none() {
+                println!("the database already holds data; nothing seeded");
+            }
+        }
         ["generate", households, database] => {
             let households = households.parse().map_err(|_| "households must be a number")?;
             generate(
@@ -45,7 +53,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         _ => {
             eprintln!(
-                "usage: server [serve] | server generate <households> <database>\n       \
+                "usage: server [serve] | server seed | server generate <households> <database>\n       \
                  | server generate-community <households> <visit-multiplier> <database>\n\
                  <database>: an SQLite file, or a sqlite:// or postgres:// URL"
             );
@@ -67,10 +75,9 @@ async fn generate(
         format!("sqlite://{database}")
     };
     let store = gridwalk_server::db::connect(&settings).await?;
-    if !store.is_empty().await? {
-        return Err("the database already holds data; generate into an empty one".into());
-    }
-    let counts = demo::generate(&store, &spec).await?;
+    let counts = demo::generate(&store, &spec)
+        .await?
+        .ok_or("the database already holds data; generate into an empty one")?;
     println!("{counts:?} -> {database}");
     Ok(())
 }

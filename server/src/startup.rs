@@ -20,11 +20,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::assets::Assets;
-use crate::auth::{LoginLimiter, login_form, logout, require_login_for_pages};
+use crate::auth::{login_form, logout, require_login_for_pages};
 use crate::config::Settings;
-use crate::limits::RateLimiter;
+use crate::limits::{LoginLimiter, RateLimiter};
 use crate::photos::PhotoStore;
 use crate::photos::check::Rules;
+use crate::sync::SyncGate;
 use crate::{api, coverage, db, demo, notices, telemetry};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,8 +34,6 @@ pub enum StartupError {
     Database(#[from] store::Error),
     #[error("listening on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
-    #[error("photo folder {path}: {source}")]
-    PhotoDir { path: String, source: std::io::Error },
     #[error("photo store: {0}")]
     PhotoStore(#[from] object_store::Error),
 }
@@ -49,25 +48,18 @@ pub struct Server {
 /// (port 0 in tests) before the server runs.
 pub async fn build(settings: Settings) -> Result<Server, StartupError> {
     let store = db::connect(&settings).await?;
-    std::fs::create_dir_all(&settings.photo_dir).map_err(|source| StartupError::PhotoDir {
-        path: settings.photo_dir.display().to_string(),
-        source,
-    })?;
-    let photos = Arc::new(PhotoStore::local(
-        &settings.photo_dir,
-        Rules {
-            max_bytes: settings.photo_max_bytes,
-            max_pixels: settings.photo_max_pixels,
-        },
-    )?);
-    if settings.demo_data && store.is_empty().await? {
-        let started = std::time::Instant::now();
-        let counts = demo::generate(&store, &demo::DemoSpec::standard(app::state::now_ms())).await?;
-        tracing::info!(
-            ?counts,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "demo data seeded"
-        );
+    let photos = Arc::new(
+        PhotoStore::open(
+            &settings.photo_store,
+            Rules {
+                max_bytes: settings.photo_max_bytes,
+                max_pixels: settings.photo_max_pixels,
+            },
+        )
+        .await?,
+    );
+    if settings.demo_data {
+        demo::seed(&store).await?;
     }
     let listener = TcpListener::bind(&settings.addr)
         .await
@@ -100,12 +92,21 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         settings.login_max_failures,
         settings.login_window_secs,
     ));
-    let public_limiter = Arc::new(RateLimiter::new(settings.public_requests_per_minute));
+    let public_limiter = Arc::new(RateLimiter::new(
+        settings.public_requests_per_minute,
+        state.store.clone(),
+    ));
+    let sync_gate = Arc::new(SyncGate::new(
+        settings.sync_max_concurrent as usize,
+        Duration::from_millis(settings.sync_queue_ms),
+        settings.sync_retry_after_secs,
+    ));
     let router = router(
         state.clone(),
         limiter,
         assets,
         public_limiter,
+        sync_gate,
         photos,
         settings.public_url.clone(),
     );
@@ -121,6 +122,7 @@ fn router(
     limiter: Arc<LoginLimiter>,
     assets: Arc<Assets>,
     public_limiter: Arc<RateLimiter>,
+    sync_gate: Arc<SyncGate>,
     photos: Arc<PhotoStore>,
     public_url: Option<String>,
 ) -> Router {
@@ -134,7 +136,7 @@ fn router(
         move || shell(options.clone())
     };
     // Photos set their own (private, revalidated) policy.
-    let api = api::routes(photos.clone()).layer(SetResponseHeaderLayer::if_not_present(
+    let api = api::routes(photos.clone(), sync_gate).layer(SetResponseHeaderLayer::if_not_present(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));

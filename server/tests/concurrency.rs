@@ -7,6 +7,7 @@ mod common;
 
 use common::{TestServer, new_id};
 use gridwalk_server::config::Settings;
+use gridwalk_server::demo;
 use serde_json::{Value, json};
 
 fn edit_name(resident: &str, created_at: i64, base: &str, value: &str) -> Value {
@@ -142,27 +143,63 @@ async fn a_change_that_commits_late_still_reaches_the_phone() {
     store.close().await;
 }
 
-/// Several server instances starting at once on a new PostgreSQL database
-/// (a city deployment restarted): one migrates, the others wait for its
-/// advisory lock and find the schema done. (SQLite is one server's file.)
+/// Several server instances starting at once on a new database (a city
+/// deployment restarted, every instance asked to seed the demo street): on
+/// PostgreSQL one migrates while the others wait for its advisory lock (an
+/// SQLite file belongs to one server, so there they connect in turn), and
+/// however the seeders interleave the street is written exactly once.
 #[tokio::test]
-async fn instances_starting_together_migrate_once() {
-    let Some(database_url) = common::empty_postgres_database().await else {
-        return;
-    };
+async fn instances_starting_together_migrate_and_seed_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let postgres = common::empty_postgres_database().await;
+    let concurrent_connect = postgres.is_some();
     let settings = Settings {
-        database_url,
+        database_url: postgres.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("new.db").display())),
         ..Settings::default()
     };
-    let starts: Vec<_> = (0..4)
-        .map(|_| {
-            let settings = settings.clone();
-            tokio::spawn(async move { gridwalk_server::db::connect(&settings).await })
+    let mut stores = Vec::new();
+    if concurrent_connect {
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let settings = settings.clone();
+                tokio::spawn(async move { gridwalk_server::db::connect(&settings).await })
+            })
+            .collect();
+        for start in starts {
+            stores.push(start.await.expect("task").expect("every instance starts"));
+        }
+    } else {
+        for _ in 0..4 {
+            stores.push(gridwalk_server::db::connect(&settings).await.expect("connects"));
+        }
+    }
+    let seeds: Vec<_> = stores
+        .iter()
+        .map(|store| {
+            let store = store.clone();
+            tokio::spawn(async move { demo::seed(&store).await })
         })
         .collect();
-    for start in starts {
-        let store = start.await.expect("task").expect("every instance starts");
-        assert!(store.ping().await);
+    let mut seeded = 0;
+    for seed in seeds {
+        seeded += usize::from(
+            seed.await
+                .expect("task")
+                .expect("seeding succeeds or finds data")
+                .is_some(),
+        );
+    }
+    assert_eq!(seeded, 1, "one instance seeds, the others find the street");
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&settings.database_url).await.expect("look in");
+    let (streets, admins): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM streets), (SELECT COUNT(*) FROM users WHERE username = 'admin')")
+            .fetch_one(&pool)
+            .await
+            .expect("counts");
+    assert_eq!((streets, admins), (1, 1));
+    pool.close().await;
+    for store in stores {
         store.close().await;
     }
 }

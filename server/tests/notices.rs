@@ -205,6 +205,7 @@ async fn public_pages_are_rate_limited_and_cacheable() {
     let server = TestServer::start_with(|s| s.public_requests_per_minute = 5).await;
     let community = community_of(&server, "lead1").await;
     let client = server.client();
+    common::start_of_a_fresh_minute().await;
     for _ in 0..5 {
         let response = client.get(server.url(&format!("/n/{community}"))).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);

@@ -1,12 +1,12 @@
 //! Photos over real HTTP: stored once under their hash, without the original's
 //! metadata, shown only to those who may see the record, hostile files refused
-//! with nothing stored, a cut upload completed by its retry.
+//! with nothing stored, a cut upload completed by its retry. In the folder, or
+//! in S3-compatible storage when the suite runs with `GRIDWALK_TEST_S3_BUCKET`.
 
 #[allow(dead_code)]
 mod common;
 
 use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
 
 use common::{TestServer, new_id};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
@@ -63,19 +63,6 @@ fn exif_gps_segment() -> Vec<u8> {
     segment
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .flat_map(|e| {
-            let path = e.path();
-            if path.is_dir() { files_under(&path) } else { vec![path] }
-        })
-        .collect()
-}
-
 async fn upload(server: &TestServer, client: &reqwest::Client, hash: &str, bytes: Vec<u8>) -> (u16, Value) {
     let response = client
         .put(server.url(&format!("/api/photos/{hash}")))
@@ -105,12 +92,7 @@ async fn count(server: &TestServer, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn a_camera_photo_is_stored_once_without_its_location_and_shown_only_to_its_grid() {
-    let dir = tempfile::tempdir().unwrap();
-    let photo_dir = dir.path().join("photos");
-    let server = {
-        let photo_dir = photo_dir.clone();
-        TestServer::start_with(move |s| s.photo_dir = photo_dir).await
-    };
+    let server = TestServer::start().await;
     let worker = server.login_as("worker1").await;
     let (_, resident) = server.household_in("第1网格").await;
 
@@ -128,7 +110,7 @@ async fn a_camera_photo_is_stored_once_without_its_location_and_shown_only_to_it
     // The same photo again (a retry, or a second attempt): one object.
     let (status, again) = upload(&server, &worker, &hash, original.clone()).await;
     assert_eq!((status, &again["created"]), (200, &json!(false)));
-    assert_eq!(files_under(&photo_dir).len(), 2, "one photo and one thumbnail");
+    assert_eq!(server.stored_objects().await.len(), 2, "one photo and one thumbnail");
     assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 1);
 
     // Not yet named by any record: only its uploader sees it.
@@ -338,16 +320,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 #[tokio::test]
 async fn hostile_files_get_a_clear_refusal_and_nothing_is_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let photo_dir = dir.path().join("photos");
-    let server = {
-        let photo_dir = photo_dir.clone();
-        TestServer::start_with(move |s| {
-            s.photo_dir = photo_dir;
-            s.photo_max_bytes = 1024 * 1024;
-        })
-        .await
-    };
+    let server = TestServer::start_with(|s| s.photo_max_bytes = 1024 * 1024).await;
     let worker = server.login_as("worker1").await;
     let good = camera_jpeg(400, 300, 4);
 
@@ -401,7 +374,8 @@ async fn hostile_files_get_a_clear_refusal_and_nothing_is_stored() {
     let (status, _) = upload(&server, &worker, "not-a-hash", good.clone()).await;
     assert_eq!(status, 400);
 
-    assert!(files_under(&photo_dir).is_empty(), "{:?}", files_under(&photo_dir));
+    let stored = server.stored_objects().await;
+    assert!(stored.is_empty(), "{stored:?}");
     assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 0);
     let health = server.client().get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200, "the server is unharmed");
@@ -410,12 +384,7 @@ async fn hostile_files_get_a_clear_refusal_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn an_upload_cut_halfway_is_completed_by_the_retry_and_stored_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let photo_dir = dir.path().join("photos");
-    let server = {
-        let photo_dir = photo_dir.clone();
-        TestServer::start_with(move |s| s.photo_dir = photo_dir).await
-    };
+    let server = TestServer::start().await;
     let login = server
         .client()
         .post(server.url("/api/login"))
@@ -449,7 +418,10 @@ async fn an_upload_cut_halfway_is_completed_by_the_retry_and_stored_once() {
         stream.flush().unwrap();
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(files_under(&photo_dir).is_empty(), "nothing kept of the cut upload");
+    assert!(
+        server.stored_objects().await.is_empty(),
+        "nothing kept of the cut upload"
+    );
     assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 0);
 
     let client = reqwest::Client::new();
@@ -463,6 +435,6 @@ async fn an_upload_cut_halfway_is_completed_by_the_retry_and_stored_once() {
             .unwrap();
         assert_eq!(response.status().as_u16(), expected);
     }
-    assert_eq!(files_under(&photo_dir).len(), 2);
+    assert_eq!(server.stored_objects().await.len(), 2);
     assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 1);
 }

@@ -668,3 +668,77 @@ async fn offline_pages_match_the_servers() {
     let last = seen(&h.id).iter().map(|v| v.visited_at).max();
     assert_eq!(resident_detail(r, h, hb, last, now), online);
 }
+
+/// Back-pressure: with every sync slot taken (here the one slot, held by a
+/// push whose body is still on its way), a pull waits the queue time and is
+/// told to come back, with Retry-After and a message, never left to time
+/// out; once the slot is free, the held push completes and pulls are served.
+#[tokio::test]
+async fn a_crowd_beyond_the_sync_slots_is_told_when_to_come_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(|s| {
+        s.sync_max_concurrent = 1;
+        s.sync_queue_ms = 300;
+        s.sync_retry_after_secs = 7;
+    })
+    .await;
+    let worker = server.login_as("worker1").await;
+    let login = server
+        .client()
+        .post(server.url("/api/login"))
+        .json(&json!({"username": "worker1", "password": common::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (household, _) = server.household_in("第1网格").await;
+    let body = json!({"device_id": "slow-phone", "operations": [visit_op(&household, &[])]}).to_string();
+    let mut slow = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/sync/push HTTP/1.1\r\nhost: gridwalk\r\ncookie: {cookie}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(&body.as_bytes()[..10]).await.unwrap();
+    // Nothing else is in flight: the push takes the slot and waits for its body.
+    let mut early = [0u8; 64];
+    let answered = tokio::time::timeout(std::time::Duration::from_millis(200), slow.read(&mut early)).await;
+    assert!(
+        answered.is_err(),
+        "the held push is not answered before its body is complete"
+    );
+
+    let mut busy = None;
+    for _ in 0..100 {
+        let response = worker.get(server.url("/api/sync/pull")).send().await.unwrap();
+        if response.status() == 503 {
+            busy = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let busy = busy.expect("a pull is turned away while the slot is held");
+    assert_eq!(busy.headers()["retry-after"], "7");
+    let answer: Value = busy.json().await.unwrap();
+    assert_eq!(answer["error"], "busy");
+    assert!(
+        answer["message"].as_str().unwrap().contains("7秒后自动重试"),
+        "{answer}"
+    );
+
+    slow.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut reply = String::new();
+    slow.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("\"applied\""), "{reply}");
+    let served = worker.get(server.url("/api/sync/pull")).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+}

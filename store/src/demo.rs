@@ -136,21 +136,15 @@ const ACCOUNTS: &str = "SELECT u.username, u.display_name, u.role,
      ORDER BY CASE u.role WHEN 'admin' THEN 0 WHEN 'lead' THEN 1 ELSE 2 END, length(u.username), u.username
      LIMIT 12";
 
+const LOCK_WRITERS: &str = "UPDATE change_counter SET seq = seq WHERE id = 1";
+const NO_STREET: &str = "SELECT NOT EXISTS (SELECT 1 FROM streets)";
+
 impl Store {
     /// Fresh planner statistics after a bulk load: until then PostgreSQL
     /// plans the coverage queries for empty tables (measured: badly), and
     /// SQLite has none at all. `ANALYZE` means the same on both engines.
     pub async fn analyze(&self) -> Result<()> {
         on_pool!(self.primary(), |c| sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
-    }
-
-    /// No street yet: a new database, which the demo data may fill.
-    pub async fn is_empty(&self) -> Result<bool> {
-        on_pool!(self.primary(), |c| sqlx::query_scalar(
-            "SELECT NOT EXISTS (SELECT 1 FROM streets)"
-        )
-        .fetch_one(c)
-        .await)
     }
 
     /// The first accounts, admin first, then leads, then workers (`worker2`
@@ -161,6 +155,18 @@ impl Store {
 }
 
 impl Tx {
+    /// Claims a new database for generated data, first thing in the
+    /// transaction: waits for any other writer (the counter row's lock on
+    /// PostgreSQL, the write lock on SQLite), then checks that no street
+    /// exists. Two instances seeding one empty database at once: the second
+    /// waits for the first to commit, then finds it filled.
+    pub async fn claim_empty(&mut self) -> Result<bool> {
+        on_tx!(self, |c| {
+            sqlx::query(LOCK_WRITERS).execute(&mut *c).await?;
+            sqlx::query_scalar(NO_STREET).fetch_one(&mut *c).await
+        })
+    }
+
     /// Inserts the rows with as few statements as the bind limit allows.
     pub async fn insert_bulk<R: BulkRow>(&mut self, rows: &[R]) -> Result<()> {
         for chunk in rows.chunks(MAX_BINDS / R::COLUMNS.len()) {

@@ -16,6 +16,7 @@ pub mod demo;
 mod engine;
 pub mod households;
 mod ids;
+pub mod limits;
 pub mod notices;
 pub mod ops;
 pub mod photos;

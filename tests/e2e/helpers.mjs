@@ -54,7 +54,8 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e
     env: {
       ...process.env,
       GRIDWALK_DATABASE_URL: databaseUrl(dir),
-      GRIDWALK_PHOTO_DIR: join(dir, 'photos'),
+      GRIDWALK_PHOTO_STORE: join(dir, 'photos'),
+      GRIDWALK_DEMO_DATA: 'true',
       GRIDWALK_ADDR: addr,
       GRIDWALK_SITE_ROOT: join(ROOT, 'target', 'site'),
       RUST_LOG: 'warn',

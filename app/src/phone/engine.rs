@@ -223,6 +223,10 @@ mod client {
     /// its own, fetched after the page is up.
     #[lazy]
     pub async fn sync_now(status: SyncStatus) {
+        // A busy server said when to come back; the loop in `start` comes then.
+        if now_ms() < status.not_before.get_untracked() {
+            return;
+        }
         if RUNNING.with(|r| r.replace(true)) {
             return;
         }
@@ -285,6 +289,11 @@ mod client {
                 status.needs_login.set(true);
                 return Ok(false);
             }
+            if let (503 | 429, Some(secs)) = (reply.status, reply.retry_after) {
+                // Busy: the ops stay "sent" and go again when it said.
+                status.back_off(secs);
+                return Ok(false);
+            }
             if !reply.ok() {
                 return Err(StoreError(format!("服务器返回 {}", reply.status)));
             }
@@ -312,15 +321,22 @@ mod client {
         Ok(true)
     }
 
-    /// Starts the background sync: now, every 30 s, and whenever the browser
-    /// thinks the network came back (then the probe decides).
+    /// Starts the background sync: now, every 30 s (or when a busy server said
+    /// to come back), and whenever the browser thinks the network came back
+    /// (then the probe decides).
     pub fn start(status: SyncStatus) {
         request_persistent_storage();
         leptos::task::spawn_local(async move {
             refresh_counts(status).await;
             loop {
                 sync_now(status).await;
-                gloo_timers::future::sleep(SYNC_EVERY).await;
+                let told_to_wait = status.not_before.get_untracked() - now_ms();
+                let wait = if told_to_wait > 0 {
+                    Duration::from_millis(told_to_wait as u64)
+                } else {
+                    SYNC_EVERY
+                };
+                gloo_timers::future::sleep(wait).await;
             }
         });
         if let Some(window) = web_sys::window() {

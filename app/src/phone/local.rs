@@ -347,6 +347,11 @@ mod client {
             status.needs_login.set(true);
             return Ok(None);
         }
+        if let (503 | 429, Some(secs)) = (reply.status, reply.retry_after) {
+            // Busy: the cursor stays; the pull goes on when the server said.
+            status.back_off(secs);
+            return Ok(None);
+        }
         if !reply.ok() {
             return Err(StoreError(format!("服务器返回 {}", reply.status)));
         }

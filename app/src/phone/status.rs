@@ -21,6 +21,9 @@ pub struct SyncStatus {
     /// The outbox has been counted: until then the badge claims nothing (the
     /// server-rendered page cannot know what waits on the phone).
     pub counted: RwSignal<bool>,
+    /// The server was busy and said when to come back (503 or 429 with
+    /// Retry-After): no sync starts before this time (epoch ms).
+    pub not_before: RwSignal<i64>,
 }
 
 impl SyncStatus {
@@ -35,7 +38,16 @@ impl SyncStatus {
             revision: RwSignal::new(0),
             progress: RwSignal::new(None),
             counted: RwSignal::new(false),
+            not_before: RwSignal::new(0),
         }
+    }
+
+    /// Honours a Retry-After of `secs`, stretched by up to half again so that
+    /// the phones told at one moment do not all come back at one moment.
+    #[cfg(feature = "hydrate")]
+    pub fn back_off(&self, secs: u64) {
+        let wait = secs as f64 * 1000.0 * (1.0 + js_sys::Math::random() / 2.0);
+        self.not_before.set(crate::clock::now_ms() + wait as i64);
     }
 }
 

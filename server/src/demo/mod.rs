@@ -107,10 +107,32 @@ const NOTES: &[&str] = &[
     "门口堆放杂物，已劝导清理",
 ];
 
-/// Writes the whole data set in one transaction; returns what it wrote.
-pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<DemoCounts, store::Error> {
+/// Seeds the demo street into an empty database, logging what it wrote; a
+/// database that holds data is left alone. Safe to run from several
+/// instances at once (see `generate`).
+pub async fn seed(store: &Store) -> Result<Option<DemoCounts>, store::Error> {
+    let started = std::time::Instant::now();
+    let counts = generate(store, &DemoSpec::standard(app::state::now_ms())).await?;
+    match &counts {
+        Some(counts) => tracing::info!(
+            ?counts,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "demo data seeded"
+        ),
+        None => tracing::info!("the database already holds data; no demo data seeded"),
+    }
+    Ok(counts)
+}
+
+/// Writes the whole data set in one transaction into an empty database;
+/// returns what it wrote, or `None` when the database already held a street
+/// (another instance may have seeded it a moment before).
+pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCounts>, store::Error> {
     let mut generator = Generator::new(spec);
     let mut tx = store.begin().await?;
+    if !tx.claim_empty().await? {
+        return Ok(None);
+    }
     let mut counts = DemoCounts::default();
 
     let street_id = generator.id();
@@ -176,7 +198,7 @@ pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<DemoCounts, stor
     }
     tx.commit().await?;
     store.analyze().await?;
-    Ok(counts)
+    Ok(Some(counts))
 }
 
 impl DemoCounts {

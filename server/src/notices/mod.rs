@@ -87,9 +87,10 @@ async fn limit_by_address(
     request: Request,
     next: Next,
 ) -> Response {
-    match limiter.check(client.ip(), now_ms()) {
-        Ok(()) => next.run(request).await,
-        Err(wait) => PublicError(ApiError::RateLimited(wait)).into_response(),
+    match limiter.check(client.ip(), now_ms()).await {
+        Ok(Ok(())) => next.run(request).await,
+        Ok(Err(wait)) => PublicError(ApiError::RateLimited(wait)).into_response(),
+        Err(e) => PublicError(e.into()).into_response(),
     }
 }
 

@@ -21,7 +21,9 @@ use axum::extract::{Extension, Path};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
+use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, ObjectStore, PutOptions, PutPayload};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -40,10 +42,36 @@ pub struct PhotoStore {
     decoding: Arc<Semaphore>,
 }
 
+/// The object store a `photo_store` setting names: `s3://bucket/prefix` on
+/// any S3-compatible service, its endpoint, region and credentials from the
+/// standard `AWS_*` environment variables (`AWS_ENDPOINT`,
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+/// `AWS_ALLOW_HTTP`); anything else is a local folder, created if missing.
+pub fn open_objects(spec: &str) -> Result<Arc<dyn ObjectStore>, object_store::Error> {
+    if let Some(rest) = spec.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+        let prefix = prefix.trim_matches('/');
+        return Ok(if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(PrefixStore::new(s3, prefix))
+        });
+    }
+    std::fs::create_dir_all(spec).map_err(|source| object_store::Error::Generic {
+        store: "LocalFileSystem",
+        source: Box::new(source),
+    })?;
+    Ok(Arc::new(LocalFileSystem::new_with_prefix(spec)?))
+}
+
 impl PhotoStore {
-    /// The local-folder store, the embedded default.
-    pub fn local(dir: &std::path::Path, rules: Rules) -> Result<Self, object_store::Error> {
-        Ok(Self::new(Arc::new(LocalFileSystem::new_with_prefix(dir)?), rules))
+    /// Opens the configured store and checks that it answers, so that a wrong
+    /// bucket or key stops the server at start rather than at the first photo.
+    pub async fn open(spec: &str, rules: Rules) -> Result<Self, object_store::Error> {
+        let objects = open_objects(spec)?;
+        objects.list_with_delimiter(None).await?;
+        Ok(Self::new(objects, rules))
     }
 
     pub fn new(objects: Arc<dyn ObjectStore>, rules: Rules) -> Self {

@@ -5,12 +5,14 @@
 //! This is the protocol only; what an op may change, and how, are the write
 //! rules of `crate::visits` and `crate::resident_edits`.
 
+mod gate;
 pub mod op;
 mod pull;
 mod push;
 
 use app::error::ApiError;
 
+pub use gate::{SyncGate, gate};
 pub use pull::pull;
 pub use push::push;
 

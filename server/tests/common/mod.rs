@@ -59,7 +59,8 @@ async fn seed(database_url: String) {
         .expect("template database");
     demo::generate(&store, &demo::DemoSpec::standard(app::state::now_ms()))
         .await
-        .expect("demo data");
+        .expect("demo data")
+        .expect("an empty template");
     store.close().await;
 }
 
@@ -137,15 +138,28 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Where a test's photos go: a folder of its own, or its own prefix in the
+/// bucket named by `GRIDWALK_TEST_S3_BUCKET` on the S3-compatible server the
+/// `AWS_*` environment points at (scripts/test.sh starts a local one).
+fn photo_store(dir: &std::path::Path) -> String {
+    match std::env::var("GRIDWALK_TEST_S3_BUCKET") {
+        Ok(bucket) if !bucket.is_empty() => format!("s3://{bucket}/{}", uuid::Uuid::now_v7().simple()),
+        _ => dir.join("photos").display().to_string(),
+    }
+}
+
 pub struct TestServer {
     pub base: String,
     /// This test's database, for looking into it (engine-neutral).
     pub pool: AnyPool,
     /// The URL the server was started with.
     pub database_url: String,
+    /// What the server was started with, for a second instance beside it.
+    pub settings: Settings,
     /// Dropping it stops the server.
     _shutdown: tokio::sync::oneshot::Sender<()>,
-    _dir: TempDir,
+    /// The temp folder behind the database and photos; the last instance dropped removes it.
+    dir: std::sync::Arc<TempDir>,
 }
 
 /// Runs the server on a multi-threaded runtime of its own, as in production,
@@ -186,27 +200,46 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database(dir.path()).await;
         let mut settings = Settings {
-            database_url: database_url.clone(),
-            photo_dir: dir.path().join("photos"),
+            database_url,
+            photo_store: photo_store(dir.path()),
             addr: "127.0.0.1:0".into(),
             site_root: dir.path().join("site").display().to_string(),
             ..Settings::default()
         };
         configure(&mut settings);
-        let (shutdown, base) = run_on_own_runtime(settings);
+        Self::launch(settings, std::sync::Arc::new(dir)).await
+    }
+
+    /// Another instance on the same database and photo store, as behind a
+    /// proxy in a city deployment.
+    pub async fn second_instance(&self) -> TestServer {
+        Self::launch(self.settings.clone(), self.dir.clone()).await
+    }
+
+    async fn launch(settings: Settings, dir: std::sync::Arc<TempDir>) -> TestServer {
+        let (shutdown, base) = run_on_own_runtime(settings.clone());
         sqlx::any::install_default_drivers();
         let pool = sqlx::pool::PoolOptions::new()
             .max_connections(2)
-            .connect(&database_url)
+            .connect(&settings.database_url)
             .await
             .expect("test pool");
         TestServer {
             base,
             pool,
-            database_url,
+            database_url: settings.database_url.clone(),
+            settings,
             _shutdown: shutdown,
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// The names of every object in this server's photo store.
+    pub async fn stored_objects(&self) -> Vec<String> {
+        use futures_util::TryStreamExt;
+        let objects = gridwalk_server::photos::open_objects(&self.settings.photo_store).expect("photo store");
+        let listed: Vec<_> = objects.list(None).try_collect().await.expect("list objects");
+        listed.into_iter().map(|meta| meta.location.to_string()).collect()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -282,5 +315,14 @@ impl TestServer {
             .fetch_one(&self.pool)
             .await
             .expect(sql)
+    }
+}
+
+/// The public limit counts in windows aligned on the wall-clock minute: a test
+/// that fills one waits, if need be, for a minute with time left in it.
+pub async fn start_of_a_fresh_minute() {
+    let into_minute = app::state::now_ms().rem_euclid(60_000);
+    if into_minute > 45_000 {
+        tokio::time::sleep(std::time::Duration::from_millis((60_000 - into_minute + 100) as u64)).await;
     }
 }
