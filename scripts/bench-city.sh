@@ -68,10 +68,12 @@ run() {
   local urls=()
   for _ in $(seq "$2"); do start_server "$3" "$4"; urls+=("$SERVER_URL"); done
   (cd tests && GW_URLS="$(IFS=,; echo "${urls[*]}")" GW_PIDS="$(IFS=,; echo "${pids[*]}")" \
-    PHONES=$phones LABEL="$1" node bench/crowd.mjs)
+    PHONES=$phones WORKERS=$workers LABEL="$1" node bench/crowd.mjs)
   stop_servers
 }
 s3="s3://$GRIDWALK_TEST_S3_BUCKET/city"
+# One worker per grid (worker1, worker2, …): more phones than grids share workers.
+workers=$(( ( (HOUSEHOLDS + 55) / 56 + 7 ) / 8 ))
 for phones in $PHONES_LIST; do
   run "SQLite, 1 instance" 1 "$sqlite_url" "$work/photos"
   run "PostgreSQL, 1 instance, S3" 1 "$pg_url" "$s3"

@@ -46,11 +46,10 @@ async fn authenticate(
         || (String::new(), unknown_user_hash().to_owned()),
         |row| (row.id, row.password_hash),
     );
-    let password = credentials.password;
-    let verified = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+    let verified = crate::passwords::verify(credentials.password, hash)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password check failed to run");
+        .ok_or_else(|| {
+            tracing::error!("no password-checking thread");
             ApiError::Internal
         })?;
     if !verified || user_id.is_empty() {

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod html;
 pub mod limits;
 pub mod notices;
+pub mod passwords;
 pub mod photos;
 pub mod resident_edits;
 pub mod startup;

@@ -23,6 +23,7 @@ const BATCHES = Number(process.env.BATCHES ?? 10);
 const BATCH = Number(process.env.BATCH ?? 10);
 const PIDS = (process.env.GW_PIDS ?? '').split(',').filter(Boolean);
 const LABEL = process.env.LABEL ?? '';
+const WORKERS = Number(process.env.WORKERS ?? 1e9);
 const DEADLINE_MS = Number(process.env.DEADLINE_MS ?? 600_000);
 if (URLS.length === 0) throw new Error('GW_URLS names no server');
 
@@ -106,7 +107,7 @@ async function phone(i) {
   const base = URLS[i % URLS.length];
   const login = await call(`${base}/api/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: `worker${i + 1}`, password: PASSWORD }),
+    body: JSON.stringify({ username: `worker${(i % WORKERS) + 1}`, password: PASSWORD }),
   });
   if (!login) return;
   const cookie = login.response.headers.get('set-cookie').split(';')[0];
