@@ -2,6 +2,7 @@
 # City-scale sync load, one command; prints Markdown for BENCHMARKS.md.
 #   scripts/bench-city.sh                 400,000 households (about 1,000,000 residents), 50 / 200 / 500 phones
 #   HOUSEHOLDS=40000 PHONES_LIST="50 200" scripts/bench-city.sh    smaller
+#   CONFIGS="pg pg2" PHONES_LIST=500 scripts/bench-city.sh            some configurations only
 # A generated city is written once per engine; then, for each phone count,
 # tests/bench/crowd.mjs runs the phones against: SQLite (one instance, photo
 # folder), PostgreSQL (one instance), PostgreSQL (two instances, photos in a
@@ -12,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 HOUSEHOLDS=${HOUSEHOLDS:-400000}
+CONFIGS=${CONFIGS:-"sqlite pg pg2"}
 PHONES_LIST=${PHONES_LIST:-"50 200 500"}
 [[ -x target/release/server && -f target/release/hash.txt ]] || scripts/build.sh
 work=$(mktemp -d /tmp/gridwalk-city.XXXXXX)
@@ -55,7 +57,11 @@ pg_url="postgres://gw@localhost/$pg_db?host=$PG_DIR"
 
 echo "## City-scale sync load, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, commit $(git rev-parse --short HEAD)"
 echo
-echo "Generated city: $(generate "$sqlite_url") s into SQLite, $(generate "$pg_url") s into PostgreSQL; $(cat "$work/generate.out")"
+wants() { [[ " $CONFIGS " == *" $1 "* ]]; }
+generated=()
+wants sqlite && generated+=("$(generate "$sqlite_url") s into SQLite")
+{ wants pg || wants pg2; } && generated+=("$(generate "$pg_url") s into PostgreSQL")
+echo "Generated city: $(IFS=,; echo "${generated[*]}"); $(cat "$work/generate.out")"
 echo
 echo "Each phone: sign in, first sync of its grid (pages of 1,000), $((${BATCHES:-10})) pushes of $((${BATCH:-10})) visits, a pull from its cursor."
 echo "Latency percentiles are per request; the first sync is the whole paged pull. Asked to wait: 503 answers with"
@@ -75,11 +81,15 @@ s3="s3://$GRIDWALK_TEST_S3_BUCKET/city"
 # One worker per grid (worker1, worker2, …): more phones than grids share workers.
 workers=$(( ( (HOUSEHOLDS + 55) / 56 + 7 ) / 8 ))
 for phones in $PHONES_LIST; do
-  run "SQLite, 1 instance" 1 "$sqlite_url" "$work/photos"
-  run "PostgreSQL, 1 instance, S3" 1 "$pg_url" "$s3"
-  run "PostgreSQL, 2 instances, S3" 2 "$pg_url" "$s3"
+  if wants sqlite; then run "SQLite, 1 instance" 1 "$sqlite_url" "$work/photos"; fi
+  if wants pg; then run "PostgreSQL, 1 instance, S3" 1 "$pg_url" "$s3"; fi
+  if wants pg2; then run "PostgreSQL, 2 instances, S3" 2 "$pg_url" "$s3"; fi
 done
 echo
-sqlite_bytes=$(cat "$work"/city.db* | wc -c)
-pg_bytes=$("$(pg_bin)/psql" -h "$PG_DIR" -U gw -d "$pg_db" -Atc 'SELECT pg_database_size(current_database())')
-echo "Database size after the runs: SQLite $((sqlite_bytes / 1048576)) MiB, PostgreSQL $((pg_bytes / 1048576)) MiB."
+if wants sqlite; then
+  echo "SQLite file after the runs: $(( $(cat "$work"/city.db* | wc -c) / 1048576 )) MiB."
+fi
+if wants pg || wants pg2; then
+  pg_bytes=$("$(pg_bin)/psql" -h "$PG_DIR" -U gw -d "$pg_db" -Atc 'SELECT pg_database_size(current_database())')
+  echo "PostgreSQL database after the runs: $((pg_bytes / 1048576)) MiB."
+fi

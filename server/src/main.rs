@@ -85,6 +85,9 @@ async fn generate(
     let counts = demo::generate(&store, &spec)
         .await?
         .ok_or("the database already holds data; generate into an empty one")?;
+    // Closing checkpoints SQLite's WAL into the file: left behind (a gigabyte
+    // for a city), the server's first write would copy it all while phones wait.
+    store.close().await;
     println!("{counts:?} -> {database}");
     Ok(())
 }
