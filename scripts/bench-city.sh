@@ -46,7 +46,7 @@ start_server() {
 
 generate() { # <database url> -> seconds
   local t0=$SECONDS
-  target/release/server generate "$HOUSEHOLDS" "$1" >"$work/generate.out"
+  RUST_LOG=error target/release/server generate "$HOUSEHOLDS" "$1" >"$work/generate.out"
   echo $((SECONDS - t0))
 }
 
