@@ -42,8 +42,6 @@ mod client {
     pub struct Reply {
         pub status: u16,
         pub body: String,
-        /// Seconds the server asked us to wait before trying again.
-        pub retry_after: Option<u64>,
     }
 
     impl Reply {
@@ -70,16 +68,9 @@ mod client {
                 .await?
                 .dyn_into()?;
             let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .ok()
-                .flatten()
-                .and_then(|secs| secs.parse().ok());
             Ok(Reply {
                 status: response.status(),
                 body,
-                retry_after,
             })
         })
         .await

@@ -21,9 +21,6 @@ pub enum ApiError {
     Internal,
     #[error("网络不可用，请检查信号后重试")]
     Network,
-    /// Too many phones at once: the phone retries after the seconds given.
-    #[error("服务器繁忙，{0}秒后自动重试")]
-    Busy(u64),
 }
 
 impl ApiError {
@@ -36,7 +33,7 @@ impl ApiError {
             ApiError::RateLimited(_) => 429,
             ApiError::TooLarge => 413,
             ApiError::Internal => 500,
-            ApiError::Network | ApiError::Busy(_) => 503,
+            ApiError::Network => 503,
         }
     }
 
@@ -67,7 +64,6 @@ impl From<&ApiError> for ErrorBody {
             ApiError::TooLarge => "too_large",
             ApiError::Internal => "internal",
             ApiError::Network => "network",
-            ApiError::Busy(_) => "busy",
         };
         ErrorBody {
             error: error.into(),
@@ -87,7 +83,7 @@ mod ssr {
         fn into_response(self) -> Response {
             let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = (status, Json(ErrorBody::from(&self))).into_response();
-            if let ApiError::RateLimited(secs) | ApiError::Busy(secs) = self
+            if let ApiError::RateLimited(secs) = self
                 && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
             {
                 response.headers_mut().insert(http::header::RETRY_AFTER, value);

@@ -289,9 +289,8 @@ mod client {
                 status.needs_login.set(true);
                 return Ok(false);
             }
-            if let (503 | 429, Some(secs)) = (reply.status, reply.retry_after) {
+            if status.back_off(reply.status, &reply.body) {
                 // Busy: the ops stay "sent" and go again when it said.
-                status.back_off(secs);
                 return Ok(false);
             }
             if !reply.ok() {

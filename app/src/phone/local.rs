@@ -347,9 +347,8 @@ mod client {
             status.needs_login.set(true);
             return Ok(None);
         }
-        if let (503 | 429, Some(secs)) = (reply.status, reply.retry_after) {
+        if status.back_off(reply.status, &reply.body) {
             // Busy: the cursor stays; the pull goes on when the server said.
-            status.back_off(secs);
             return Ok(None);
         }
         if !reply.ok() {

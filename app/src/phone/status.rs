@@ -42,12 +42,25 @@ impl SyncStatus {
         }
     }
 
-    /// Honours a Retry-After of `secs`, stretched by up to half again so that
-    /// the phones told at one moment do not all come back at one moment.
+    /// A 503 from a busy server names when to come back (`retry_after`, in
+    /// seconds, in the body as in the Retry-After header): no sync before
+    /// then, stretched by up to half again so that the phones told at one
+    /// moment do not all come back at one moment. `false`: not such an answer.
     #[cfg(feature = "hydrate")]
-    pub fn back_off(&self, secs: u64) {
-        let wait = secs as f64 * 1000.0 * (1.0 + js_sys::Math::random() / 2.0);
+    pub fn back_off(&self, status: u16, body: &str) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Busy {
+            retry_after: u64,
+        }
+        let Some(busy) = (status == 503)
+            .then(|| serde_json::from_str::<Busy>(body).ok())
+            .flatten()
+        else {
+            return false;
+        };
+        let wait = busy.retry_after as f64 * 1000.0 * (1.0 + js_sys::Math::random() / 2.0);
         self.not_before.set(crate::clock::now_ms() + wait as i64);
+        true
     }
 }
 
