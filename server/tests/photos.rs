@@ -385,20 +385,7 @@ async fn hostile_files_get_a_clear_refusal_and_nothing_is_stored() {
 #[tokio::test]
 async fn an_upload_cut_halfway_is_completed_by_the_retry_and_stored_once() {
     let server = TestServer::start().await;
-    let login = server
-        .client()
-        .post(server.url("/api/login"))
-        .json(&json!({"username": "worker1", "password": common::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = server.session_cookie("worker1").await;
     let photo = camera_jpeg(1600, 1200, 6);
     let hash = sha256(&photo);
 

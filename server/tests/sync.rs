@@ -683,20 +683,7 @@ async fn a_crowd_beyond_the_sync_slots_is_told_when_to_come_back() {
     })
     .await;
     let worker = server.login_as("worker1").await;
-    let login = server
-        .client()
-        .post(server.url("/api/login"))
-        .json(&json!({"username": "worker1", "password": common::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = server.session_cookie("worker1").await;
     let (household, _) = server.household_in("第1网格").await;
     let body = json!({"device_id": "slow-phone", "operations": [visit_op(&household, &[])]}).to_string();
     let mut slow = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))

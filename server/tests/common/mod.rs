@@ -267,6 +267,21 @@ impl TestServer {
         client
     }
 
+    /// A new session's `name=value` cookie, for requests written by hand
+    /// (raw sockets that cut or hold a connection).
+    pub async fn session_cookie(&self, username: &str) -> String {
+        let login = self
+            .client()
+            .post(self.url("/api/login"))
+            .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(login.status(), 200, "login as {username}");
+        let cookie = login.headers()["set-cookie"].to_str().expect("cookie text");
+        cookie.split(';').next().unwrap_or(cookie).to_owned()
+    }
+
     /// `GET path` as `client`, answered with JSON.
     pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
         let response = client.get(self.url(path)).send().await.expect("request");
