@@ -60,9 +60,7 @@ async fn a_lockout_earned_on_one_instance_holds_on_the_other() {
 async fn the_public_page_limit_counts_requests_to_both_instances() {
     let first = TestServer::start_with(|s| s.public_requests_per_minute = 4).await;
     let second = first.second_instance().await;
-    let community: String = first
-        .scalar("SELECT community_id FROM users WHERE username = $1", "lead1")
-        .await;
+    let community = first.community_of("lead1").await;
     let client = first.client();
     common::start_of_a_fresh_minute().await;
     for server in [&first, &second, &first, &second] {

@@ -61,19 +61,13 @@ async fn get(server: &TestServer, path: &str) -> (StatusCode, String) {
     (response.status(), response.text().await.unwrap())
 }
 
-async fn community_of(server: &TestServer, lead: &str) -> String {
-    server
-        .scalar("SELECT community_id FROM users WHERE username = $1", lead)
-        .await
-}
-
 #[tokio::test]
 async fn draft_published_withdrawn_as_the_public_sees_it() {
     let server = TestServer::start().await;
     let lead = Author {
         client: server.login_as("lead1").await,
     };
-    let community = community_of(&server, "lead1").await;
+    let community = server.community_of("lead1").await;
     let (status, id) = lead
         .create(
             &server,
@@ -132,7 +126,7 @@ async fn hostile_bodies_and_titles_render_inert() {
     let lead = Author {
         client: server.login_as("lead1").await,
     };
-    let community = community_of(&server, "lead1").await;
+    let community = server.community_of("lead1").await;
     let body = "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[点我](javascript:alert(1))\n\n\
                 <svg onload=alert(1)>\n\n<a href=\"javascript:alert(1)\">x</a>\n\n[x](data:text/html,hi)";
     let (_, id) = lead
@@ -154,7 +148,7 @@ async fn hostile_bodies_and_titles_render_inert() {
 #[tokio::test]
 async fn only_leads_of_the_community_and_admins_author() {
     let server = TestServer::start().await;
-    let community = community_of(&server, "lead1").await;
+    let community = server.community_of("lead1").await;
 
     // Anonymous: the page sends to the login, the form post is refused.
     let anonymous = server.client();
@@ -203,7 +197,7 @@ async fn only_leads_of_the_community_and_admins_author() {
 #[tokio::test]
 async fn public_pages_are_rate_limited_and_cacheable() {
     let server = TestServer::start_with(|s| s.public_requests_per_minute = 5).await;
-    let community = community_of(&server, "lead1").await;
+    let community = server.community_of("lead1").await;
     let client = server.client();
     common::start_of_a_fresh_minute().await;
     for _ in 0..5 {
@@ -249,7 +243,7 @@ async fn a_scheduled_notice_stays_private_until_its_time() {
     let lead = Author {
         client: server.login_as("lead1").await,
     };
-    let community = community_of(&server, "lead1").await;
+    let community = server.community_of("lead1").await;
     let (_, id) = lead.create(&server, &community, "冬季供暖安排", "12月1日起供暖").await;
     let public = format!("/n/{community}/{id}");
     let schedule = |at: &'static str| {
@@ -341,7 +335,7 @@ async fn images_and_pdfs_attach_with_the_photo_checks_and_follow_their_notice() 
     let lead = Author {
         client: server.login_as("lead1").await,
     };
-    let community = community_of(&server, "lead1").await;
+    let community = server.community_of("lead1").await;
     let (_, id) = lead.create(&server, &community, "小区改造方案公示", "详见附件").await;
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
     assert_eq!(
@@ -432,7 +426,7 @@ async fn uploads_at_the_same_moment_never_pass_the_file_limit() {
     let lead = Author {
         client: server.login_as("lead1").await,
     };
-    let community = community_of(&server, "lead1").await;
+    let community = server.community_of("lead1").await;
     let (_, id) = lead.create(&server, &community, "办事材料清单", "详见附件").await;
     for n in 0..8 {
         let (status, _) = lead.attach(&server, &id, &format!("{n}.pdf"), numbered_pdf(n)).await;

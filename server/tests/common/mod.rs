@@ -267,6 +267,12 @@ impl TestServer {
         client
     }
 
+    /// The community a lead runs.
+    pub async fn community_of(&self, lead: &str) -> String {
+        self.scalar("SELECT community_id FROM users WHERE username = $1", lead)
+            .await
+    }
+
     /// A new session's `name=value` cookie, for requests written by hand
     /// (raw sockets that cut or hold a connection).
     pub async fn session_cookie(&self, username: &str) -> String {
