@@ -3,6 +3,7 @@
 #   scripts/bench-city.sh                 400,000 households (about 1,000,000 residents), 50 / 200 / 500 phones
 #   HOUSEHOLDS=40000 PHONES_LIST="50 200" scripts/bench-city.sh    smaller
 #   CONFIGS="pg pg2" PHONES_LIST=500 scripts/bench-city.sh            some configurations only
+#   PHONES_LIST= SHARED_PHONES=200 scripts/bench-city.sh             the shared first-sync pages only
 # A generated city is written once per engine; then, for each phone count,
 # tests/bench/crowd.mjs runs the phones against: SQLite (one instance, photo
 # folder), PostgreSQL (one instance), PostgreSQL (two instances, photos in a
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 HOUSEHOLDS=${HOUSEHOLDS:-400000}
 CONFIGS=${CONFIGS:-"sqlite pg pg2"}
-PHONES_LIST=${PHONES_LIST:-"50 200 500"}
+PHONES_LIST=${PHONES_LIST-"50 200 500"}
 [[ -x target/release/server && -f target/release/hash.txt ]] || scripts/build.sh
 work=$(mktemp -d /tmp/gridwalk-city.XXXXXX)
 pids=()
@@ -34,6 +35,7 @@ start_server() {
   local out="$work/server.$RANDOM.out"
   GRIDWALK_DATABASE_URL="$1" GRIDWALK_PHOTO_STORE="$2" GRIDWALK_ADDR=127.0.0.1:0 \
     GRIDWALK_DATABASE_MAX_CONNECTIONS="${CONNECTIONS:-8}" GRIDWALK_SITE_ROOT="$ROOT/target/site" \
+    GRIDWALK_SYNC_SNAPSHOT_MB="${SNAPSHOT_MB:-64}" \
     RUST_LOG=warn target/release/server >"$out" 2>&1 &
   pids+=($!)
   for _ in $(seq 600); do
@@ -74,7 +76,7 @@ run() {
   local urls=()
   for _ in $(seq "$2"); do start_server "$3" "$4"; urls+=("$SERVER_URL"); done
   (cd tests && GW_URLS="$(IFS=,; echo "${urls[*]}")" GW_PIDS="$(IFS=,; echo "${pids[*]}")" \
-    PHONES=$phones WORKERS=$workers LABEL="$1" node bench/crowd.mjs)
+    PHONES=$phones WORKERS=$workers LABEL="$1" BATCHES="${BATCHES:-10}" node bench/crowd.mjs)
   stop_servers
 }
 s3="s3://$GRIDWALK_TEST_S3_BUCKET/city"
@@ -85,6 +87,25 @@ for phones in $PHONES_LIST; do
   if wants pg; then run "PostgreSQL, 1 instance, S3" 1 "$pg_url" "$s3"; fi
   if wants pg2; then run "PostgreSQL, 2 instances, S3" 2 "$pg_url" "$s3"; fi
 done
+
+# Shared first-sync pages: SHARED_PHONES phones of SHARED_GRIDS workers (one
+# grid each, so several phones per grid: new phones handed out, or a team
+# sharing a grid) make only their first sync, with the page sharing off
+# (sync_snapshot_mb = 0, every page built per phone) and on, in the same run.
+phones=${SHARED_PHONES:-200}
+if [[ "$phones" != 0 ]]; then
+  workers=${SHARED_GRIDS:-20}
+  echo
+  echo "First syncs only: $phones phones of $workers workers ($((phones / workers)) phones per grid) at once, pages of 1,000."
+  echo
+  echo "| configuration | phones | pages/s | page p50 / p99 | first sync p50 / p99 | baseline /healthz p50 / p99 | asked to wait | errors | server RSS peak |"
+  echo "|---|---:|---:|---|---|---|---:|---:|---:|"
+  for mb in 0 64; do
+    sharing=$([[ $mb == 0 ]] && echo "pages built per phone" || echo "pages shared")
+    if wants sqlite; then SNAPSHOT_MB=$mb BATCHES=0 run "SQLite, 1 instance, $sharing" 1 "$sqlite_url" "$work/photos"; fi
+    if wants pg; then SNAPSHOT_MB=$mb BATCHES=0 run "PostgreSQL, 1 instance, $sharing" 1 "$pg_url" "$s3"; fi
+  done
+fi
 echo
 if wants sqlite; then
   echo "SQLite file after the runs: $(( $(cat "$work"/city.db* | wc -c) / 1048576 )) MiB."

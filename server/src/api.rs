@@ -11,20 +11,15 @@ use app::model::{BuildingDetail, GridDetail, GridSummary, HouseholdDetail, Me, R
 use app::state::AppState;
 use app::{buildings, grids, households, residents};
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Extension, Path, Query};
+use axum::extract::{Extension, Path, Query};
 use axum::routing::{get, post, put};
 
 use crate::auth::{Api, login_json};
 use crate::photos::{self, PhotoStore};
-use crate::{sync, users};
+use crate::users;
 
-pub fn routes(photos: Arc<PhotoStore>, sync_gate: Arc<sync::SyncGate>) -> axum::Router<AppState> {
-    // A full outbox batch (MAX_BATCH ops with notes and requests) is far
-    // above the global 64 KiB limit; only the push gets 1 MiB.
-    let sync = axum::Router::new()
-        .route("/sync/push", post(sync::push).layer(DefaultBodyLimit::max(1024 * 1024)))
-        .route("/sync/pull", get(sync::pull))
-        .route_layer(axum::middleware::from_fn_with_state(sync_gate, sync::gate));
+/// `sync`: the sync routes (`sync::routes`), with this instance's gate.
+pub fn routes(photos: Arc<PhotoStore>, sync: axum::Router<AppState>) -> axum::Router<AppState> {
     axum::Router::new()
         .route("/login", post(login_json))
         .route("/me", get(me))

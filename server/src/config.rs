@@ -35,6 +35,10 @@ pub struct Settings {
     pub sync_max_concurrent: u32,
     pub sync_queue_ms: u64,
     pub sync_retry_after_secs: u64,
+    /// Memory for first-sync pages shared by the phones that ask for them
+    /// (built and compressed once per change in their grids); 0 turns the
+    /// sharing off.
+    pub sync_snapshot_mb: usize,
     /// Long: a worker may be offline for days and must not lose the session mid-walk.
     pub session_ttl_hours: i64,
     /// Mark the session cookie `Secure` (serve over HTTPS in production).
@@ -72,6 +76,7 @@ impl Default for Settings {
             sync_max_concurrent: 16,
             sync_queue_ms: 2_000,
             sync_retry_after_secs: 5,
+            sync_snapshot_mb: 64,
             session_ttl_hours: 24 * 30,
             secure_cookie: false,
             login_max_failures: 5,

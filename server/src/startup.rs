@@ -25,7 +25,7 @@ use crate::config::Settings;
 use crate::limits::{LoginLimiter, RateLimiter};
 use crate::photos::PhotoStore;
 use crate::photos::check::Rules;
-use crate::sync::SyncGate;
+use crate::sync;
 use crate::{api, coverage, db, demo, notices, telemetry};
 
 #[derive(Debug, thiserror::Error)]
@@ -96,17 +96,12 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         settings.public_requests_per_minute,
         state.store.clone(),
     ));
-    let sync_gate = Arc::new(SyncGate::new(
-        settings.sync_max_concurrent as usize,
-        Duration::from_millis(settings.sync_queue_ms),
-        settings.sync_retry_after_secs,
-    ));
     let router = router(
         state.clone(),
         limiter,
         assets,
         public_limiter,
-        sync_gate,
+        sync::routes(&settings),
         photos,
         settings.public_url.clone(),
     );
@@ -122,7 +117,7 @@ fn router(
     limiter: Arc<LoginLimiter>,
     assets: Arc<Assets>,
     public_limiter: Arc<RateLimiter>,
-    sync_gate: Arc<SyncGate>,
+    sync: Router<AppState>,
     photos: Arc<PhotoStore>,
     public_url: Option<String>,
 ) -> Router {
@@ -136,7 +131,7 @@ fn router(
         move || shell(options.clone())
     };
     // Photos set their own (private, revalidated) policy.
-    let api = api::routes(photos.clone(), sync_gate).layer(SetResponseHeaderLayer::if_not_present(
+    let api = api::routes(photos.clone(), sync).layer(SetResponseHeaderLayer::if_not_present(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));

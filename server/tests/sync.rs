@@ -729,3 +729,96 @@ async fn a_crowd_beyond_the_sync_slots_is_told_when_to_come_back() {
     let served = worker.get(server.url("/api/sync/pull")).send().await.unwrap();
     assert_eq!(served.status(), 200);
 }
+
+/// A pull answer unpacked from whatever encoding it came in.
+async fn pull_body(response: reqwest::Response) -> (String, Value) {
+    use std::io::Read;
+    let encoding = response
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let bytes = response.bytes().await.unwrap();
+    let mut json = Vec::new();
+    match encoding.as_deref() {
+        Some("br") => brotli::Decompressor::new(&bytes[..], 4096).read_to_end(&mut json),
+        Some("gzip") => flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut json),
+        None => (&bytes[..]).read_to_end(&mut json),
+        Some(other) => panic!("unexpected encoding {other}"),
+    }
+    .unwrap();
+    (etag, serde_json::from_slice(&json).unwrap())
+}
+
+/// First-sync pages are built once and shared, in the encoding each phone
+/// takes, and never outlive a change to a record in them: a resident edited
+/// after the page was kept comes out as edited, on the same page.
+#[tokio::test]
+async fn a_first_sync_page_is_shared_by_phones_until_a_record_in_it_changes() {
+    let server = TestServer::start().await;
+    let (phone_a, phone_b) = (server.login_as("worker1").await, server.login_as("worker1").await);
+    let first_page = server.url("/api/sync/pull?cursor=0&limit=1000");
+    let get =
+        |client: &reqwest::Client, encoding: &str| client.get(&first_page).header("accept-encoding", encoding).send();
+    let reads = || count(&server, "SELECT COUNT(*) FROM audit_log WHERE entity = $1", "sync_pull");
+
+    let brotli = get(&phone_a, "gzip, deflate, br").await.unwrap();
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    let (etag, page) = pull_body(brotli).await;
+    assert_eq!(page["records"].as_array().unwrap().len(), 1000);
+    let before = reads().await;
+    let gzip = get(&phone_b, "gzip;q=1, br;q=0").await.unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert_eq!(pull_body(gzip).await, (etag.clone(), page.clone()));
+    let plain = get(&phone_b, "identity").await.unwrap();
+    assert_eq!(plain.headers()["content-type"], "application/json");
+    assert_eq!(pull_body(plain).await, (etag.clone(), page.clone()));
+    // Each phone's read is logged, though the page was built once.
+    assert_eq!(reads().await, before + 2);
+    // A phone that holds this very page is told so.
+    let held = phone_a
+        .get(&first_page)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), 304);
+
+    // Another caller of the grid sees its own scope, not worker1's.
+    let grid1 = page["scope"][0]["id"].as_str().unwrap().to_owned();
+    let lead = server.login_as("lead1").await;
+    let (lead_etag, lead_page) = pull_body(
+        lead.get(server.url(&format!("/api/sync/pull?grid={grid1}&cursor=0&limit=1000")))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_ne!(lead_etag, etag);
+    assert_eq!(lead_page["scope"].as_array().unwrap().len(), 4);
+    assert_eq!(lead_page["records"], page["records"]);
+
+    // A resident on the kept page changes: the page is built again, with the
+    // resident as it is now, in its place.
+    let resident = page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["entity"] == "resident")
+        .unwrap();
+    let (id, name) = (resident["id"].as_str().unwrap(), resident["name"].as_str().unwrap());
+    let edit = edit_op(id, app::state::now_ms(), "name", Some(name), "王改名");
+    let (_, body) = server.push(&phone_a, "phone-a", &[edit]).await;
+    assert_eq!(statuses(&body), ["applied"], "{body}");
+    let (new_etag, new_page) = pull_body(get(&phone_b, "br").await.unwrap()).await;
+    assert_ne!(new_etag, etag);
+    let edited = new_page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
+    assert_eq!(edited["name"], "王改名");
+    assert_eq!(new_page["next_cursor"], page["next_cursor"]);
+}

@@ -90,6 +90,10 @@ macro_rules! in_range {
 }
 
 const SEQS: &str = "SELECT seq FROM changes WHERE seq > $1 AND grid_id = ANY($3) ORDER BY seq LIMIT $2";
+// One index probe per grid (the largest seq under its `changes_grid` prefix),
+// not a scan of the grids' whole history.
+const HEAD: &str = "SELECT COALESCE(MAX((SELECT MAX(c.seq) FROM changes c WHERE c.grid_id = g.id)), 0) \
+                    FROM grids g WHERE g.id = ANY($1)";
 const BUILDINGS: &str = in_range!(
     "c.seq, b.id, b.grid_id, b.number, b.name, b.address, b.units, b.floors, b.doors_per_floor",
     "building",
@@ -132,6 +136,17 @@ const VISIT_PHOTOS: &str = concat!(
 );
 
 impl Store {
+    /// The number of the latest change in `grids` (0 if none): any write to a
+    /// record of these grids raises it, so it dates what a page built from
+    /// them can contain.
+    pub async fn grids_head(&self, grids: &[String]) -> Result<i64> {
+        let sql = self.primary().sql(HEAD);
+        on_pool!(self.primary(), |c| sqlx::query_scalar(sql)
+            .bind(Ids(grids))
+            .fetch_one(c)
+            .await)
+    }
+
     /// The numbers of the next `limit` changes after `after` in `grids`.
     pub async fn change_seqs(&self, grids: &[String], after: i64, limit: i64) -> Result<Vec<i64>> {
         let sql = self.primary().sql(SEQS);

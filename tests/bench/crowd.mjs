@@ -10,7 +10,9 @@
 // answer or network error is an error. Lost operations: pushed ops not
 // answered `applied`. Beside it, in the same run, the baseline: GET /healthz
 // round trips, one at a time, for as long as the load lasts.
-// Prints one Markdown row (see the header printed by bench-city.sh).
+// Prints one Markdown row (see the header printed by bench-city.sh); with
+// BATCHES=0 the phones only make their first sync, and the row is the
+// shared-pages table's.
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -182,10 +184,19 @@ await baseline;
 clearInterval(sampler);
 
 const opsPerSec = stats.ops / wall;
-console.log(`| ${LABEL} | ${PHONES} | ${opsPerSec.toFixed(0)} | ${ms(percentile(stats.push, 50))} / ${ms(percentile(stats.push, 95))} / ${ms(percentile(stats.push, 99))}`
-  + ` | ${ms(percentile(stats.firstSync, 50))} / ${ms(percentile(stats.firstSync, 99))}`
-  + ` | ${ms(percentile(healthz, 50))} / ${ms(percentile(healthz, 99))}`
-  + ` | ${stats.busy} | ${stats.errors} | ${stats.lost} | ${peakRss.toFixed(0)} MiB |`);
+if (BATCHES === 0) {
+  // First syncs only (the shared-pages comparison): pages served per second instead of operations.
+  console.log(`| ${LABEL} | ${PHONES} | ${(stats.pull.length / wall).toFixed(0)}`
+    + ` | ${ms(percentile(stats.pull, 50))} / ${ms(percentile(stats.pull, 99))}`
+    + ` | ${ms(percentile(stats.firstSync, 50))} / ${ms(percentile(stats.firstSync, 99))}`
+    + ` | ${ms(percentile(healthz, 50))} / ${ms(percentile(healthz, 99))}`
+    + ` | ${stats.busy} | ${stats.errors} | ${peakRss.toFixed(0)} MiB |`);
+} else {
+  console.log(`| ${LABEL} | ${PHONES} | ${opsPerSec.toFixed(0)} | ${ms(percentile(stats.push, 50))} / ${ms(percentile(stats.push, 95))} / ${ms(percentile(stats.push, 99))}`
+    + ` | ${ms(percentile(stats.firstSync, 50))} / ${ms(percentile(stats.firstSync, 99))}`
+    + ` | ${ms(percentile(healthz, 50))} / ${ms(percentile(healthz, 99))}`
+    + ` | ${stats.busy} | ${stats.errors} | ${stats.lost} | ${peakRss.toFixed(0)} MiB |`);
+}
 console.error(`${LABEL}, ${PHONES} phones: ${stats.ops} operations (${stats.edits} photo edits, photo upload p50 ${ms(percentile(stats.photo, 50))}), `
   + `${stats.pull.length} pull pages (p50 ${ms(percentile(stats.pull, 50))}), ${wall.toFixed(1)} s`);
 if (stats.errorSamples.length) console.error(`errors, e.g.: ${stats.errorSamples.join(' · ')}`);

@@ -2,18 +2,23 @@
 //! the change sequence, in the grids the caller may see now.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use app::api::parse_id;
 use app::auth::ssr::Caller;
 use app::domain::{Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number, mask_phone};
 use app::error::ApiError;
+use app::policy::Policy;
 use app::sync::{BuildingRecord, GridRef, HouseholdRecord, PullResponse, Record, ResidentRecord, VisitRecord};
 use axum::Json;
-use axum::extract::Query;
+use axum::extract::{Extension, Query};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use store::Store;
 use store::pull::{PulledBuilding, PulledHousehold, PulledResident, PulledVisit, Range};
 
 use super::corrupt;
+use super::snapshot::{Key, SHARED_FROM, Snapshots};
 use crate::auth::Api;
 
 const DEFAULT_PAGE: i64 = 1000;
@@ -21,11 +26,14 @@ const MAX_PAGE: i64 = 5000;
 
 /// `GET /api/sync/pull?cursor=N&limit=M[&grid=ID]`. `scope` always lists every
 /// grid the caller may see now (a device drops data of grids not listed), also
-/// when `grid` narrows the records to one of them.
+/// when `grid` narrows the records to one of them. A large page (a first
+/// sync's) is shared by the phones that ask for it (`snapshot`).
 pub async fn pull(
     Api(caller): Api,
+    Extension(snapshots): Extension<Arc<Snapshots>>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let cursor = int_param(&params, "cursor", 0, 0, i64::MAX)?;
     let limit = int_param(&params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)?;
     let grid = params.get("grid").map(|g| parse_id(g)).transpose()?;
@@ -35,20 +43,62 @@ pub async fn pull(
         Some(_) => return Err(ApiError::not_found()),
         None => scope.iter().map(|g| g.id.clone()).collect(),
     };
-    let page = load_page(&caller.store, &grids, cursor, limit).await?;
-    // PIPL access log: one row per page (not per resident), naming the range
-    // of the change sequence, which says exactly which records were read.
-    if !page.records.is_empty() {
-        let range = format!("seq {cursor}..={}", page.next_cursor);
-        caller.audit("read", "sync_pull", &range).await?;
+    let policies = app::policy::ssr::policies(&caller.store).await?;
+    if grids.is_empty() {
+        return Ok(Json(answer(scope, policies, empty_page(cursor))).into_response());
     }
-    Ok(Json(PullResponse {
+    // The head before the page: what the page holds is then at least as new
+    // as the head it is kept with.
+    let head = match snapshots.enabled() {
+        true => caller.store.grids_head(&grids).await?,
+        false => 0,
+    };
+    // One row past the page tells whether more wait.
+    let mut seqs = caller.store.change_seqs(&grids, cursor, limit + 1).await?;
+    let more = seqs.len() as i64 > limit;
+    seqs.truncate(limit as usize);
+    if snapshots.enabled() && seqs.len() >= SHARED_FROM {
+        let key = Key {
+            envelope: serde_json::to_string(&(&scope, &policies)).map_err(|_| ApiError::Internal)?,
+            grids: grids.clone(),
+            cursor,
+            limit,
+        };
+        let snapshot = snapshots
+            .page(key, head, || async {
+                let page = load_page(&caller.store, &grids, cursor, &seqs, more).await?;
+                let (next_cursor, records) = (page.next_cursor, page.records.len());
+                let json = serde_json::to_vec(&answer(scope, policies, page)).map_err(|_| ApiError::Internal)?;
+                Ok((json, next_cursor, records))
+            })
+            .await?;
+        log_read(&caller, cursor, snapshot.next_cursor, snapshot.records).await?;
+        return Ok(snapshot.response(&headers));
+    }
+    let page = load_page(&caller.store, &grids, cursor, &seqs, more).await?;
+    log_read(&caller, cursor, page.next_cursor, page.records.len()).await?;
+    Ok(Json(answer(scope, policies, page)).into_response())
+}
+
+fn answer(scope: Vec<GridRef>, policies: Vec<Policy>, page: Page) -> PullResponse {
+    PullResponse {
         scope,
-        policies: app::policy::ssr::policies(&caller.store).await?,
+        policies,
         records: page.records,
         next_cursor: page.next_cursor,
         more: page.more,
-    }))
+    }
+}
+
+/// PIPL access log: one row per page (not per resident), naming the range of
+/// the change sequence, which says exactly which records were read. Also when
+/// the page came from the shared snapshot: this caller read it.
+async fn log_read(caller: &Caller, cursor: i64, next_cursor: i64, records: usize) -> Result<(), ApiError> {
+    if records > 0 {
+        let range = format!("seq {cursor}..={next_cursor}");
+        caller.audit("read", "sync_pull", &range).await?;
+    }
+    Ok(())
 }
 
 fn int_param(params: &HashMap<String, String>, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
@@ -77,23 +127,19 @@ struct Page {
     more: bool,
 }
 
-/// One page: the seq range first (one indexed query), then one joined query
-/// per entity type over that range, not one query per record.
-async fn load_page(store: &Store, grids: &[String], cursor: i64, limit: i64) -> Result<Page, ApiError> {
-    let empty = Page {
+fn empty_page(cursor: i64) -> Page {
+    Page {
         records: Vec::new(),
         next_cursor: cursor,
         more: false,
-    };
-    if grids.is_empty() {
-        return Ok(empty);
     }
-    // One row past the page tells whether more wait.
-    let mut seqs = store.change_seqs(grids, cursor, limit + 1).await?;
-    let more = seqs.len() as i64 > limit;
-    seqs.truncate(limit as usize);
+}
+
+/// One page, from its change numbers (`seqs`, one indexed query): one joined
+/// query per entity type over their range, not one query per record.
+async fn load_page(store: &Store, grids: &[String], cursor: i64, seqs: &[i64], more: bool) -> Result<Page, ApiError> {
     let Some(&upper) = seqs.last() else {
-        return Ok(empty);
+        return Ok(empty_page(cursor));
     };
     let range = Range {
         after: cursor,
