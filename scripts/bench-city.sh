@@ -35,7 +35,7 @@ start_server() {
   local out="$work/server.$RANDOM.out"
   GRIDWALK_DATABASE_URL="$1" GRIDWALK_PHOTO_STORE="$2" GRIDWALK_ADDR=127.0.0.1:0 \
     GRIDWALK_DATABASE_MAX_CONNECTIONS="${CONNECTIONS:-8}" GRIDWALK_SITE_ROOT="$ROOT/target/site" \
-    GRIDWALK_SYNC_SNAPSHOT_MB="${SNAPSHOT_MB:-64}" \
+    GRIDWALK_SYNC_SNAPSHOT_MB="${SNAPSHOT_MB:-32}" \
     RUST_LOG=warn target/release/server >"$out" 2>&1 &
   pids+=($!)
   for _ in $(seq 600); do
@@ -100,7 +100,7 @@ if [[ "$phones" != 0 ]]; then
   echo
   echo "| configuration | phones | pages/s | page p50 / p99 | first sync p50 / p99 | baseline /healthz p50 / p99 | asked to wait | errors | server RSS peak |"
   echo "|---|---:|---:|---|---|---|---:|---:|---:|"
-  for mb in 0 64; do
+  for mb in 0 32; do
     sharing=$([[ $mb == 0 ]] && echo "pages built per phone" || echo "pages shared")
     if wants sqlite; then SNAPSHOT_MB=$mb BATCHES=0 run "SQLite, 1 instance, $sharing" 1 "$sqlite_url" "$work/photos"; fi
     if wants pg; then SNAPSHOT_MB=$mb BATCHES=0 run "PostgreSQL, 1 instance, $sharing" 1 "$pg_url" "$s3"; fi

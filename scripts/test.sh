@@ -2,7 +2,8 @@
 # The whole test suite: formatting, lints (server and WASM), Rust unit and
 # integration tests against a real server on an SQLite file with a photo folder,
 # the same tests again on a throw-away PostgreSQL cluster with photos in a local
-# S3 server (moto), then the browser tests in headless
+# S3 server (moto) and every test server two instances taking requests in turn,
+# then the browser tests in headless
 # Debian Chromium against the release build (SQLite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,12 +24,12 @@ cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D war
 step "cargo test (SQLite)"
 cargo test --workspace
 
-step "cargo test (PostgreSQL, photos in a local S3 server)"
+step "cargo test (PostgreSQL, photos in a local S3 server, two instances)"
 source scripts/postgres.sh
 source scripts/s3.sh
 pg_start
 s3_start
-GRIDWALK_TEST_POSTGRES="$PG_URL" cargo test --workspace
+GRIDWALK_TEST_POSTGRES="$PG_URL" GRIDWALK_TEST_INSTANCES=2 cargo test --workspace
 pg_stop
 s3_stop
 

@@ -76,7 +76,7 @@ impl Default for Settings {
             sync_max_concurrent: 16,
             sync_queue_ms: 2_000,
             sync_retry_after_secs: 5,
-            sync_snapshot_mb: 64,
+            sync_snapshot_mb: 32,
             session_ttl_hours: 24 * 30,
             secure_cookie: false,
             login_max_failures: 5,

@@ -703,9 +703,14 @@ async fn a_crowd_beyond_the_sync_slots_is_told_when_to_come_back() {
         "the held push is not answered before its body is complete"
     );
 
+    // The slots are per instance: ask the one whose slot is held.
     let mut busy = None;
     for _ in 0..100 {
-        let response = worker.get(server.url("/api/sync/pull")).send().await.unwrap();
+        let response = worker
+            .get(server.first_instance_url("/api/sync/pull"))
+            .send()
+            .await
+            .unwrap();
         if response.status() == 503 {
             busy = Some(response);
             break;
@@ -726,7 +731,11 @@ async fn a_crowd_beyond_the_sync_slots_is_told_when_to_come_back() {
     slow.read_to_string(&mut reply).await.unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.contains("\"applied\""), "{reply}");
-    let served = worker.get(server.url("/api/sync/pull")).send().await.unwrap();
+    let served = worker
+        .get(server.first_instance_url("/api/sync/pull"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(served.status(), 200);
 }
 

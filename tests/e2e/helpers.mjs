@@ -45,9 +45,9 @@ function pgBin() {
 /**
  * Starts the built server; resolves once it printed its URL. By default on a
  * free port with a fresh folder; `dir` and `addr` restart it on the same
- * database and port (after a crash).
+ * database and port (after a crash); `env` adds settings (`GRIDWALK_*`).
  */
-export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e2e-')), addr = '127.0.0.1:0' } = {}) {
+export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e2e-')), addr = '127.0.0.1:0', env = {} } = {}) {
   if (!existsSync(SERVER)) throw new Error(`no server binary at ${SERVER}: run cargo leptos build --release`);
   const child = spawn(SERVER, [], {
     cwd: ROOT,
@@ -59,6 +59,7 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e
       GRIDWALK_ADDR: addr,
       GRIDWALK_SITE_ROOT: join(ROOT, 'target', 'site'),
       RUST_LOG: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

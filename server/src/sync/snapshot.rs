@@ -161,8 +161,11 @@ impl Snapshot {
     fn compress(json: &[u8], next_cursor: i64, records: usize) -> Snapshot {
         let mut brotli = Vec::with_capacity(json.len() / 6);
         {
-            // Quality 5, 4 MiB window: built once, served many times.
-            let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, 5, 22);
+            // Quality 5: built once, served many times. The window just
+            // covers the page: the compressor's ring buffer is the window's
+            // size, and up to `sync_max_concurrent` builds run at once.
+            let window = json.len().clamp(1 << 16, 1 << 22).next_power_of_two().trailing_zeros();
+            let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, 5, window);
             writer.write_all(json).expect("writing to memory");
         }
         let mut gzip =

@@ -7,6 +7,12 @@
 //!
 //! Tests look into the database through `TestServer::pool`, an `AnyPool`: the
 //! same test SQL runs on either engine (the app itself uses native pools).
+//!
+//! With `GRIDWALK_TEST_INSTANCES=2` (scripts/test.sh's PostgreSQL + S3 run)
+//! every test server is two instances on one database and one photo store,
+//! and `TestServer::url` sends request after request to one, then the other,
+//! as a proxy would: each test then also says that nothing a phone depends on
+//! lives in one instance's memory.
 
 use std::path::PathBuf;
 
@@ -149,15 +155,20 @@ fn photo_store(dir: &std::path::Path) -> String {
 }
 
 pub struct TestServer {
+    /// The first instance's address (for raw sockets, and for what is per
+    /// instance by design, such as the sync slots).
     pub base: String,
+    /// Every instance's address, `base` first; `url` takes them in turn.
+    bases: Vec<String>,
+    next: std::sync::atomic::AtomicUsize,
     /// This test's database, for looking into it (engine-neutral).
     pub pool: AnyPool,
     /// The URL the server was started with.
     pub database_url: String,
     /// What the server was started with, for a second instance beside it.
     pub settings: Settings,
-    /// Dropping it stops the server.
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    /// Dropping them stops the instances.
+    _shutdown: Vec<tokio::sync::oneshot::Sender<()>>,
     /// The temp folder behind the database and photos; the last instance dropped removes it.
     dir: std::sync::Arc<TempDir>,
 }
@@ -207,17 +218,25 @@ impl TestServer {
             ..Settings::default()
         };
         configure(&mut settings);
-        Self::launch(settings, std::sync::Arc::new(dir)).await
+        let instances = std::env::var("GRIDWALK_TEST_INSTANCES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        Self::launch(settings, std::sync::Arc::new(dir), instances).await
     }
 
     /// Another instance on the same database and photo store, as behind a
     /// proxy in a city deployment.
     pub async fn second_instance(&self) -> TestServer {
-        Self::launch(self.settings.clone(), self.dir.clone()).await
+        Self::launch(self.settings.clone(), self.dir.clone(), 1).await
     }
 
-    async fn launch(settings: Settings, dir: std::sync::Arc<TempDir>) -> TestServer {
-        let (shutdown, base) = run_on_own_runtime(settings.clone());
+    /// Started one after the other: the first has migrated the database when
+    /// the next starts (starting together is tested on its own).
+    async fn launch(settings: Settings, dir: std::sync::Arc<TempDir>, instances: usize) -> TestServer {
+        let (shutdown, bases): (Vec<_>, Vec<_>) = (0..instances.max(1))
+            .map(|_| run_on_own_runtime(settings.clone()))
+            .unzip();
         sqlx::any::install_default_drivers();
         let pool = sqlx::pool::PoolOptions::new()
             .max_connections(2)
@@ -225,7 +244,9 @@ impl TestServer {
             .await
             .expect("test pool");
         TestServer {
-            base,
+            base: bases[0].clone(),
+            bases,
+            next: std::sync::atomic::AtomicUsize::new(0),
             pool,
             database_url: settings.database_url.clone(),
             settings,
@@ -242,7 +263,14 @@ impl TestServer {
         listed.into_iter().map(|meta| meta.location.to_string()).collect()
     }
 
+    /// `path` on the next instance in turn.
     pub fn url(&self, path: &str) -> String {
+        let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}{}", self.bases[turn % self.bases.len()], path)
+    }
+
+    /// `path` on the first instance, whatever the turn.
+    pub fn first_instance_url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
