@@ -1,15 +1,13 @@
 //! Signing in and out, the session cookie, the login rate limit, and the
 //! extractor every JSON route uses to know its caller.
 
-use std::net::SocketAddr;
-
 use app::auth::SESSION_COOKIE;
 use app::auth::ssr::{Caller, hash_token, session_token, user_from_headers, user_from_token};
 use app::error::ApiError;
 use app::model::Me;
 use app::state::{AppState, now_ms};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -17,7 +15,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 
-use crate::limits::LoginLimiter;
+use crate::client::ClientIp;
+use crate::limits::{LoginGate, LoginKeys, LoginLimiter};
 
 #[derive(Deserialize)]
 pub struct Credentials {
@@ -30,15 +29,23 @@ pub struct Credentials {
 async fn authenticate(
     state: &AppState,
     limiter: &LoginLimiter,
-    client: SocketAddr,
+    client: ClientIp,
+    route: &str,
     credentials: Credentials,
 ) -> Result<(Me, String), ApiError> {
     let username = credentials.username.trim().to_lowercase();
-    let keys = LoginLimiter::keys(&username, client.ip());
+    let keys = LoginKeys::new(&username, client.0);
     let now = now_ms();
-    if let Some(wait) = limiter.blocked_for(&state.store, &keys, now).await? {
-        tracing::warn!(%username, client = %client.ip(), "login rate-limited");
-        return Err(ApiError::RateLimited(wait));
+    match limiter.gate(&state.store, &keys, now).await? {
+        LoginGate::Wait(wait) => {
+            tracing::warn!(%username, client = %client.0, "login rate-limited");
+            return Err(ApiError::RateLimited(wait));
+        }
+        LoginGate::Proceed { delay_ms } if delay_ms > 0 => {
+            tracing::info!(%username, client = %client.0, delay_ms, "login slowed: failures on this name");
+            tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        }
+        LoginGate::Proceed { .. } => {}
     }
     let row = state.store.login_candidate(&username).await?;
     // Unknown users are checked against a fixed hash so timing does not tell.
@@ -52,15 +59,24 @@ async fn authenticate(
             tracing::error!("no password-checking thread");
             ApiError::Internal
         })?;
+    let address = client.0.to_string();
+    let entry = |user_id, action| store::audit::Entry {
+        at: now,
+        user_id,
+        action,
+        entity: "session",
+        entity_id: &address,
+        route,
+    };
     if !verified || user_id.is_empty() {
         limiter.record_failure(&state.store, &keys, now).await?;
-        tracing::info!(%username, client = %client.ip(), "login failed");
+        if !user_id.is_empty() {
+            state.store.audit(entry(&user_id, "denied")).await?;
+        }
+        tracing::info!(%username, client = %client.0, "login failed");
         return Err(ApiError::Unauthorized);
     }
-    state
-        .store
-        .clear_login_failures(&LoginLimiter::user_key(&username))
-        .await?;
+    state.store.clear_login_failures(keys.forgiven_on_success()).await?;
 
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| {
@@ -70,7 +86,11 @@ async fn authenticate(
     let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
     state
         .store
-        .open_session(&hash_token(&token), &user_id, now, now + state.auth.session_ttl_ms)
+        .open_session(
+            &hash_token(&token),
+            now + state.auth.session_ttl_ms,
+            entry(&user_id, "sign_in"),
+        )
         .await?;
     let user = user_from_token(&state.store, &token).await?;
     tracing::info!(user = %user.id, "login");
@@ -97,14 +117,14 @@ fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
 pub async fn login_json(
     State(state): State<AppState>,
     axum::Extension(limiter): axum::Extension<std::sync::Arc<LoginLimiter>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(credentials) = body.map_err(|e| match e.status() {
         http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
         _ => ApiError::BadRequest(format!("请求格式不正确：{}", e.body_text())),
     })?;
-    let (me, token) = authenticate(&state, &limiter, client, credentials).await?;
+    let (me, token) = authenticate(&state, &limiter, client, "/api/login", credentials).await?;
     let cookie = session_cookie(&state, &token, state.auth.session_ttl_ms / 1000);
     Ok(with_cookie(Json(me).into_response(), cookie))
 }
@@ -113,13 +133,13 @@ pub async fn login_json(
 pub async fn login_form(
     State(state): State<AppState>,
     axum::Extension(limiter): axum::Extension<std::sync::Arc<LoginLimiter>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     form: Result<Form<Credentials>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(credentials)) = form else {
         return Redirect::to("/login?error=invalid").into_response();
     };
-    match authenticate(&state, &limiter, client, credentials).await {
+    match authenticate(&state, &limiter, client, "/login", credentials).await {
         Ok((_, token)) => with_cookie(
             Redirect::to("/").into_response(),
             session_cookie(&state, &token, state.auth.session_ttl_ms / 1000),
@@ -131,9 +151,18 @@ pub async fn login_form(
 }
 
 /// `POST /logout`: ends the session on the server, not just in the browser.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn logout(State(state): State<AppState>, client: ClientIp, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = session_token(&headers) {
-        state.store.close_session(&hash_token(token)).await?;
+        let address = client.0.to_string();
+        let sign_out = store::audit::Entry {
+            at: now_ms(),
+            user_id: "",
+            action: "sign_out",
+            entity: "session",
+            entity_id: &address,
+            route: "/logout",
+        };
+        state.store.close_session(&hash_token(token), sign_out).await?;
     }
     Ok(with_cookie(
         Redirect::to("/login").into_response(),

@@ -41,8 +41,13 @@ pub struct Settings {
     pub sync_snapshot_mb: usize,
     /// Long: a worker may be offline for days and must not lose the session mid-walk.
     pub session_ttl_hours: i64,
-    /// Mark the session cookie `Secure` (serve over HTTPS in production).
+    /// Mark the session cookie `Secure`; always so when `public_url` is https.
     pub secure_cookie: bool,
+    /// Proxies in front of this instance (comma-separated addresses or
+    /// networks, e.g. `127.0.0.1, 10.0.0.0/8`): only their
+    /// `Forwarded` / `X-Forwarded-For` headers name the client's address.
+    /// Empty: the connection's own address, whatever the headers say.
+    pub trusted_proxies: String,
     /// Failed logins allowed per user name and per client address in `login_window_secs`.
     pub login_max_failures: u32,
     pub login_window_secs: i64,
@@ -55,9 +60,10 @@ pub struct Settings {
     /// Largest photo accepted, in pixels, read from the header before decoding
     /// (a small file can declare an enormous image).
     pub photo_max_pixels: u64,
-    /// The address residents reach the server by (`https://…`), for the links
-    /// in the notice feed and on the QR posters. Unset: the request's own host
-    /// over http, which suits a local install.
+    /// The address people reach the server by (`https://…`), for the links
+    /// in the notice feed and on the QR posters, and the site cross-site checks
+    /// compare with; https turns on HSTS and the `Secure` cookie. Unset: the
+    /// feed and posters work only when reached as localhost (a local install).
     pub public_url: Option<String>,
     /// `text` or `json` log lines.
     pub log_format: String,
@@ -79,6 +85,7 @@ impl Default for Settings {
             sync_snapshot_mb: 32,
             session_ttl_hours: 24 * 30,
             secure_cookie: false,
+            trusted_proxies: String::new(),
             login_max_failures: 5,
             login_window_secs: 15 * 60,
             public_requests_per_minute: 600,

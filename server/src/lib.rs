@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod coverage;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod notices;
 pub mod passwords;
 pub mod photos;
 pub mod resident_edits;
+pub mod same_site;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;

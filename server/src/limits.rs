@@ -9,12 +9,50 @@ use store::limits::FailureCount;
 
 const MINUTE_MS: i64 = 60_000;
 
-/// Failed logins per user name and per client address within a sliding
-/// window. An address gets more tries than a name, since a whole office may
-/// share one address.
+/// Failed logins within a sliding window, counted three ways:
+/// - per user name and address: that address is refused for that name after
+///   `max_failures` (a guesser at one address stops there);
+/// - per address: refused after four times as many, whatever the names (one
+///   address trying many names; a whole office may share one address);
+/// - per user name from anywhere: never refused, since a correct password
+///   must not be refused because someone else guessed wrong, but each try
+///   past `max_failures` waits twice as long as the last, up to `MAX_DELAY_MS`
+///   (guessing from many addresses becomes slow, the owner still gets in).
 pub struct LoginLimiter {
     max_failures: i64,
     window_ms: i64,
+}
+
+/// What a login attempt may do, given the failures counted against it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginGate {
+    /// Refused: retry after this many seconds.
+    Wait(u64),
+    /// Checked after this many milliseconds.
+    Proceed { delay_ms: u64 },
+}
+
+/// The longest a correct password waits: well inside the request timeout.
+const MAX_DELAY_MS: u64 = 8_000;
+const FIRST_DELAY_MS: u64 = 500;
+
+/// The keys one attempt counts against: user name, name at address, address.
+pub struct LoginKeys([String; 3]);
+
+impl LoginKeys {
+    pub fn new(username: &str, client: IpAddr) -> Self {
+        LoginKeys([
+            format!("user:{username}"),
+            format!("user@ip:{username}@{client}"),
+            format!("ip:{client}"),
+        ])
+    }
+
+    /// The keys a successful login forgives: not the address's, which may
+    /// hold other names' failures.
+    pub fn forgiven_on_success(&self) -> &[String] {
+        &self.0[..2]
+    }
 }
 
 impl LoginLimiter {
@@ -25,39 +63,45 @@ impl LoginLimiter {
         }
     }
 
-    /// The keys a login attempt counts against.
-    pub fn keys(username: &str, client: IpAddr) -> [String; 2] {
-        [Self::user_key(username), format!("ip:{client}")]
+    pub async fn gate(&self, store: &Store, keys: &LoginKeys, now: i64) -> Result<LoginGate, store::Error> {
+        let counts = store.login_failures(&keys.0, now - self.window_ms).await?;
+        Ok(self.judge(&counts, now))
     }
 
-    pub fn user_key(username: &str) -> String {
-        format!("user:{username}")
+    pub async fn record_failure(&self, store: &Store, keys: &LoginKeys, now: i64) -> Result<(), store::Error> {
+        store.record_login_failure(&keys.0, now, now - self.window_ms).await
     }
 
-    /// Seconds to wait if any key is over its limit.
-    pub async fn blocked_for(&self, store: &Store, keys: &[String], now: i64) -> Result<Option<u64>, store::Error> {
-        let counts = store.login_failures(keys, now - self.window_ms).await?;
-        Ok(self.wait(&counts, now))
-    }
-
-    pub async fn record_failure(&self, store: &Store, keys: &[String], now: i64) -> Result<(), store::Error> {
-        store.record_login_failure(keys, now, now - self.window_ms).await
-    }
-
-    /// The rule on the counts: a key at its limit waits until its oldest
-    /// counted failure leaves the window.
-    fn wait(&self, counts: &[FailureCount], now: i64) -> Option<u64> {
-        counts
+    /// The rule on the counts: a refused key waits until its oldest counted
+    /// failure leaves the window; the name's own count only slows.
+    fn judge(&self, counts: &[FailureCount], now: i64) -> LoginGate {
+        let refused = counts
             .iter()
             .filter_map(|count| {
                 let max = if count.key.starts_with("ip:") {
                     self.max_failures * 4
-                } else {
+                } else if count.key.starts_with("user@ip:") {
                     self.max_failures
+                } else {
+                    return None;
                 };
                 (count.failures >= max).then(|| ((count.first_at + self.window_ms - now) / 1000 + 1) as u64)
             })
-            .max()
+            .max();
+        if let Some(wait) = refused {
+            return LoginGate::Wait(wait);
+        }
+        let past_limit = counts
+            .iter()
+            .find(|count| count.key.starts_with("user:"))
+            .map_or(-1, |count| count.failures - self.max_failures);
+        let delay_ms = match u32::try_from(past_limit) {
+            Ok(doublings) => FIRST_DELAY_MS
+                .saturating_mul(1u64 << doublings.min(16))
+                .min(MAX_DELAY_MS),
+            Err(_) => 0,
+        };
+        LoginGate::Proceed { delay_ms }
     }
 }
 
@@ -101,21 +145,40 @@ mod tests {
         }
     }
 
+    const GO: LoginGate = LoginGate::Proceed { delay_ms: 0 };
+
     #[test]
-    fn a_name_is_blocked_at_its_limit_until_its_oldest_failure_leaves_the_window() {
+    fn a_name_at_one_address_is_refused_at_its_limit_until_its_oldest_failure_leaves_the_window() {
         let limiter = LoginLimiter::new(3, 60);
-        assert_eq!(limiter.wait(&[count("user:a", 2, 0)], 3_000), None);
-        assert_eq!(limiter.wait(&[count("user:a", 3, 0)], 3_000), Some(58));
-        assert_eq!(limiter.wait(&[], 61_000), None);
+        assert_eq!(limiter.judge(&[count("user@ip:a@10.0.0.1", 2, 0)], 3_000), GO);
+        assert_eq!(
+            limiter.judge(&[count("user@ip:a@10.0.0.1", 3, 0)], 3_000),
+            LoginGate::Wait(58)
+        );
+        assert_eq!(limiter.judge(&[], 61_000), GO);
     }
 
     #[test]
     fn an_address_gets_four_times_the_tries_of_a_name() {
         let limiter = LoginLimiter::new(3, 60);
-        assert_eq!(limiter.wait(&[count("ip:10.0.0.1", 11, 0)], 1_000), None);
+        assert_eq!(limiter.judge(&[count("ip:10.0.0.1", 11, 0)], 1_000), GO);
         assert_eq!(
-            limiter.wait(&[count("ip:10.0.0.1", 12, 0), count("user:a", 3, 30_000)], 1_000),
-            Some(90)
+            limiter.judge(
+                &[count("ip:10.0.0.1", 12, 0), count("user@ip:a@10.0.0.1", 3, 30_000)],
+                1_000
+            ),
+            LoginGate::Wait(90)
         );
+    }
+
+    #[test]
+    fn a_name_guessed_from_everywhere_is_slowed_never_refused() {
+        let limiter = LoginLimiter::new(3, 60);
+        let delay = |failures| match limiter.judge(&[count("user:a", failures, 0)], 1_000) {
+            LoginGate::Proceed { delay_ms } => delay_ms,
+            LoginGate::Wait(_) => panic!("refused after {failures} failures"),
+        };
+        assert_eq!([2, 3, 4, 5].map(delay), [0, 500, 1_000, 2_000]);
+        assert_eq!(delay(10_000), MAX_DELAY_MS);
     }
 }

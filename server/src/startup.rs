@@ -21,10 +21,12 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::assets::Assets;
 use crate::auth::{login_form, logout, require_login_for_pages};
+use crate::client::TrustedProxies;
 use crate::config::Settings;
 use crate::limits::{LoginLimiter, RateLimiter};
 use crate::photos::PhotoStore;
 use crate::photos::check::Rules;
+use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
 use crate::{api, coverage, db, demo, notices, telemetry};
 
@@ -36,6 +38,8 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("photo store: {0}")]
     PhotoStore(#[from] object_store::Error),
+    #[error("settings: {0}")]
+    Settings(String),
 }
 
 pub struct Server {
@@ -79,32 +83,42 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let https = settings
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
+    if !https && !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "!!! 未使用 HTTPS: serving plain HTTP beyond this machine. Passwords, session cookies and \
+             residents' data cross the network unencrypted. Put an HTTPS proxy in front (README, \
+             \"Behind a reverse proxy\") and set public_url = \"https://…\" !!!"
+        );
+    }
     let state = AppState {
         store,
         leptos_options,
         auth: Arc::new(AuthSettings {
             session_ttl_ms: settings.session_ttl_hours * 3_600_000,
-            secure_cookie: settings.secure_cookie,
+            secure_cookie: settings.secure_cookie || https,
         }),
         stylesheet: assets.stylesheet.clone().into(),
     };
-    let limiter = Arc::new(LoginLimiter::new(
-        settings.login_max_failures,
-        settings.login_window_secs,
-    ));
-    let public_limiter = Arc::new(RateLimiter::new(
-        settings.public_requests_per_minute,
-        state.store.clone(),
-    ));
-    let router = router(
-        state.clone(),
-        limiter,
-        assets,
-        public_limiter,
-        sync::routes(&settings),
-        photos,
-        settings.public_url.clone(),
-    );
+    let edge = Edge {
+        login: Arc::new(LoginLimiter::new(
+            settings.login_max_failures,
+            settings.login_window_secs,
+        )),
+        public: Arc::new(RateLimiter::new(
+            settings.public_requests_per_minute,
+            state.store.clone(),
+        )),
+        proxies: Arc::new(TrustedProxies::parse(&settings.trusted_proxies).map_err(StartupError::Settings)?),
+        site: Arc::new(SiteAuthority::from_public_url(settings.public_url.as_deref())),
+        public_url: settings.public_url.clone(),
+        https,
+    };
+    let router = router(state.clone(), assets, sync::routes(&settings), photos, edge);
     Ok(Server {
         listener,
         router,
@@ -112,15 +126,18 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
     })
 }
 
-fn router(
-    state: AppState,
-    limiter: Arc<LoginLimiter>,
-    assets: Arc<Assets>,
-    public_limiter: Arc<RateLimiter>,
-    sync: Router<AppState>,
-    photos: Arc<PhotoStore>,
+/// How this instance meets the outside world: its limits, the proxies it
+/// trusts, the address people reach it by.
+struct Edge {
+    login: Arc<LoginLimiter>,
+    public: Arc<RateLimiter>,
+    proxies: Arc<TrustedProxies>,
+    site: Arc<SiteAuthority>,
     public_url: Option<String>,
-) -> Router {
+    https: bool,
+}
+
+fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: Arc<PhotoStore>, edge: Edge) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -135,14 +152,14 @@ fn router(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/sw.js", get(move || service_worker(assets.clone())))
         .route("/shell", get(offline_shell))
         .route("/login", post(login_form))
         .route("/logout", post(logout))
         .nest("/api", api)
-        .merge(notices::routes(public_limiter, public_url, photos.clone()))
+        .merge(notices::routes(edge.public, edge.public_url, photos.clone()))
         .merge(coverage::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
@@ -150,7 +167,9 @@ fn router(
             state.clone(),
             require_login_for_pages,
         ))
-        .layer(axum::Extension(limiter))
+        .layer(axum::middleware::from_fn_with_state(edge.site, refuse_cross_site))
+        .layer(axum::Extension(edge.login))
+        .layer(axum::Extension(edge.proxies))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -174,7 +193,16 @@ fn router(
         ))
         .layer(telemetry::trace_layer())
         .layer(CatchPanicLayer::new())
-        .with_state(state)
+        .with_state(state);
+    // Over https, browsers are told never to try plain http here again.
+    if edge.https {
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        router
+    }
 }
 
 /// Files under /pkg/ have content-hashed names and never change; everything

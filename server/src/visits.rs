@@ -8,11 +8,43 @@ use store::visits::{NewRequest, NewVisit};
 
 use crate::sync::op::{BAD_RECORD_ID, FOREIGN_PHOTO, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
 
+/// No visit is older than grid management itself: an earlier date is a phone
+/// clock that was never set (and broke the ledgers' date columns once).
+const EARLIEST_VISIT_MS: i64 = 946_684_800_000; // 2000-01-01
+/// More than any real visit carries; the app's form never gets near.
+const MAX_REQUESTS: usize = 20;
+const MAX_RESIDENTS_SEEN: usize = 60;
+const MAX_CONCERNS: usize = 20;
+const MAX_CATEGORY_CHARS: usize = 20;
+
+/// What the phone's own validation does not bound, checked here: a request
+/// written by hand must not store whatever it likes.
+fn out_of_bounds(visit: &VisitInput) -> Option<&'static str> {
+    if visit.visited_at < EARLIEST_VISIT_MS {
+        Some("走访时间早于2000年，请检查手机的日期设置后重新填写")
+    } else if visit.requests.len() > MAX_REQUESTS {
+        Some("一次走访最多记录20条诉求")
+    } else if visit.residents_seen.len() > MAX_RESIDENTS_SEEN || visit.concerns.len() > MAX_CONCERNS {
+        Some("走访记录的内容过多，请核对后重新填写")
+    } else if visit
+        .requests
+        .iter()
+        .any(|r| r.category.chars().count() > MAX_CATEGORY_CHARS)
+    {
+        Some("诉求类别不正确")
+    } else {
+        None
+    }
+}
+
 /// Visits are append-only facts: the same visit id twice (a re-sent visit under
 /// a new op id) keeps the first and reports success.
 pub async fn record_visit(tx: &mut Tx, ctx: &OpContext<'_>, visit: &VisitInput) -> Result<Verdict, ApiError> {
     if let Err(errors) = visit.validate(ctx.now) {
         return Ok(Verdict::rejected(describe(&errors)));
+    }
+    if let Some(reason) = out_of_bounds(visit) {
+        return Ok(Verdict::rejected(reason));
     }
     let Ok(household_id) = parse_id(&visit.household_id) else {
         return Ok(Verdict::rejected(HOUSEHOLD_OUT_OF_SCOPE));

@@ -413,3 +413,38 @@ async fn search_finds_households_by_building_unit_and_door() {
     // Door 502 exists in every unit of every building of five floors or more.
     assert!(by_door["household_hits"].as_array().unwrap().len() >= 8);
 }
+
+#[tokio::test]
+async fn signing_in_and_out_is_audited_and_the_log_cannot_be_rewritten() {
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let wrong = server
+        .client()
+        .post(server.url("/api/login"))
+        .json(&json!({ "username": "worker1", "password": "wrong" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let logout = worker.post(server.url("/logout")).send().await.unwrap();
+    assert!(logout.status().is_redirection());
+    let count = |action: &'static str| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM audit_log a JOIN users u ON u.id = a.user_id
+             WHERE u.username = 'worker1' AND a.entity = 'session' AND a.action = $1 AND a.entity_id = '127.0.0.1'",
+        )
+        .bind(action)
+        .fetch_one(&server.pool)
+    };
+    assert_eq!(count("sign_in").await.unwrap(), 1);
+    assert_eq!(count("denied").await.unwrap(), 1);
+    assert_eq!(count("sign_out").await.unwrap(), 1);
+
+    let rewrite = sqlx::query("UPDATE audit_log SET action = 'read'")
+        .execute(&server.pool)
+        .await;
+    assert!(rewrite.is_err(), "an audit row was rewritten");
+    let erase = sqlx::query("DELETE FROM audit_log").execute(&server.pool).await;
+    assert!(erase.is_err(), "audit rows were deleted");
+    assert_eq!(count("sign_in").await.unwrap(), 1);
+}

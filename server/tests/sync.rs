@@ -831,3 +831,114 @@ async fn a_first_sync_page_is_shared_by_phones_until_a_record_in_it_changes() {
     assert_eq!(edited["name"], "王改名");
     assert_eq!(new_page["next_cursor"], page["next_cursor"]);
 }
+
+/// A resident of 第1网格 and their current name.
+async fn a_resident_and_name(server: &TestServer) -> (String, String) {
+    let (_, resident) = server.household_in("第1网格").await;
+    let name = server
+        .scalar("SELECT name FROM residents WHERE id = $1", &resident)
+        .await;
+    (resident, name)
+}
+
+#[tokio::test]
+async fn a_phone_clock_set_far_ahead_does_not_win_later_edits() {
+    let server = TestServer::start().await;
+    let (ahead, on_time) = (server.login_as("worker1").await, server.login_as("worker1").await);
+    let (resident, original) = a_resident_and_name(&server).await;
+    let year_2099 = 4_070_908_800_000;
+    let (_, first) = server
+        .push(
+            &ahead,
+            "ahead",
+            &[edit_op(&resident, year_2099, "name", Some(&original), "钱未来")],
+        )
+        .await;
+    assert_eq!(statuses(&first), ["applied"], "{first}");
+    // Made after it, by a phone that had not seen it: a concurrent edit, and
+    // the later one by any true clock.
+    let later = edit_op(&resident, app::state::now_ms() + 1, "name", Some(&original), "钱现在");
+    let (_, second) = server.push(&on_time, "on-time", &[later]).await;
+    assert_eq!(statuses(&second), ["conflict"], "{second}");
+    let reason = second["results"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("已采用您较新的修改"), "{reason}");
+    assert_eq!(
+        server
+            .scalar("SELECT name FROM residents WHERE id = $1", &resident)
+            .await,
+        "钱现在"
+    );
+}
+
+#[tokio::test]
+async fn an_op_id_pushed_again_by_another_user_is_refused_not_answered_with_the_first_users_result() {
+    let server = TestServer::start().await;
+    let (worker, lead) = (server.login_as("worker1").await, server.login_as("lead1").await);
+    let (household, _) = server.household_in("第1网格").await;
+    let original = visit_op(&household, &[]);
+    let (_, first) = server.push(&worker, "w", std::slice::from_ref(&original)).await;
+    assert_eq!(statuses(&first), ["applied"], "{first}");
+
+    let mut replay = visit_op(&household, &[]);
+    replay["op_id"] = original["op_id"].clone();
+    let replayed_visit = replay["change"]["record_visit"]["id"].as_str().unwrap().to_owned();
+    let (_, answer) = server.push(&lead, "l", &[replay]).await;
+    assert_eq!(statuses(&answer), ["rejected"], "{answer}");
+    assert!(
+        answer["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("操作编号重复"),
+        "{answer}"
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM visits WHERE id = $1", &replayed_visit).await,
+        0
+    );
+    // The first user's retry still gets its own answer.
+    let (_, retry) = server.push(&worker, "w", &[original]).await;
+    assert_eq!(statuses(&retry), ["applied"], "{retry}");
+}
+
+#[tokio::test]
+async fn visits_dated_before_2000_or_overfull_are_refused_with_a_reason() {
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let (household, _) = server.household_in("第1网格").await;
+    let mut ancient = visit_op(&household, &[]);
+    ancient["change"]["record_visit"]["visited_at"] = json!(-2_208_988_800_000i64); // 1900
+    let mut overfull = visit_op(&household, &[]);
+    overfull["change"]["record_visit"]["requests"] = (0..21)
+        .map(|_| json!({"id": new_id(), "category": "民生", "text": "路灯坏了"}))
+        .collect();
+    let mut long_category = visit_op(&household, &[]);
+    long_category["change"]["record_visit"]["requests"][0]["category"] = json!("类".repeat(21));
+    let (status, body) = server.push(&worker, "w", &[ancient, overfull, long_category]).await;
+    assert_eq!(status, 200);
+    assert_eq!(statuses(&body), ["rejected", "rejected", "rejected"], "{body}");
+    let reasons: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons[0].contains("2000年"), "{reasons:?}");
+    assert!(reasons[1].contains("20条"), "{reasons:?}");
+    assert!(reasons[2].contains("类别"), "{reasons:?}");
+    // Each refusal is on record, with who sent it.
+    let denied = count(
+        &server,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'denied' AND entity = $1",
+        "record_visit",
+    )
+    .await;
+    assert_eq!(denied, 3);
+    // The ledger of the scope still opens.
+    let lead = server.login_as("lead1").await;
+    let ledger = lead
+        .get(server.url("/manage/coverage/visits.xlsx?days=366"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ledger.status(), 200);
+}

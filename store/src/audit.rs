@@ -9,14 +9,14 @@ use crate::{Result, Store, Tx, new_id};
 pub struct Entry<'a> {
     pub at: i64,
     pub user_id: &'a str,
-    /// `read`, `create`, `update` or `denied`.
+    /// `read`, `create`, `update`, `denied`, `sign_in` or `sign_out`.
     pub action: &'a str,
     pub entity: &'a str,
     pub entity_id: &'a str,
     pub route: &'a str,
 }
 
-const INSERT: &str = "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, route)
+pub(crate) const INSERT: &str = "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, route)
                       VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 impl Store {
@@ -41,7 +41,7 @@ impl Tx {
     }
 }
 
-fn bind<'q, DB>(
+pub(crate) fn bind<'q, DB>(
     query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     entry: Entry<'q>,
 ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>

@@ -19,7 +19,7 @@ const FAILURES: &str = "SELECT key, CAST(COUNT(*) AS BIGINT) AS failures, MIN(at
      FROM login_failures WHERE key = ANY($1) AND at > $2 GROUP BY key";
 const INSERT_FAILURE: &str = "INSERT INTO login_failures (key, at) VALUES ($1, $2)";
 const DELETE_OLD_FAILURES: &str = "DELETE FROM login_failures WHERE at <= $1";
-const CLEAR_FAILURES: &str = "DELETE FROM login_failures WHERE key = $1";
+const CLEAR_FAILURES: &str = "DELETE FROM login_failures WHERE key = ANY($1)";
 const HIT: &str = "INSERT INTO rate_windows (key, window_start, hits) VALUES ($1, $2, 1)
      ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_windows.hits + 1
      RETURNING hits";
@@ -52,10 +52,11 @@ impl Store {
         Ok(())
     }
 
-    /// A successful login forgives the user name's failures (not the address's).
-    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        on_pool!(self.primary(), |c| sqlx::query(CLEAR_FAILURES)
-            .bind(key)
+    /// Forgets the failures counted against these keys (a successful login's).
+    pub async fn clear_login_failures(&self, keys: &[String]) -> Result<()> {
+        let sql = self.primary().sql(CLEAR_FAILURES);
+        on_pool!(self.primary(), |c| sqlx::query(sql)
+            .bind(Ids(keys))
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;

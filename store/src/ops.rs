@@ -15,9 +15,11 @@ pub struct Claim<'a> {
     pub at: i64,
 }
 
-/// The answer stored for an op: `applied`, `conflict` or `rejected`, and why.
+/// The answer stored for an op: `applied`, `conflict` or `rejected`, and why;
+/// and whose op it was.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpResultRow {
+    pub user_id: String,
     pub status: String,
     pub reason: Option<String>,
 }
@@ -45,7 +47,7 @@ impl Tx {
     /// The answer an op claimed earlier got.
     pub async fn op_result(&mut self, op_id: &str) -> Result<OpResultRow> {
         on_tx!(self, |c| sqlx::query_as(
-            "SELECT status, reason FROM applied_ops WHERE op_id = $1"
+            "SELECT user_id, status, reason FROM applied_ops WHERE op_id = $1"
         )
         .bind(op_id)
         .fetch_one(&mut *c)

@@ -2,6 +2,7 @@
 //! `user_grids`). Always on the primary: a session is read right after it is
 //! written, and a replica's lag must never resurrect an ended one.
 
+use crate::audit::{self, Entry};
 use crate::engine::{on_pool, on_tx};
 use crate::{Ids, Result, Store};
 
@@ -37,7 +38,7 @@ const INSERT_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
 // Served by the `sessions_expires` index.
 const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE expires_at < $1";
-const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
+const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id";
 const USER_ROLE: &str = "SELECT id, role FROM users WHERE username = $1";
 const CLEAR_USER_GRIDS: &str = "DELETE FROM user_grids WHERE user_id = $1";
 // Ids that name no grid insert nothing; callers check them first.
@@ -62,33 +63,44 @@ impl Store {
             .await)
     }
 
-    /// Stores a new session, and drops the expired ones while at it: they are
-    /// of no use to anyone, and a login is a rare enough moment to tidy up.
-    pub async fn open_session(&self, token_hash: &str, user_id: &str, now: i64, expires_at: i64) -> Result<()> {
+    /// Stores a new session with its sign-in in the audit log, in one
+    /// transaction (neither without the other), and drops the expired
+    /// sessions while at it: a login is a rare enough moment to tidy up.
+    pub async fn open_session(&self, token_hash: &str, expires_at: i64, sign_in: Entry<'_>) -> Result<()> {
         on_pool!(self.primary(), |c| {
+            let mut tx = c.begin().await?;
             sqlx::query(INSERT_SESSION)
                 .bind(token_hash)
-                .bind(user_id)
-                .bind(now)
+                .bind(sign_in.user_id)
+                .bind(sign_in.at)
                 .bind(expires_at)
-                .execute(c)
+                .execute(&mut *tx)
                 .await?;
-            sqlx::query(DELETE_EXPIRED)
-                .bind(now)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected())
+            audit::bind(sqlx::query(audit::INSERT), sign_in)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(DELETE_EXPIRED).bind(sign_in.at).execute(&mut *tx).await?;
+            tx.commit().await
         })?;
         Ok(())
     }
 
-    /// Logging out ends the session on the server, not just in the browser.
-    pub async fn close_session(&self, token_hash: &str) -> Result<()> {
-        on_pool!(self.primary(), |c| sqlx::query(DELETE_SESSION)
-            .bind(token_hash)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+    /// Logging out ends the session on the server, not just in the browser,
+    /// and records the sign-out (`user_id` of the entry is filled in from the
+    /// session; nothing is recorded for a session that was not there).
+    pub async fn close_session(&self, token_hash: &str, sign_out: Entry<'_>) -> Result<()> {
+        on_pool!(self.primary(), |c| {
+            let mut tx = c.begin().await?;
+            let user: Option<String> = sqlx::query_scalar(DELETE_SESSION)
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(user_id) = &user {
+                let entry = Entry { user_id, ..sign_out };
+                audit::bind(sqlx::query(audit::INSERT), entry).execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        })?;
         Ok(())
     }
 

@@ -10,7 +10,6 @@ mod pages;
 mod poster;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::api::parse_id;
@@ -19,7 +18,7 @@ use app::domain::Role;
 use app::error::ApiError;
 use app::state::{AppState, now_ms};
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -29,6 +28,7 @@ use sha2::{Digest, Sha256};
 use store::notices::{Attached, CommunityRow, NewAttachment, NewNotice, NoticeRow, NoticeText, Revision, StatusChange};
 
 use crate::auth::Api;
+use crate::client::ClientIp;
 use crate::limits::RateLimiter;
 use crate::photos::PhotoStore;
 use crate::photos::check::Refusal;
@@ -83,11 +83,11 @@ pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc
 /// Public routes have no account to limit by: the address is the key.
 async fn limit_by_address(
     State(limiter): State<Arc<RateLimiter>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     request: Request,
     next: Next,
 ) -> Response {
-    match limiter.check(client.ip(), now_ms()).await {
+    match limiter.check(client.0, now_ms()).await {
         Ok(Ok(())) => next.run(request).await,
         Ok(Err(wait)) => PublicError(ApiError::RateLimited(wait)).into_response(),
         Err(e) => PublicError(e.into()).into_response(),
@@ -231,7 +231,7 @@ async fn feed(
 ) -> Result<Response, PublicError> {
     let community = public_community(&state, &community_id).await?;
     let notices = published(&state, &community.id).await?;
-    let base = site_base(&public_url, &headers);
+    let base = site_base(&public_url, &headers)?;
     Ok(public_page(
         &headers,
         pages::atom_feed(&base, &community, &notices),
@@ -246,7 +246,7 @@ async fn poster_svg(
     Path(community_id): Path<String>,
 ) -> Result<Response, PublicError> {
     let community = public_community(&state, &community_id).await?;
-    let url = format!("{}/n/{}", site_base(&public_url, &headers), community.id);
+    let url = format!("{}/n/{}", site_base(&public_url, &headers)?, community.id);
     Ok(public_page(
         &headers,
         poster::svg(&community, &url),
@@ -255,17 +255,35 @@ async fn poster_svg(
 }
 
 /// The address residents reach this server by, for absolute links (feed, QR):
-/// the configured one, else the request's host (a local install, over http).
-fn site_base(public_url: &PublicUrl, headers: &HeaderMap) -> String {
+/// the configured one. Without it, the request's host only when that is this
+/// machine (a local install, over http): any other Host header could be
+/// anyone's, and a proxy's cache would hand their links to every resident.
+fn site_base(public_url: &PublicUrl, headers: &HeaderMap) -> Result<String, PublicError> {
     if let Some(url) = &public_url.0 {
-        return url.to_string();
+        return Ok(url.to_string());
     }
-    let host = headers
+    headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
-        .unwrap_or("localhost");
-    format!("http://{host}")
+        .filter(|host| is_loopback_host(host))
+        .map(|host| format!("http://{host}"))
+        .ok_or_else(|| {
+            ApiError::NotFound("订阅和二维码海报需要先设置本站的公开地址（public_url），请联系管理员".into()).into()
+        })
+}
+
+/// `localhost`, `127.0.0.1`, `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 // ---- authoring (leads and admins) ----
@@ -698,4 +716,32 @@ async fn public_file(
         .await?
         .ok_or_else(|| ApiError::NotFound("没有这个附件，或公告已撤回".into()))?;
     Ok(attachments::serve(&photos, &file, &headers, "public, no-cache").await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn only_this_machine_names_itself_without_a_public_url() {
+        for host in [
+            "localhost",
+            "LOCALHOST:3000",
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "[::1]:3000",
+            "[::1]",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "10.0.0.2:3000",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+            "[2001:db8::1]:80",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
 }

@@ -14,6 +14,10 @@ use super::op::{OpContext, Verdict};
 use crate::auth::Api;
 use crate::{resident_edits, visits};
 
+/// How far ahead of the server a phone's clock is believed: beyond, its edit
+/// counts as made when it arrived.
+const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60_000;
+
 /// Every operation in order, each in its own transaction together with its
 /// `applied_ops` row, so a crash mid-batch leaves each op either applied and
 /// remembered or untouched; the retry finishes the rest.
@@ -46,12 +50,19 @@ pub async fn push(
     let scope: HashSet<String> = caller.user.visible_grids(&caller.store).await?.into_iter().collect();
     let mut results = Vec::with_capacity(op_ids.len());
     for (op, op_id) in request.operations.iter().zip(&op_ids) {
+        let now = now_ms();
         let ctx = OpContext {
             caller: &caller,
             scope: &scope,
             op_id,
-            created_at: op.created_at,
-            now: now_ms(),
+            // A phone whose clock runs ahead (set to 2099) would otherwise win
+            // every later edit of the fields it touched, for ever.
+            created_at: if op.created_at > now + MAX_CLOCK_AHEAD_MS {
+                now
+            } else {
+                op.created_at
+            },
+            now,
         };
         let verdict = push_one(&ctx, device_id, op).await?;
         results.push(OpResult {
@@ -107,6 +118,12 @@ async fn push_one(ctx: &OpContext<'_>, device_id: &str, op: &Operation) -> Resul
     if !tx.claim_op(claim).await? {
         let stored = tx.op_result(ctx.op_id).await?;
         tx.rollback().await?;
+        // Op ids are random: another user's id here is a replay, and must not
+        // learn that op's answer (nor is anything applied).
+        if stored.user_id != ctx.caller.user.id {
+            tracing::warn!(op = ctx.op_id, "an op id pushed by another user");
+            return Ok(Verdict::rejected("操作编号重复，请删除这条记录后重新填写"));
+        }
         return Ok(Verdict {
             status: parse_status(&stored.status)?,
             reason: stored.reason,
@@ -120,6 +137,18 @@ async fn push_one(ctx: &OpContext<'_>, device_id: &str, op: &Operation) -> Resul
     if verdict != Verdict::applied() {
         tx.set_op_result(ctx.op_id, status_str(verdict.status), verdict.reason.as_deref())
             .await?;
+    }
+    // A refused op is on record with who sent it, like any denied access.
+    if verdict.status == OpStatus::Rejected {
+        tx.audit(store::audit::Entry {
+            at: ctx.now,
+            user_id: &ctx.caller.user.id,
+            action: "denied",
+            entity: claim.kind,
+            entity_id: ctx.op_id,
+            route: "/api/sync/push",
+        })
+        .await?;
     }
     tx.commit().await?;
     Ok(verdict)

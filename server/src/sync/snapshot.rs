@@ -28,7 +28,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
 /// Pages with fewer changes than this are built per request: a phone pulling
 /// from a current cursor gets a handful, cheaper to build than to keep.
@@ -66,6 +66,9 @@ struct Slot {
 pub struct Snapshots {
     budget: usize,
     state: Mutex<State>,
+    /// One compression per core at a time: more would not finish sooner, and
+    /// each holds a compressor's buffers.
+    compressing: Semaphore,
 }
 
 #[derive(Default)]
@@ -80,6 +83,7 @@ impl Snapshots {
         Snapshots {
             budget: budget_bytes,
             state: Mutex::default(),
+            compressing: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         }
     }
 
@@ -100,6 +104,7 @@ impl Snapshots {
             .page
             .get_or_try_init(|| async {
                 let (json, next_cursor, records) = build().await?;
+                let _turn = self.compressing.acquire().await.map_err(|_| ApiError::Internal)?;
                 let page = tokio::task::spawn_blocking(move || Snapshot::compress(&json, next_cursor, records))
                     .await
                     .map_err(|_| ApiError::Internal)?;
