@@ -116,6 +116,8 @@ echo
 
 (cd tests && node bench/sync.mjs)
 echo
+(cd tests && node bench/durability.mjs)
+echo
 (cd tests && node bench/pull.mjs)
 echo
 (cd tests && node bench/photos.mjs)

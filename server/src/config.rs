@@ -18,6 +18,10 @@ pub struct Settings {
     pub database_replica_url: Option<String>,
     /// Database connections per pool of this instance.
     pub database_max_connections: u32,
+    /// SQLite: sync every commit to disk (`synchronous = FULL`), so that what
+    /// a phone was told is saved survives a power cut. `false` trades that
+    /// for cheaper writes (NORMAL: safe across a crash of the process only).
+    pub sqlite_full_sync: bool,
     /// Where photos and notice attachments are stored: a local folder, or
     /// `s3://bucket/prefix` on S3-compatible storage (endpoint and
     /// credentials from the `AWS_*` environment, see `photos::open_objects`).
@@ -75,6 +79,7 @@ impl Default for Settings {
             database_url: "sqlite://data/gridwalk.db".into(),
             database_replica_url: None,
             database_max_connections: 8,
+            sqlite_full_sync: true,
             photo_store: "data/photos".into(),
             addr: "127.0.0.1:3000".into(),
             site_root: "target/site".into(),

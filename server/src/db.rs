@@ -10,6 +10,7 @@ pub async fn connect(settings: &Settings) -> Result<Store, store::Error> {
         database_url: settings.database_url.clone(),
         replica_url: settings.database_replica_url.clone(),
         max_connections: settings.database_max_connections,
+        sqlite_full_sync: settings.sqlite_full_sync,
     })
     .await
 }

@@ -71,6 +71,10 @@ pub struct Options {
     pub replica_url: Option<String>,
     /// Connections per pool (per server instance).
     pub max_connections: u32,
+    /// SQLite only: sync the WAL at every commit (`synchronous = FULL`).
+    /// A phone drops what the server acknowledged, so an acknowledged commit
+    /// must survive a power cut; NORMAL survives only a crash of the process.
+    pub sqlite_full_sync: bool,
 }
 
 impl Options {
@@ -79,6 +83,7 @@ impl Options {
             database_url: database_url.into(),
             replica_url: None,
             max_connections: 8,
+            sqlite_full_sync: true,
         }
     }
 }
@@ -96,14 +101,20 @@ impl Store {
     /// once are safe: sqlx takes an advisory lock on PostgreSQL for the whole
     /// migration run, and SQLite has one writer.
     pub async fn connect(options: &Options) -> Result<Store> {
-        let primary = open(&options.database_url, options.max_connections).await?;
+        let primary = open(&options.database_url, options).await?;
         match &primary {
-            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Sqlite(pool) => {
+                let migrator = sqlx::migrate!("./migrations/sqlite");
+                if let Some(file) = sqlite_file(&options.database_url) {
+                    snapshot_before_migrating(pool, &migrator, &file).await?;
+                }
+                migrator.run(pool).await?;
+            }
             Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         let replica = match &options.replica_url {
             Some(url) => {
-                let replica = open(url, options.max_connections).await?;
+                let replica = open(url, options).await?;
                 if std::mem::discriminant(&replica) != std::mem::discriminant(&primary) {
                     return Err(sqlx::Error::Configuration(
                         "the read replica must run the same engine as the primary".into(),
@@ -171,7 +182,54 @@ impl Store {
     }
 }
 
-async fn open(url: &str, max_connections: u32) -> Result<Pool> {
+/// A copy of an SQLite file that is about to be migrated, beside it
+/// (`gridwalk.db.before-9.db`, named after the first migration to run): a
+/// migration that goes wrong, or a new version that has to be rolled back,
+/// must not cost the street's data. Nothing is copied for a new database or
+/// one already up to date. (PostgreSQL is backed up with its own tools before
+/// an upgrade: README, "What to back up".)
+async fn snapshot_before_migrating(
+    pool: &SqlitePool,
+    migrator: &sqlx::migrate::Migrator,
+    file: &std::path::Path,
+) -> Result<()> {
+    let migrated: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+    )
+    .fetch_one(pool)
+    .await?;
+    if !migrated {
+        return Ok(());
+    }
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(pool)
+        .await?;
+    if applied.is_empty() {
+        return Ok(());
+    }
+    let Some(next) = migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+        .map(|m| m.version)
+        .min()
+    else {
+        return Ok(());
+    };
+    let mut copy = file.as_os_str().to_owned();
+    copy.push(format!(".before-{next}.db"));
+    let copy = std::path::PathBuf::from(copy);
+    if copy.exists() {
+        // A start that failed half-way already copied the same state.
+        return Ok(());
+    }
+    tracing::info!(copy = %copy.display(), "copying the database before migrating it");
+    let path = copy.display().to_string().replace('\'', "''");
+    sqlx::query(&format!("VACUUM INTO '{path}'")).execute(pool).await?;
+    Ok(())
+}
+
+async fn open(url: &str, settings: &Options) -> Result<Pool> {
+    let max_connections = settings.max_connections;
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         // JIT off: these are short OLTP queries, and PostgreSQL's JIT
         // compiled the household ledger for 300 ms of its 330 (measured).
@@ -195,10 +253,14 @@ async fn open(url: &str, max_connections: u32) -> Result<Pool> {
     }
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
-        // WAL: readers never wait for the writer; NORMAL is durable in WAL mode
-        // across application crashes (a power cut may lose the last commit).
+        // WAL: readers never wait for the writer. FULL syncs the WAL at each
+        // commit (see `Options::sqlite_full_sync`; its cost is in BENCHMARKS.md).
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(if settings.sqlite_full_sync {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        })
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new()
@@ -418,5 +480,75 @@ mod tests {
             "SELECT 1 FROM g WHERE id IN (SELECT value FROM json_each($1)) AND x IN (SELECT value FROM json_each($12)) ORDER BY y"
         );
         assert_eq!(rewrite_any("SELECT 2"), "SELECT 2");
+    }
+
+    fn copies_in(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".before-"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn an_sqlite_file_is_copied_before_a_migration_changes_it_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("street.db").display());
+
+        // A new database: nothing to keep.
+        super::Store::connect(&super::Options::new(url.clone()))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        assert!(copies_in(dir.path()).is_empty());
+
+        // An older version's database: every migration but the last.
+        let all = sqlx::migrate!("./migrations/sqlite");
+        let last = all.migrations.last().unwrap().version;
+        let older_file = dir.path().join("older.db");
+        let older_url = format!("sqlite://{}", older_file.display());
+        let older = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(all.migrations[..all.migrations.len() - 1].to_vec()),
+            ..sqlx::migrate!("./migrations/sqlite")
+        };
+        let pool = sqlx::SqlitePool::connect(&format!("{older_url}?mode=rwc"))
+            .await
+            .unwrap();
+        older.run(&pool).await.unwrap();
+        pool.close().await;
+
+        super::Store::connect(&super::Options::new(older_url.clone()))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        assert_eq!(copies_in(dir.path()), [format!("older.db.before-{last}.db")]);
+        let copy = sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}",
+            dir.path().join(&copies_in(dir.path())[0]).display()
+        ))
+        .await
+        .unwrap();
+        let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&copy)
+            .await
+            .unwrap();
+        assert_eq!(
+            versions as usize,
+            all.migrations.len() - 1,
+            "the copy is the database as it was"
+        );
+        copy.close().await;
+
+        // Up to date now: the next start copies nothing.
+        super::Store::connect(&super::Options::new(older_url))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        assert_eq!(copies_in(dir.path()).len(), 1);
     }
 }
