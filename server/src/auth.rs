@@ -18,6 +18,9 @@ use serde::Deserialize;
 use crate::client::ClientIp;
 use crate::limits::{LoginGate, LoginKeys, LoginLimiter};
 
+const MAX_USERNAME_CHARS: usize = 64;
+const MAX_PASSWORD_BYTES: usize = 1024;
+
 #[derive(Deserialize)]
 pub struct Credentials {
     username: String,
@@ -33,6 +36,11 @@ async fn authenticate(
     route: &str,
     credentials: Credentials,
 ) -> Result<(Me, String), ApiError> {
+    // Longer than any account could have: refused before a lookup, a limit
+    // row or a password check is spent on it.
+    if credentials.username.chars().count() > MAX_USERNAME_CHARS || credentials.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::BadRequest("用户名或密码过长".into()));
+    }
     let username = credentials.username.trim().to_lowercase();
     let keys = LoginKeys::new(&username, client.0);
     let now = now_ms();
@@ -145,7 +153,8 @@ pub async fn login_form(
             session_cookie(&state, &token, state.auth.session_ttl_ms / 1000),
         ),
         Err(ApiError::RateLimited(_)) => Redirect::to("/login?error=limited").into_response(),
-        Err(ApiError::Unauthorized) => Redirect::to("/login?error=invalid").into_response(),
+        // Too long to be anyone's is, to the person at the form, wrong.
+        Err(ApiError::Unauthorized | ApiError::BadRequest(_)) => Redirect::to("/login?error=invalid").into_response(),
         Err(_) => Redirect::to("/login?error=server").into_response(),
     }
 }

@@ -89,13 +89,7 @@ async fn disabling_a_user_ends_their_session_and_refuses_their_login() {
         .unwrap();
     let me = client.get(server.url("/api/me")).send().await.unwrap();
     assert_eq!(me.status(), 401, "the live session no longer counts");
-    let login = server
-        .client()
-        .post(server.url("/api/login"))
-        .json(&json!({ "username": "worker1", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let login = server.login_attempt("worker1", PASSWORD).await;
     assert_eq!(login.status(), 401);
 }
 
@@ -376,6 +370,12 @@ async fn bad_input_gets_a_clear_4xx_never_a_500() {
         .await
         .unwrap();
     assert_eq!(huge.status(), 413);
+    for (username, password) in [("a".repeat(65), "x".to_owned()), ("worker1".into(), "x".repeat(1025))] {
+        let long = server.login_attempt(&username, &password).await;
+        assert_eq!(long.status(), 400);
+        let body: Value = long.json().await.unwrap();
+        assert_eq!(body["message"], "用户名或密码过长");
+    }
     let page = client.get(server.url("/households/not-a-uuid")).send().await.unwrap();
     assert_eq!(page.status(), 400);
     assert!(page.text().await.unwrap().contains("编号格式不正确"));
@@ -418,13 +418,7 @@ async fn search_finds_households_by_building_unit_and_door() {
 async fn signing_in_and_out_is_audited_and_the_log_cannot_be_rewritten() {
     let server = TestServer::start().await;
     let worker = server.login_as("worker1").await;
-    let wrong = server
-        .client()
-        .post(server.url("/api/login"))
-        .json(&json!({ "username": "worker1", "password": "wrong" }))
-        .send()
-        .await
-        .unwrap();
+    let wrong = server.login_attempt("worker1", "wrong").await;
     assert_eq!(wrong.status(), 401);
     let logout = worker.post(server.url("/logout")).send().await.unwrap();
     assert!(logout.status().is_redirection());

@@ -132,13 +132,7 @@ async fn the_public_page_limit_counts_each_client_behind_the_proxy() {
 #[tokio::test]
 async fn over_https_the_cookie_is_secure_and_browsers_are_told_to_stay() {
     let server = TestServer::start_with(|s| s.public_url = Some("https://gw.example.org".into())).await;
-    let login = server
-        .client()
-        .post(server.url("/api/login"))
-        .json(&json!({ "username": "worker1", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let login = server.login_attempt("worker1", PASSWORD).await;
     assert_eq!(login.status(), StatusCode::OK);
     let cookie = login.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");

@@ -46,6 +46,16 @@ async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
         .unwrap()
 }
 
+/// Each op's reason, in order (an op without one fails the test).
+fn reasons(body: &Value) -> Vec<&str> {
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect()
+}
+
 fn statuses(body: &Value) -> Vec<&str> {
     body["results"]
         .as_array()
@@ -155,12 +165,7 @@ async fn out_of_scope_and_invalid_operations_are_rejected_with_a_reason_and_writ
     let (status, body) = server.push(&worker, "phone-a", &ops).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(statuses(&body), ["rejected"; 4]);
-    let reasons: Vec<&str> = body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["reason"].as_str().unwrap())
-        .collect();
+    let reasons = reasons(&body);
     assert_eq!(reasons[0], "该住户不在您负责的网格");
     assert!(reasons[1].contains("不属于该住户"), "{}", reasons[1]);
     assert!(reasons[2].contains("校验位"), "{}", reasons[2]);
@@ -916,12 +921,7 @@ async fn visits_dated_before_2000_or_overfull_are_refused_with_a_reason() {
     let (status, body) = server.push(&worker, "w", &[ancient, overfull, long_category]).await;
     assert_eq!(status, 200);
     assert_eq!(statuses(&body), ["rejected", "rejected", "rejected"], "{body}");
-    let reasons: Vec<&str> = body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["reason"].as_str().unwrap())
-        .collect();
+    let reasons = reasons(&body);
     assert!(reasons[0].contains("2000年"), "{reasons:?}");
     assert!(reasons[1].contains("20条"), "{reasons:?}");
     assert!(reasons[2].contains("类别"), "{reasons:?}");

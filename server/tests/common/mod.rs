@@ -301,16 +301,20 @@ impl TestServer {
             .await
     }
 
+    /// `POST /api/login` with these credentials, from a client of its own.
+    pub async fn login_attempt(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client()
+            .post(self.url("/api/login"))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("login request")
+    }
+
     /// A new session's `name=value` cookie, for requests written by hand
     /// (raw sockets that cut or hold a connection).
     pub async fn session_cookie(&self, username: &str) -> String {
-        let login = self
-            .client()
-            .post(self.url("/api/login"))
-            .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
-            .send()
-            .await
-            .expect("login request");
+        let login = self.login_attempt(username, PASSWORD).await;
         assert_eq!(login.status(), 200, "login as {username}");
         let cookie = login.headers()["set-cookie"].to_str().expect("cookie text");
         cookie.split(';').next().unwrap_or(cookie).to_owned()
