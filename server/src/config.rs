@@ -61,6 +61,9 @@ pub struct Settings {
     /// Largest photo upload accepted. Phones send about 300 KB after
     /// compressing; this leaves room for a photo sent uncompressed.
     pub photo_max_bytes: usize,
+    /// New photos one user may upload in 24 hours (re-uploads of a stored
+    /// photo do not count); 0: no limit.
+    pub photo_daily_quota: u32,
     /// Largest photo accepted, in pixels, read from the header before decoding
     /// (a small file can declare an enormous image).
     pub photo_max_pixels: u64,
@@ -96,6 +99,7 @@ impl Default for Settings {
             public_requests_per_minute: 600,
             photo_max_bytes: 8 * 1024 * 1024,
             photo_max_pixels: 25_000_000,
+            photo_daily_quota: 300,
             public_url: None,
             log_format: "text".into(),
         }

@@ -60,7 +60,8 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
                 max_pixels: settings.photo_max_pixels,
             },
         )
-        .await?,
+        .await?
+        .with_daily_quota(settings.photo_daily_quota),
     );
     if settings.demo_data {
         demo::seed(&store).await?;

@@ -425,3 +425,34 @@ async fn an_upload_cut_halfway_is_completed_by_the_retry_and_stored_once() {
     assert_eq!(server.stored_objects().await.len(), 2);
     assert_eq!(count(&server, "SELECT COUNT(*) FROM photos").await, 1);
 }
+
+#[tokio::test]
+async fn new_photos_beyond_the_daily_quota_are_refused_until_a_day_has_passed() {
+    let server = TestServer::start_with(|s| s.photo_daily_quota = 2).await;
+    let worker = server.login_as("worker1").await;
+    let photos: Vec<Vec<u8>> = (0..3).map(|seed| camera_jpeg(64, 48, seed)).collect();
+    for bytes in &photos[..2] {
+        let (status, body) = upload(&server, &worker, &sha256(bytes), bytes.clone()).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let third = &photos[2];
+    let (status, body) = upload(&server, &worker, &sha256(third), third.clone()).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "photo_quota");
+    assert!(body["message"].as_str().unwrap().contains("最多上传2张"), "{body}");
+    // A photo already stored is not new: sending it again is fine.
+    let (status, _) = upload(&server, &worker, &sha256(&photos[0]), photos[0].clone()).await;
+    assert_eq!(status, 200);
+    // Another user has a quota of their own.
+    let other = server.login_as("worker2").await;
+    let (status, body) = upload(&server, &other, &sha256(third), third.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    // A day later the first user's quota is free again.
+    sqlx::query("UPDATE photos SET uploaded_at = uploaded_at - 86400001")
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    let fourth = camera_jpeg(64, 48, 3);
+    let (status, body) = upload(&server, &worker, &sha256(&fourth), fourth.clone()).await;
+    assert_eq!(status, 201, "{body}");
+}

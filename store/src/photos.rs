@@ -35,6 +35,8 @@ pub struct PhotoOwners {
     pub named_in_grids: Vec<String>,
 }
 
+// Served by the `photos_uploader` index.
+const UPLOADED_SINCE: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM photos WHERE uploaded_by = $1 AND uploaded_at > $2";
 const UPLOADER: &str = "SELECT uploaded_by FROM photos WHERE hash = $1";
 const NAMED_IN_GRIDS: &str = "SELECT b.grid_id FROM resident_photos rp JOIN residents r ON r.id = rp.resident_id
          JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
@@ -45,6 +47,15 @@ const NAMED_IN_GRIDS: &str = "SELECT b.grid_id FROM resident_photos rp JOIN resi
      WHERE vp.photo = $1";
 
 impl Store {
+    /// New photos a user uploaded after `since` (for the daily quota).
+    pub async fn photos_uploaded_since(&self, user_id: &str, since: i64) -> Result<i64> {
+        on_pool!(self.primary(), |c| sqlx::query_scalar(UPLOADED_SINCE)
+            .bind(user_id)
+            .bind(since)
+            .fetch_one(c)
+            .await)
+    }
+
     /// `None`: not uploaded (yet).
     pub async fn photo(&self, hash: &str) -> Result<Option<PhotoRow>> {
         on_pool!(self.primary(), |c| sqlx::query_as(PHOTO)

@@ -40,6 +40,8 @@ pub struct PhotoStore {
     rules: Rules,
     /// Decoding a 25-megapixel image takes 100 MB: at most one per core at once.
     decoding: Arc<Semaphore>,
+    /// New photos one user may upload in 24 hours; 0: no limit.
+    daily_quota: u32,
 }
 
 /// The object store a `photo_store` setting names: `s3://bucket/prefix` on
@@ -80,7 +82,14 @@ impl PhotoStore {
             objects,
             rules,
             decoding: Arc::new(Semaphore::new(cores)),
+            daily_quota: 0,
         }
+    }
+
+    /// A bound on new photos per user per 24 hours: a stolen session or a
+    /// phone in a loop cannot fill the bucket.
+    pub fn with_daily_quota(self, daily_quota: u32) -> Self {
+        PhotoStore { daily_quota, ..self }
     }
 
     pub fn rules(&self) -> Rules {
@@ -131,6 +140,8 @@ impl Variant {
 pub enum UploadError {
     Api(ApiError),
     Refused(Refusal),
+    /// 429: the user's new photos of the last 24 hours reached the quota.
+    OverQuota(u32),
 }
 
 impl From<ApiError> for UploadError {
@@ -154,6 +165,11 @@ impl IntoResponse for UploadError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m)
             }
             UploadError::Refused(Refusal::Invalid(m)) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image", m),
+            UploadError::OverQuota(quota) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "photo_quota",
+                format!("24小时内最多上传{quota}张新照片，已达上限。照片留在手机上，稍后会自动再传"),
+            ),
         };
         tracing::info!(%status, %message, "photo refused");
         let body = ErrorBody {
@@ -245,6 +261,14 @@ pub async fn upload(
     }
     if let Some(existing) = stored(&caller.store, &hash).await? {
         return Ok((StatusCode::OK, Json(existing)).into_response());
+    }
+    if photos.daily_quota > 0 {
+        let since = now_ms() - 24 * 3_600_000;
+        let recent = caller.store.photos_uploaded_since(&caller.user.id, since).await?;
+        if recent >= i64::from(photos.daily_quota) {
+            tracing::warn!(user = %caller.user.id, recent, "photo quota reached");
+            return Err(UploadError::OverQuota(photos.daily_quota));
+        }
     }
     let rules = photos.rules;
     let cleaned = photos
