@@ -254,6 +254,11 @@ impl CivilDate {
         i64::from(self.0.to_julian_day()) - 2_440_588
     }
 
+    /// 1 to 12.
+    pub fn month(self) -> u8 {
+        self.0.month() as u8
+    }
+
     pub fn year(self) -> i32 {
         self.0.year()
     }

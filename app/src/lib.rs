@@ -18,6 +18,7 @@ pub mod overdue;
 pub mod phone;
 pub mod photos;
 pub mod policy;
+pub mod requests;
 pub mod resident_form;
 pub mod residents;
 pub mod search;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{
     CivilDate, Gender, IdCardNumber, KeyGroup, Outcome, PhoneNumber, RegistrationType, VisitType, text_enum,
 };
+use crate::requests::{Action, Category, FollowUp, RequestStatus, Source};
 
 /// Most operations one push may carry; the client sends its outbox in batches.
 pub const MAX_BATCH: usize = 200;
@@ -40,6 +41,13 @@ pub enum Change {
     AddResident(ResidentInput),
     /// Field-level edit: each field carries the value the device last saw.
     EditResident(ResidentEdit),
+    /// A request taken at the desk or by phone, or a patrol's report.
+    RaiseRequest(RaiseRequestInput),
+    /// Work on a request: a note, start, resolve, the follow-up at the door.
+    /// Checked against the request as it stands when it arrives.
+    RequestAction(RequestActionInput),
+    /// A one-time rating code the worker showed as a QR code.
+    RatingToken(RatingTokenInput),
 }
 
 text_enum!(
@@ -60,6 +68,56 @@ pub struct RequestInput {
     pub id: String,
     pub category: String,
     pub text: String,
+}
+
+/// A request raised away from a visit form: at the desk (`walk_in`, `phone`)
+/// or on patrol about a building, a stairwell or a public place (`patrol`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaiseRequestInput {
+    pub id: String,
+    pub source: Source,
+    #[serde(default)]
+    pub household_id: Option<String>,
+    #[serde(default)]
+    pub building_id: Option<String>,
+    /// Where, when no household is named (楼道、小区北门).
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    pub category: String,
+    pub text: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// A receipt code made on the phone and handed to the resident.
+    #[serde(default)]
+    pub receipt: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestActionInput {
+    pub request_id: String,
+    pub action: Action,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// The resident's verdict, for a follow-up.
+    #[serde(default)]
+    pub follow_up: Option<FollowUp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingTokenInput {
+    pub request_id: String,
+    /// Random, made on the phone; the server keeps only its hash.
+    pub token: String,
+}
+
+/// A receipt or rating code: 32 lower-case hex digits of randomness (a UUIDv4
+/// without hyphens), unguessable and free of personal data.
+pub fn is_code(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -320,6 +378,9 @@ pub struct PullResponse {
     /// The visit policies now: the phone works out due and overdue offline.
     #[serde(default)]
     pub policies: Vec<crate::policy::Policy>,
+    /// The request categories offered now.
+    #[serde(default)]
+    pub categories: Vec<Category>,
     /// Pass back as `cursor` for the next page.
     pub next_cursor: i64,
     /// More pages wait after `next_cursor`.
@@ -341,6 +402,7 @@ pub enum Record {
     Household(HouseholdRecord),
     Resident(ResidentRecord),
     Visit(VisitRecord),
+    Request(RequestRecord),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -395,4 +457,27 @@ pub struct VisitRecord {
     pub notes: String,
     #[serde(default)]
     pub photos: Vec<String>,
+}
+
+/// A request as the phones of its grid hold it: what a worker needs to work
+/// on it and follow it up; no contact phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub id: String,
+    pub grid_id: String,
+    pub household_id: Option<String>,
+    pub building_id: Option<String>,
+    pub place: String,
+    pub source: Source,
+    pub category: String,
+    pub text: String,
+    pub status: RequestStatus,
+    pub first_contact: Option<String>,
+    pub assignee_id: Option<String>,
+    /// The worker's name, or the outside unit (物业、城管) it went to.
+    pub assignee: Option<String>,
+    pub created_at: i64,
+    pub resolve_due: i64,
+    pub resolution: Option<String>,
+    pub reopen_count: i64,
 }

@@ -14,6 +14,7 @@ pub mod limits;
 pub mod notices;
 pub mod passwords;
 pub mod photos;
+pub mod requests;
 pub mod resident_edits;
 pub mod same_site;
 pub mod startup;

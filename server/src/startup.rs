@@ -28,7 +28,7 @@ use crate::photos::PhotoStore;
 use crate::photos::check::Rules;
 use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
-use crate::{api, coverage, db, demo, notices, telemetry};
+use crate::{api, coverage, db, demo, notices, requests, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -160,6 +160,9 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
         .route("/login", post(login_form))
         .route("/logout", post(logout))
         .nest("/api", api)
+        .merge(requests::routes(requests::PublicRoutes {
+            limiter: edge.public.clone(),
+        }))
         .merge(notices::routes(edge.public, edge.public_url, photos.clone()))
         .merge(coverage::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)

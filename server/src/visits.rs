@@ -4,7 +4,7 @@ use app::api::parse_id;
 use app::error::ApiError;
 use app::sync::{VisitInput, describe};
 use store::Tx;
-use store::visits::{NewRequest, NewVisit};
+use store::visits::NewVisit;
 
 use crate::sync::op::{BAD_RECORD_ID, FOREIGN_PHOTO, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
 
@@ -88,19 +88,11 @@ pub async fn record_visit(tx: &mut Tx, ctx: &OpContext<'_>, visit: &VisitInput) 
         residents_seen: &seen,
         photos: &visit.photos,
         concerns: visit.concerns.iter().map(|c| c.as_str()).collect(),
-        requests: visit
-            .requests
-            .iter()
-            .zip(&request_ids)
-            .map(|(request, id)| NewRequest {
-                id,
-                category: request.category.trim(),
-                text: request.text.trim(),
-            })
-            .collect(),
     };
     if tx.insert_visit(&new).await? {
         tx.record_change("visit", &visit_id, &grid_id, ctx.now);
+        let requests: Vec<_> = request_ids.into_iter().zip(&visit.requests).collect();
+        crate::requests::ops::raise_at_door(tx, ctx, &visit_id, &household_id, &grid_id, &requests).await?;
     }
     Ok(Verdict::applied())
 }

@@ -113,7 +113,7 @@ async fn the_examples_are_real_wire_data() {
 
     let example = schemas["PullResponse"]["example"].clone();
     let pull: app::sync::PullResponse = serde_json::from_value(example.clone()).expect("PullResponse example");
-    assert_eq!(pull.records.len(), 4, "one record of each entity");
+    assert_eq!(pull.records.len(), 5, "one record of each entity");
     assert_eq!(serde_json::to_value(&pull).unwrap(), example);
 
     let results = schemas["PushResponse"]["example"].clone();

@@ -575,6 +575,7 @@ async fn offline_pages_match_the_servers() {
             Record::Household(h) => households.push(h),
             Record::Resident(r) => residents.push(r),
             Record::Visit(v) => visits.push(v),
+            Record::Request(_) => {}
         }
     }
     let now = app::clock::now_ms();

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod photos;
 pub mod policies;
 pub mod pull;
+pub mod requests;
 pub mod residents;
 pub mod scope;
 pub mod sessions;

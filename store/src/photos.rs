@@ -1,4 +1,4 @@
-//! Photos (`photos`, `resident_photos`, `visit_photos`).
+//! Photos (`photos`, `resident_photos`, `visit_photos`; `request_photos` name them too).
 
 use crate::engine::{on_pool, on_tx};
 use crate::{Result, Store, Tx};
@@ -44,7 +44,10 @@ const NAMED_IN_GRIDS: &str = "SELECT b.grid_id FROM resident_photos rp JOIN resi
      UNION
      SELECT b.grid_id FROM visit_photos vp JOIN visits v ON v.id = vp.visit_id
          JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
-     WHERE vp.photo = $1";
+     WHERE vp.photo = $1
+     UNION
+     SELECT r.grid_id FROM request_photos rp JOIN requests r ON r.id = rp.request_id
+     WHERE rp.photo = $1 AND r.grid_id IS NOT NULL";
 
 impl Store {
     /// New photos a user uploaded after `since` (for the daily quota).

@@ -1,5 +1,6 @@
 //! Visit writes (`visits` and what a visit brings with it: `visit_residents`,
-//! `visit_photos`, `visit_concerns`, `requests`), inside a push's transaction.
+//! `visit_photos`, `visit_concerns`), inside a push's transaction. Requests
+//! raised at the door are written by `requests`.
 
 use crate::engine::on_tx;
 use crate::{Result, Tx};
@@ -20,15 +21,6 @@ pub struct NewVisit<'a> {
     /// Photo hashes, in the order taken.
     pub photos: &'a [String],
     pub concerns: Vec<&'a str>,
-    pub requests: Vec<NewRequest<'a>>,
-}
-
-/// A request (诉求) raised at the door.
-#[derive(Debug, Clone, Copy)]
-pub struct NewRequest<'a> {
-    pub id: &'a str,
-    pub category: &'a str,
-    pub text: &'a str,
 }
 
 const INSERT_VISIT: &str =
@@ -39,8 +31,6 @@ const INSERT_RESIDENT: &str =
 const INSERT_PHOTO: &str =
     "INSERT INTO visit_photos (visit_id, photo, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 const INSERT_CONCERN: &str = "INSERT INTO visit_concerns (visit_id, concern) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-const INSERT_REQUEST: &str = "INSERT INTO requests (id, visit_id, household_id, category, text, created_by, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING";
 
 impl Tx {
     /// The grid a household belongs to, if the household exists: the scope
@@ -54,7 +44,7 @@ impl Tx {
         .await)
     }
 
-    /// Stores a visit with its residents, photos, concerns and requests.
+    /// Stores a visit with its residents, photos and concerns.
     /// `false`: a visit with this id is on file already and stays as it is
     /// (visits are facts, never edited; this one was re-sent).
     pub async fn insert_visit(&mut self, visit: &NewVisit<'_>) -> Result<bool> {
@@ -89,19 +79,6 @@ impl Tx {
                 .bind(visit.id)
                 .bind(photo)
                 .bind(position)
-                .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
-        for request in &visit.requests {
-            on_tx!(self, |c| sqlx::query(INSERT_REQUEST)
-                .bind(request.id)
-                .bind(visit.id)
-                .bind(visit.household_id)
-                .bind(request.category)
-                .bind(request.text)
-                .bind(visit.worker_id)
-                .bind(visit.created_at)
                 .execute(&mut *c)
                 .await
                 .map(|r| r.rows_affected()))?;

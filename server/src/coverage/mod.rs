@@ -5,7 +5,7 @@
 //! coverage. Plain server pages, like the notices.
 
 mod exports;
-mod ledger;
+pub(crate) mod ledger;
 mod map;
 
 use std::collections::HashMap;
@@ -430,7 +430,8 @@ svg.map text{font-size:18px;font-weight:600;text-anchor:middle;fill:#1d2327;poin
 .none{fill:#d5dde0}.legend{font-size:14px;display:flex;flex-wrap:wrap;gap:6px;align-items:center}\
 .key{display:inline-block;width:14px;height:14px;border-radius:3px}.late-key{border:3px solid #b3261e;width:10px;height:10px}.muted{color:#5b6a70;font-size:14px}.error{color:#b3261e}";
 
-fn html_page(title: &str, body: AnyView) -> Response {
+/// A manage page in the coverage look (the requests ledger shares it).
+pub(crate) fn html_page(title: &str, body: AnyView) -> Response {
     Html(crate::html::document(title.to_owned(), CSS, false, ().into_any(), body)).into_response()
 }
 

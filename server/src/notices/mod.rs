@@ -7,6 +7,7 @@
 pub mod attachments;
 pub mod markdown;
 mod pages;
+pub(crate) use pages::{PUBLIC_CSS, public_error};
 mod poster;
 
 use std::collections::HashMap;
@@ -81,7 +82,7 @@ pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc
 }
 
 /// Public routes have no account to limit by: the address is the key.
-async fn limit_by_address(
+pub(crate) async fn limit_by_address(
     State(limiter): State<Arc<RateLimiter>>,
     client: ClientIp,
     request: Request,
@@ -150,7 +151,7 @@ fn public_page(request: &HeaderMap, body: String, content_type: &'static str) ->
 }
 
 /// Errors on public pages answer as a readable page, not JSON.
-pub struct PublicError(ApiError);
+pub struct PublicError(pub ApiError);
 
 impl From<ApiError> for PublicError {
     fn from(e: ApiError) -> Self {
@@ -436,6 +437,13 @@ async fn create(Api(caller): Api, form: FormResult) -> Result<Response, ApiError
             pages::edit_form(&communities, None, &draft, Some(&message), &[], &[]),
         ));
     }
+    let id = save_draft(&caller, &draft).await?;
+    Ok(Redirect::to(&format!("/manage/notices/{id}?saved=1")).into_response())
+}
+
+/// Stores a new draft notice, checked by the caller (who may publish for its
+/// community), with its first revision; returns its id.
+pub async fn save_draft(caller: &Caller, draft: &Draft) -> Result<String, ApiError> {
     let id = store::new_id();
     let text = draft.text();
     let mut tx = caller.store.begin().await?;
@@ -449,10 +457,10 @@ async fn create(Api(caller): Api, form: FormResult) -> Result<Response, ApiError
         at: now_ms(),
     })
     .await?;
-    revision(&mut tx, &caller, &id, "create", &draft).await?;
+    revision(&mut tx, caller, &id, "create", draft).await?;
     tx.commit().await?;
     caller.audit("create", "notice", &id).await?;
-    Ok(Redirect::to(&format!("/manage/notices/{id}?saved=1")).into_response())
+    Ok(id)
 }
 
 async fn edit_form(

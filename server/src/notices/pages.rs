@@ -11,7 +11,7 @@ use store::notices::{AttachmentRow, CommunityRow, NoticeRow, RevisionRow};
 
 use super::{CATEGORIES, Draft, View, category_label, markdown};
 
-const PUBLIC_CSS: &str = "\
+pub const PUBLIC_CSS: &str = "\
 body{margin:0;font:17px/1.7 system-ui,'PingFang SC','Microsoft YaHei',sans-serif;color:#1d2327;background:#f4f6f7}\
 body.large{font-size:22px}\
 figure{margin:12px 0}figure img{max-width:100%;height:auto;border-radius:6px}\

@@ -32,6 +32,12 @@ impl OpContext<'_> {
         Ok(grid.filter(|g| self.scope.contains(g)))
     }
 
+    /// One of the caller's grids, the same each time: where a request about
+    /// a public place (no household, no building) lives.
+    pub fn first_grid(&self) -> Option<&str> {
+        self.scope.iter().min().map(String::as_str)
+    }
+
     /// A record may name a photo not uploaded yet, or one the caller may see
     /// already; never a stored photo of someone else's grid (naming it would
     /// grant its view to everyone in the caller's grid).

@@ -9,13 +9,17 @@ use app::auth::ssr::Caller;
 use app::domain::{Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number, mask_phone};
 use app::error::ApiError;
 use app::policy::Policy;
-use app::sync::{BuildingRecord, GridRef, HouseholdRecord, PullResponse, Record, ResidentRecord, VisitRecord};
+use app::requests::{Category, RequestStatus, Source};
+use app::sync::{
+    BuildingRecord, GridRef, HouseholdRecord, PullResponse, Record, RequestRecord, ResidentRecord, VisitRecord,
+};
 use axum::Json;
 use axum::extract::{Extension, Query};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use store::Store;
 use store::pull::{PulledBuilding, PulledHousehold, PulledResident, PulledVisit, Range};
+use store::requests::PulledRequest;
 
 use super::corrupt;
 use super::snapshot::{Key, SHARED_FROM, Snapshots};
@@ -43,9 +47,13 @@ pub async fn pull(
         Some(_) => return Err(ApiError::not_found()),
         None => scope.iter().map(|g| g.id.clone()).collect(),
     };
-    let policies = app::policy::ssr::policies(&caller.store).await?;
+    let envelope = Envelope {
+        scope,
+        policies: app::policy::ssr::policies(&caller.store).await?,
+        categories: crate::requests::categories(&caller.store).await?,
+    };
     if grids.is_empty() {
-        return Ok(Json(answer(scope, policies, empty_page(cursor))).into_response());
+        return Ok(Json(answer(envelope, empty_page(cursor))).into_response());
     }
     // The head before the page: what the page holds is then at least as new
     // as the head it is kept with.
@@ -59,7 +67,8 @@ pub async fn pull(
     seqs.truncate(limit as usize);
     if snapshots.enabled() && seqs.len() >= SHARED_FROM {
         let key = Key {
-            envelope: serde_json::to_string(&(&scope, &policies)).map_err(|_| ApiError::Internal)?,
+            envelope: serde_json::to_string(&(&envelope.scope, &envelope.policies, &envelope.categories))
+                .map_err(|_| ApiError::Internal)?,
             grids: grids.clone(),
             cursor,
             limit,
@@ -68,7 +77,7 @@ pub async fn pull(
             .page(key, head, || async {
                 let page = load_page(&caller.store, &grids, cursor, &seqs, more).await?;
                 let (next_cursor, records) = (page.next_cursor, page.records.len());
-                let json = serde_json::to_vec(&answer(scope, policies, page)).map_err(|_| ApiError::Internal)?;
+                let json = serde_json::to_vec(&answer(envelope, page)).map_err(|_| ApiError::Internal)?;
                 Ok((json, next_cursor, records))
             })
             .await?;
@@ -77,13 +86,21 @@ pub async fn pull(
     }
     let page = load_page(&caller.store, &grids, cursor, &seqs, more).await?;
     log_read(&caller, cursor, page.next_cursor, page.records.len()).await?;
-    Ok(Json(answer(scope, policies, page)).into_response())
+    Ok(Json(answer(envelope, page)).into_response())
 }
 
-fn answer(scope: Vec<GridRef>, policies: Vec<Policy>, page: Page) -> PullResponse {
+/// What every page carries besides its records.
+struct Envelope {
+    scope: Vec<GridRef>,
+    policies: Vec<Policy>,
+    categories: Vec<Category>,
+}
+
+fn answer(envelope: Envelope, page: Page) -> PullResponse {
     PullResponse {
-        scope,
-        policies,
+        scope: envelope.scope,
+        policies: envelope.policies,
+        categories: envelope.categories,
         records: page.records,
         next_cursor: page.next_cursor,
         more: page.more,
@@ -155,6 +172,9 @@ async fn load_page(store: &Store, grids: &[String], cursor: i64, seqs: &[i64], m
     for row in store.pulled_visits(range).await? {
         records.push(visit(row)?);
     }
+    for row in store.pulled_requests(range).await? {
+        records.push(request(row)?);
+    }
     // The current grid, not the one at change time, decides: a resident moved
     // to another grid must not reach the old grid's phones.
     let scope: HashSet<&str> = grids.iter().map(String::as_str).collect();
@@ -186,6 +206,7 @@ fn record_key(record: &Record) -> (u8, String) {
         Record::Household(h) => (1, h.id.clone()),
         Record::Resident(r) => (2, r.id.clone()),
         Record::Visit(v) => (3, v.id.clone()),
+        Record::Request(r) => (4, r.id.clone()),
     }
 }
 
@@ -195,6 +216,7 @@ fn record_grid(record: &Record) -> &str {
         Record::Household(h) => &h.grid_id,
         Record::Resident(r) => &r.grid_id,
         Record::Visit(v) => &v.grid_id,
+        Record::Request(r) => &r.grid_id,
     }
 }
 
@@ -268,4 +290,26 @@ fn visit(v: PulledVisit) -> Result<(i64, Record), ApiError> {
         photos: v.photos,
     };
     Ok((v.seq, Record::Visit(record)))
+}
+
+fn request(r: PulledRequest) -> Result<(i64, Record), ApiError> {
+    let record = RequestRecord {
+        source: Source::parse(&r.source).ok_or_else(|| corrupt("source", &r.source))?,
+        status: RequestStatus::parse(&r.status).ok_or_else(|| corrupt("request status", &r.status))?,
+        assignee: r.assignee_name.or(r.assignee_unit),
+        id: r.id,
+        grid_id: r.grid_id,
+        household_id: r.household_id,
+        building_id: r.building_id,
+        place: r.place,
+        category: r.category,
+        text: r.text,
+        first_contact: r.first_contact,
+        assignee_id: r.assignee_id,
+        created_at: r.created_at,
+        resolve_due: r.resolve_due,
+        resolution: r.resolution,
+        reopen_count: r.reopen_count,
+    };
+    Ok((r.seq, Record::Request(record)))
 }

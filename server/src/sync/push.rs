@@ -12,7 +12,7 @@ use axum::extract::rejection::JsonRejection;
 use super::corrupt;
 use super::op::{OpContext, Verdict};
 use crate::auth::Api;
-use crate::{resident_edits, visits};
+use crate::{requests, resident_edits, visits};
 
 /// How far ahead of the server a phone's clock is believed: beyond, its edit
 /// counts as made when it arrived.
@@ -96,6 +96,9 @@ fn kind(change: &Change) -> &'static str {
         Change::RecordVisit(_) => "record_visit",
         Change::AddResident(_) => "add_resident",
         Change::EditResident(_) => "edit_resident",
+        Change::RaiseRequest(_) => "raise_request",
+        Change::RequestAction(_) => "request_action",
+        Change::RatingToken(_) => "rating_token",
     }
 }
 
@@ -133,6 +136,9 @@ async fn push_one(ctx: &OpContext<'_>, device_id: &str, op: &Operation) -> Resul
         Change::RecordVisit(visit) => visits::record_visit(&mut tx, ctx, visit).await?,
         Change::AddResident(resident) => resident_edits::add_resident(&mut tx, ctx, resident).await?,
         Change::EditResident(edit) => resident_edits::edit_resident(&mut tx, ctx, edit).await?,
+        Change::RaiseRequest(input) => requests::ops::raise(&mut tx, ctx, input).await?,
+        Change::RequestAction(input) => requests::ops::work(&mut tx, ctx, input).await?,
+        Change::RatingToken(input) => requests::ops::rating_token(&mut tx, ctx, input).await?,
     };
     if verdict != Verdict::applied() {
         tx.set_op_result(ctx.op_id, status_str(verdict.status), verdict.reason.as_deref())
