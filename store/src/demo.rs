@@ -11,6 +11,7 @@ pub enum Value<'a> {
     Text(&'a str),
     OptionalText(Option<&'a str>),
     Int(i64),
+    OptionalInt(Option<i64>),
 }
 
 impl<'a> From<&'a String> for Value<'a> {
@@ -22,6 +23,12 @@ impl<'a> From<&'a String> for Value<'a> {
 impl<'a> From<&'a Option<String>> for Value<'a> {
     fn from(value: &'a Option<String>) -> Self {
         Value::OptionalText(value.as_deref())
+    }
+}
+
+impl From<&Option<i64>> for Value<'_> {
+    fn from(value: &Option<i64>) -> Self {
+        Value::OptionalInt(*value)
     }
 }
 
@@ -117,6 +124,46 @@ bulk_rows! {
         notes: String,
         created_at: i64,
     }
+    /// A request somewhere on its road (the codes and `submitter_key`
+    /// take their defaults, none).
+    RequestRow => "requests" {
+        id: String,
+        source: String,
+        community_id: String,
+        grid_id: Option<String>,
+        household_id: Option<String>,
+        place: String,
+        category: String,
+        text: String,
+        status: String,
+        first_contact: Option<String>,
+        created_by: Option<String>,
+        created_at: i64,
+        respond_due: i64,
+        resolve_due: i64,
+        responded_at: Option<i64>,
+        assignee_id: Option<String>,
+        assignee_unit: Option<String>,
+        resolved_at: Option<i64>,
+        resolution: Option<String>,
+        followed_up_at: Option<i64>,
+        closed_at: Option<i64>,
+        satisfaction: Option<String>,
+        reopen_count: i64,
+        merged_into: Option<String>,
+        decline_reason: Option<String>,
+        updated_at: i64,
+    }
+    RequestEventRow => "request_events" {
+        id: String,
+        request_id: String,
+        at: i64,
+        user_id: Option<String>,
+        action: String,
+        from_status: Option<String>,
+        to_status: String,
+        note: String,
+    }
 }
 
 /// A demo account, for the start-up banner.
@@ -188,6 +235,7 @@ impl Tx {
                         Value::Text(v) => query.bind(v),
                         Value::OptionalText(v) => query.bind(v),
                         Value::Int(v) => query.bind(v),
+                        Value::OptionalInt(v) => query.bind(v),
                     };
                 }
                 query.execute(&mut *c).await.map(|r| r.rows_affected())

@@ -1,8 +1,9 @@
 //! The deterministic demo and benchmark data generator: one street office, its
 //! communities laid out as city blocks of buildings, households floor by floor,
-//! residents, users and 90 days of visits.
+//! residents, users, 90 days of visits and a year of requests.
 
 mod people;
+mod requests;
 mod rng;
 
 use app::domain::{CivilDate, KeyGroup, Outcome, VisitType};
@@ -28,6 +29,10 @@ pub struct DemoSpec {
     pub visit_days: i64,
     /// Each household's visits, times this (a busier or longer record).
     pub visit_multiplier: u64,
+    /// Requests (诉求) are spread over this many days before `now_ms`,
+    pub request_days: i64,
+    /// this many per household on average.
+    pub requests_per_household: f64,
     pub now_ms: i64,
 }
 
@@ -41,6 +46,8 @@ impl DemoSpec {
             buildings_per_grid: 8,
             visit_days: 90,
             visit_multiplier: 1,
+            request_days: 365,
+            requests_per_household: 0.25,
             now_ms,
         }
     }
@@ -56,6 +63,8 @@ impl DemoSpec {
             buildings_per_grid: 8,
             visit_days: 365,
             visit_multiplier: multiplier.max(1),
+            request_days: 0,
+            requests_per_household: 0.0,
             now_ms,
         }
     }
@@ -72,8 +81,18 @@ impl DemoSpec {
             buildings_per_grid: 8,
             visit_days: 90,
             visit_multiplier: 1,
+            request_days: 0,
+            requests_per_household: 0.0,
             now_ms,
         }
+    }
+
+    /// These requests over these days on top (the requests benchmarks: two
+    /// years, two per household).
+    pub fn with_requests(mut self, days: i64, per_household: f64) -> Self {
+        self.request_days = days;
+        self.requests_per_household = per_household;
+        self
     }
 }
 
@@ -83,6 +102,7 @@ pub struct DemoCounts {
     pub households: usize,
     pub residents: usize,
     pub visits: usize,
+    pub requests: usize,
 }
 
 /// Building shapes of an ordinary compound: six-storey walk-ups, mid-rises,
@@ -129,6 +149,9 @@ pub async fn seed(store: &Store) -> Result<Option<DemoCounts>, store::Error> {
 /// (another instance may have seeded it a moment before).
 pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCounts>, store::Error> {
     let mut generator = Generator::new(spec);
+    // A stream of their own: requests came later, and drawing them from the
+    // main stream would have changed every record after the first.
+    let mut request_rng = Rng::new(spec.seed ^ 0x5EED_2EC0_E575);
     let mut tx = store.begin().await?;
     if !tx.claim_empty().await? {
         return Ok(None);
@@ -155,8 +178,8 @@ pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCount
         }])
         .await?;
         let lead_name = LEAD_NAMES[c % LEAD_NAMES.len()];
-        tx.insert_bulk(&[generator.user(format!("lead{}", c + 1), lead_name, "lead", Some(community_id.clone()))])
-            .await?;
+        let lead = generator.user(format!("lead{}", c + 1), lead_name, "lead", Some(community_id.clone()));
+        tx.insert_bulk(std::slice::from_ref(&lead)).await?;
 
         let mut building_no = 0;
         for g in 0..spec.grids_per_community {
@@ -193,7 +216,23 @@ pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCount
                 generator.building(&site, &mut rows);
             }
             counts.add(&rows);
+            let households: Vec<String> = rows.households.iter().map(|h| h.id.clone()).collect();
             rows.write(&mut tx, &grid_id, spec.now_ms).await?;
+            let grid = requests::GridPeople {
+                community_id: &community_id,
+                grid_id: &grid_id,
+                worker_id: &worker.id,
+                lead_id: &lead.id,
+                households: &households,
+            };
+            let count = (households.len() as f64 * spec.requests_per_household).round() as usize;
+            let (requests, events) = requests::generate(&mut request_rng, &grid, count, spec.request_days, spec.now_ms);
+            tx.insert_bulk(&requests).await?;
+            tx.insert_bulk(&events).await?;
+            for request in &requests {
+                tx.record_change("request", &request.id, &grid_id, spec.now_ms);
+            }
+            counts.requests += requests.len();
         }
     }
     tx.commit().await?;
