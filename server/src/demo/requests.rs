@@ -413,7 +413,7 @@ mod tests {
         assert!(events.iter().all(|e| e.at <= now) && requests.iter().all(|r| r.created_at <= now));
         // Each request's timeline ends in its state.
         for r in &requests {
-            let last = events.iter().filter(|e| e.request_id == r.id).last().unwrap();
+            let last = events.iter().rfind(|e| e.request_id == r.id).unwrap();
             assert_eq!(last.to_status, r.status);
         }
     }
