@@ -67,9 +67,13 @@ fn MyGridsBody(home: MyGrids) -> impl IntoView {
     let MyGrids { me, grids } = home;
     // Coverage and notice authoring are plain server pages (no WASM): full page loads.
     let author = (me.role != crate::domain::Role::Worker).then(|| {
-        view! { <a class="btn btn-block btn-plain" href="/manage/notices" rel="external">"公告管理（党务 · 居务公开）"</a> }
+        view! {
+            <a class="btn btn-block btn-plain" href="/manage/requests" rel="external">"诉求台账 · 办理情况"</a>
+            <a class="btn btn-block btn-plain" href="/manage/notices" rel="external">"公告管理（党务 · 居务公开）"</a>
+        }
     });
     view! {
+        <a class="btn btn-block btn-plain" href="/requests">"诉求（离线可办）"</a>
         <a class="btn btn-block btn-plain" href="/overdue">"本机逾期重点户（离线可看）"</a>
         <a class="btn btn-block btn-plain" href="/manage/coverage" rel="external">"走访覆盖 · 逾期重点户 · 台账"</a>
         {author}

@@ -18,6 +18,7 @@ pub mod overdue;
 pub mod phone;
 pub mod photos;
 pub mod policy;
+pub mod request_list;
 pub mod requests;
 pub mod resident_form;
 pub mod residents;
@@ -103,8 +104,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/buildings/:id") view=buildings::BuildingPage ssr=SsrMode::Async/>
                 <Route path=path!("/households/:id") view=households::HouseholdPage ssr=SsrMode::Async/>
                 <Route path=path!("/residents/:id") view=residents::ResidentPage ssr=SsrMode::Async/>
-                <Route path=path!("/sync") view=outbox::OutboxPage/>
-                <Route path=path!("/overdue") view=overdue::OverduePage/>
+                <Route path=path!("/sync") view=|| view! { <ui::PhonePage title="同步" body=outbox::body/> }/>
+                <Route path=path!("/overdue") view=|| view! { <ui::PhonePage title="逾期重点户" body=overdue::body/> }/>
+                <Route path=path!("/requests") view=|| view! { <ui::PhonePage title="诉求" body=request_list::body/> }/>
             </Routes>
         </Router>
     }

@@ -5,18 +5,11 @@ use leptos::prelude::*;
 
 use crate::phone::engine::{EntryState, OutboxEntry};
 use crate::phone::status::use_sync_status;
-use crate::ui::AppBar;
 
-/// The sync page. What it lists lives on the phone only, so its code is a WASM
-/// chunk fetched once the page runs (and precached): the server sends the bar.
-#[component]
-pub fn OutboxPage() -> impl IntoView {
-    view! {
-        <AppBar title="同步" back="/"/>
-        <main class="page">
-            <crate::ui::Deferred load=|| Box::pin(outbox_body())/>
-        </main>
-    }
+/// The sync page's body. What it lists lives on the phone only, so its code
+/// is a WASM chunk fetched once the page runs (and precached).
+pub fn body() -> crate::ui::LazyView {
+    Box::pin(outbox_body())
 }
 
 #[lazy]

@@ -6,16 +6,11 @@ use leptos::prelude::*;
 
 use crate::error::ApiError;
 use crate::phone::local::OverdueItem;
-use crate::ui::{AppBar, Deferred, ErrorView, Loading};
+use crate::ui::{ErrorView, Loading};
 
-#[component]
-pub fn OverduePage() -> impl IntoView {
-    view! {
-        <AppBar title="逾期重点户" back="/"/>
-        <main class="page">
-            <Deferred load=|| Box::pin(overdue_body())/>
-        </main>
-    }
+/// The page's body, a WASM chunk (see `ui::PhonePage`).
+pub fn body() -> crate::ui::LazyView {
+    Box::pin(overdue_body())
 }
 
 #[lazy]

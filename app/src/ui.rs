@@ -177,6 +177,19 @@ pub fn Deferred(load: impl Fn() -> LazyView + Send + Sync + 'static) -> impl Int
     form_opener(String::new(), String::new(), open, std::sync::Arc::new(load))
 }
 
+/// A page that exists only on the phone (the sync page, the overdue list, the
+/// requests): the server renders its bar; its body is a WASM chunk fetched
+/// once the page runs. One component for all of them keeps the shell small.
+#[component]
+pub fn PhonePage(title: &'static str, body: fn() -> LazyView) -> impl IntoView {
+    view! {
+        <AppBar title back="/"/>
+        <main class="page">
+            <Deferred load=body/>
+        </main>
+    }
+}
+
 /// A view whose code is still to be fetched: what a `#[lazy]` form returns, boxed
 /// so that one `FormOpener` serves every form.
 pub type LazyView = std::pin::Pin<Box<dyn Future<Output = AnyView> + Send>>;

@@ -9,11 +9,10 @@ use crate::outbox::{EntryRow, outbox_entries};
 use crate::phone::photo_queue::Taken;
 use crate::phone::status::use_sync_status;
 use crate::photos::PhotoPicker;
-use crate::sync::{Concern, MAX_VISIT_PHOTOS};
+use crate::request_list::{FollowUps, Verdict};
+use crate::requests::DEFAULT_CATEGORIES;
+use crate::sync::{Concern, MAX_VISIT_PHOTOS, RequestRecord};
 use crate::ui::FormOpener;
-
-/// Request (诉求) categories, as leads sort them for assignment.
-pub const REQUEST_CATEGORIES: [&str; 6] = ["民生类", "物业类", "安全类", "环境类", "党建类", "其他"];
 
 #[component]
 pub fn VisitPanel(household: HouseholdDetail) -> impl IntoView {
@@ -46,7 +45,12 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
     let seen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let concerns: RwSignal<Vec<Concern>> = RwSignal::new(Vec::new());
     let notes = RwSignal::new(String::new());
-    let request_category = RwSignal::new(REQUEST_CATEGORIES[0].to_string());
+    let request_category = RwSignal::new(DEFAULT_CATEGORIES[0].0.to_string());
+    let verdicts: RwSignal<Vec<(RequestRecord, Verdict)>> = RwSignal::new(Vec::new());
+    let awaiting = LocalResource::new({
+        let id = household.id.clone();
+        move || awaiting_follow_up(id.clone())
+    });
     let request_text = RwSignal::new(String::new());
     let photos: RwSignal<Vec<Taken>> = RwSignal::new(Vec::new());
     let error = RwSignal::new(None::<String>);
@@ -72,7 +76,7 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             #[cfg(feature = "hydrate")]
             {
                 use crate::clock::{new_id, now_ms};
-                use crate::phone::engine::save_change;
+                use crate::phone::engine::save_changes;
                 use crate::sync::{Change, RequestInput, VisitInput};
                 let text = request_text.get_untracked();
                 let requests = if text.trim().is_empty() {
@@ -100,13 +104,49 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     error.set(Some(crate::sync::describe(&errors)));
                     return;
                 }
+                let answered = verdicts.get_untracked();
+                if answered
+                    .iter()
+                    .any(|(_, v)| v.complete().is_none() && *v != Verdict::default())
+                {
+                    error.set(Some("回访：请为每条诉求选好“是否解决”和“满意度”".into()));
+                    return;
+                }
+                let follow_ups: Vec<_> = answered
+                    .into_iter()
+                    .filter_map(|(r, v)| v.complete().map(|f| (r, f)))
+                    .collect();
                 let label = format!("走访 · {label} · {}", visit.visit_type.label());
+                let mut changes = vec![(Change::RecordVisit(visit), label)];
+                for (r, f) in &follow_ups {
+                    let input = crate::sync::RequestActionInput {
+                        request_id: r.id.clone(),
+                        action: crate::requests::Action::FollowUp,
+                        note: String::new(),
+                        photos: Vec::new(),
+                        follow_up: Some(*f),
+                    };
+                    let label = format!("诉求 · 回访 · {}", crate::request_list::short(&r.text));
+                    changes.push((Change::RequestAction(input), label));
+                }
                 saving.set(true);
                 let on_done = on_done.clone();
                 let household_id = household_id.clone();
                 leptos::task::spawn_local(async move {
-                    match save_change(status, Change::RecordVisit(visit), label, household_id).await {
-                        Ok(()) => on_done(true),
+                    match save_changes(status, changes, household_id).await {
+                        Ok(()) => {
+                            for (r, f) in follow_ups {
+                                if let Ok(next) =
+                                    crate::requests::next_status(r.status, crate::requests::Action::FollowUp, Some(f))
+                                {
+                                    let _ = crate::phone::requests::keep(&crate::phone::requests::after_action(
+                                        r, next, None,
+                                    ))
+                                    .await;
+                                }
+                            }
+                            on_done(true)
+                        }
                         Err(e) => error.set(Some(e)),
                     }
                     saving.set(false);
@@ -164,6 +204,12 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     }).collect_view()}
                 </div>
             </fieldset>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let requests = awaiting.await;
+                    view! { <FollowUps requests verdicts/> }
+                })}
+            </Suspense>
             <label class="field">
                 <span>"备注"</span>
                 <textarea rows="2" maxlength="2000" prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
@@ -171,7 +217,7 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             <fieldset>
                 <legend>"居民诉求（可选）"</legend>
                 <select aria-label="诉求类别" on:change=move |ev| request_category.set(event_target_value(&ev))>
-                    {REQUEST_CATEGORIES.iter().map(|c| view! { <option value=*c>{*c}</option> }).collect_view()}
+                    {DEFAULT_CATEGORIES.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
                 </select>
                 <textarea rows="2" maxlength="1000" placeholder="居民反映的问题或需求" aria-label="诉求内容"
                     prop:value=request_text on:input=move |ev| request_text.set(event_target_value(&ev))></textarea>
@@ -206,6 +252,19 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
             </div>
         </section>
     }
+}
+
+/// The household's requests waiting for their follow-up, from the phone's copy.
+#[cfg(feature = "hydrate")]
+async fn awaiting_follow_up(household_id: String) -> Vec<RequestRecord> {
+    crate::phone::requests::awaiting_follow_up(household_id)
+        .await
+        .unwrap_or_default()
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn awaiting_follow_up(_: String) -> Vec<RequestRecord> {
+    Vec::new()
 }
 
 /// Deletes photos this form put on the phone and then dropped, so they are

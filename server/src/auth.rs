@@ -207,6 +207,7 @@ pub async fn require_login_for_pages(State(state): State<AppState>, request: Req
     let is_page = path == "/"
         || path == "/sync"
         || path == "/overdue"
+        || path == "/requests"
         || ["/grids/", "/buildings/", "/households/", "/residents/", "/manage/"]
             .iter()
             .any(|p| path.starts_with(p));

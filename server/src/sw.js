@@ -12,7 +12,7 @@ const PRECACHE = __PRECACHE__;
 const DATA_CACHE = 'gridwalk-data-v1';
 // App pages: without a copy of their own, offline, they open from the empty
 // shell and the app renders them from the phone's copy of its grids.
-const APP_PAGES = /^\/($|grids\/|buildings\/|households\/|residents\/|sync$|overdue$)/;
+const APP_PAGES = /^\/($|grids\/|buildings\/|households\/|residents\/|sync$|overdue$|requests$)/;
 // Answers that must never come from a cache.
 const NEVER_CACHED = ['/api/sync/', '/api/login', '/healthz', '/login', '/logout', '/sw.js'];
 

@@ -11,14 +11,21 @@ const DB_NAME: &str = "gridwalk";
 /// (`{id: household_id, grid_id, visits: [...]}`): a first sync writes a few
 /// hundred records instead of thousands, which is most of its time.
 /// v3: photos waiting for upload (`photos`, keyed by hash).
-const DB_VERSION: u32 = 3;
+/// v4: requests (诉求) of the worker's grids (`requests`); the copy is then
+/// pulled again from the start (`LocalState::schema`), since the cursor of an
+/// older copy stands past requests it never kept.
+const DB_VERSION: u32 = 4;
 pub(crate) const PHOTOS: &str = "photos";
 pub(crate) const OUTBOX: &str = "outbox";
 pub(crate) const META: &str = "meta";
 /// Stores of pulled records; each is keyed by `id` and indexed by `grid_id`.
-pub const RECORD_STORES: [&str; 4] = ["buildings", "households", "residents", "visits"];
+pub const RECORD_STORES: [&str; 5] = ["buildings", "households", "residents", "visits", "requests"];
 /// Indexes besides `grid_id`.
-const RECORD_INDEXES: [(&str, &str); 2] = [("households", "building_id"), ("residents", "household_id")];
+const RECORD_INDEXES: [(&str, &str); 3] = [
+    ("households", "building_id"),
+    ("residents", "household_id"),
+    ("requests", "household_id"),
+];
 
 #[derive(Debug)]
 pub struct StoreError(pub String);

@@ -36,7 +36,7 @@ fn summary(r: &ResidentRecord, today: CivilDate) -> ResidentSummary {
     }
 }
 
-fn household_label(b: &BuildingRecord, h: &HouseholdRecord) -> String {
+pub(crate) fn household_label(b: &BuildingRecord, h: &HouseholdRecord) -> String {
     format!("{}{}单元{}", b.name, h.unit, h.door_number)
 }
 
@@ -305,22 +305,37 @@ mod client {
 
     /// Where the phone's copy stands: the change cursor and the grids it holds.
     #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-    struct LocalState {
+    pub(crate) struct LocalState {
         cursor: i64,
-        grids: Vec<GridRef>,
+        pub(crate) grids: Vec<GridRef>,
         /// The visit policies as of the last pull.
         #[serde(default)]
         policies: Vec<Policy>,
+        /// The request categories as of the last pull.
+        #[serde(default)]
+        pub(crate) categories: Vec<crate::requests::Category>,
+        /// Which kinds of record the copy holds (`SCHEMA`).
+        #[serde(default)]
+        schema: u32,
     }
 
-    async fn read_state(db: &Database) -> Result<LocalState, StoreError> {
+    /// 1: requests are kept. A copy made before holds none, and its cursor
+    /// stands past them: it is pulled again from the start.
+    const SCHEMA: u32 = 1;
+
+    pub(crate) async fn read_state(db: &Database) -> Result<LocalState, StoreError> {
         let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
         let value = tx.object_store(META)?.get(JsValue::from_str("state"))?.await?;
         tx.await?;
-        Ok(value
+        let mut state: LocalState = value
             .and_then(|v| v.as_string())
             .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default())
+            .unwrap_or_default();
+        if state.schema < SCHEMA {
+            state.cursor = 0;
+            state.schema = SCHEMA;
+        }
+        Ok(state)
     }
 
     /// One page of `/api/sync/pull`, parsed by the browser's own JSON parser:
@@ -329,6 +344,7 @@ mod client {
         records: js_sys::Array,
         scope: Vec<GridRef>,
         policies: Vec<Policy>,
+        categories: Vec<crate::requests::Category>,
         next_cursor: i64,
         more: bool,
     }
@@ -358,6 +374,7 @@ mod client {
         Ok(Some(PulledPage {
             scope: from_js(&field(&page, "scope")).unwrap_or_default(),
             policies: from_js(&field(&page, "policies")).unwrap_or_default(),
+            categories: from_js(&field(&page, "categories")).unwrap_or_default(),
             records: field(&page, "records").dyn_into().unwrap_or_default(),
             next_cursor: field(&page, "next_cursor").as_f64().unwrap_or_default() as i64,
             more: field(&page, "more").as_bool().unwrap_or(false),
@@ -489,7 +506,7 @@ mod client {
         let mut received = 0;
         let url = |cursor: i64| format!("/api/sync/pull?cursor={cursor}&limit={PAGE}");
         let mut next = fetch_page(status, &url(state.cursor)).await?;
-        let (scope, policies) = loop {
+        let (scope, policies, categories) = loop {
             let Some(page) = next.take() else { return Ok(false) };
             state.cursor = page.next_cursor;
             // The next page downloads while this one is written.
@@ -506,7 +523,7 @@ mod client {
             received += page.records.length();
             status.progress.set(Some(format!("已下载 {received} 条")));
             if !page.more {
-                break (page.scope, page.policies);
+                break (page.scope, page.policies, page.categories);
             }
             next = following?;
         };
@@ -531,16 +548,17 @@ mod client {
         }
         state.grids = scope;
         state.policies = policies;
+        state.categories = categories;
         write_page(&db, &js_sys::Array::new(), Some(&state)).await?;
         Ok(true)
     }
 
-    fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+    pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
         let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
         serde_json::from_str(&text).ok()
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
         db: &Database,
         store: &str,
         id: &str,
@@ -551,7 +569,7 @@ mod client {
         Ok(value.as_ref().and_then(from_js))
     }
 
-    async fn by_index<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn by_index<T: serde::de::DeserializeOwned>(
         db: &Database,
         store: &str,
         index: &str,

@@ -9,4 +9,5 @@ pub mod engine;
 pub mod idb;
 pub mod local;
 pub mod photo_queue;
+pub mod requests;
 pub mod status;

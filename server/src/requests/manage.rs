@@ -23,7 +23,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use store::requests::{CategoryRow, LedgerQuery, RequestRow};
 
-use super::{Act, Actor, Assignee, NewRequestText, Place, act, categories, insert_request, new_code};
+use super::{Act, Actor, Assignee, NewRequestText, Place, Refusal, act, categories, insert_request, new_code};
 use crate::auth::Api;
 use crate::coverage::html_page;
 use crate::html::date;
@@ -500,12 +500,12 @@ async fn take_action(
     };
     match apply_form(&caller, &request, &grids, &form).await {
         Ok(()) => Ok(Redirect::to(&format!("/manage/requests/{}", request.id)).into_response()),
-        Err(ApiError::Internal) => Err(ApiError::Internal),
+        Err(Refusal::Api(ApiError::Internal)) => Err(ApiError::Internal),
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let message = match &e {
-                ApiError::Forbidden => "只有网格长或管理员可以进行这项操作".to_owned(),
-                other => other.to_string(),
+                Refusal::Api(ApiError::Forbidden) => "只有网格长或管理员可以进行这项操作".to_owned(),
+                other => other.message(),
             };
             // The page as it stands now (another lead may have moved it on).
             let (fresh, grids) = visible_request(&caller, &id).await?;
@@ -514,7 +514,7 @@ async fn take_action(
     }
 }
 
-async fn apply_form(caller: &Caller, r: &RequestRow, grids: &[String], form: &ActionForm) -> Result<(), ApiError> {
+async fn apply_form(caller: &Caller, r: &RequestRow, grids: &[String], form: &ActionForm) -> Result<(), Refusal> {
     let action = Action::parse(&form.action)
         .filter(|a| *a != Action::Raise && *a != Action::Rate)
         .ok_or_else(|| ApiError::BadRequest("没有这项操作".into()))?;
@@ -526,7 +526,7 @@ async fn apply_form(caller: &Caller, r: &RequestRow, grids: &[String], form: &Ac
         if let Some(due) = given(&form.due) {
             let end = day_start(due)? + DAY_MS;
             if end <= now {
-                return Err(ApiError::BadRequest("办结期限不能早于今天".into()));
+                return Err(ApiError::BadRequest("办结期限不能早于今天".into()).into());
             }
             input.resolve_due = Some(end);
         }

@@ -34,6 +34,47 @@ pub fn routes(public: PublicRoutes) -> Router<AppState> {
     manage::routes().merge(figures::routes()).merge(public::routes(public))
 }
 
+/// Why an action was not taken: the API's errors, and the two the request
+/// workflow adds, 409 (not from the request's current state, named in the
+/// message) and 410 (a rating code used or expired). Kept here rather than in
+/// the shared `ApiError`, whose every variant the phone's shell carries (it
+/// deserialises page errors on hydration) and has no byte left for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    Api(ApiError),
+    Conflict(String),
+    Gone(String),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Refusal::Api(e)
+    }
+}
+
+impl From<store::Error> for Refusal {
+    fn from(e: store::Error) -> Self {
+        Refusal::Api(e.into())
+    }
+}
+
+impl Refusal {
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::Api(e) => e.status(),
+            Refusal::Conflict(_) => 409,
+            Refusal::Gone(_) => 410,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Api(e) => e.to_string(),
+            Refusal::Conflict(m) | Refusal::Gone(m) => m.clone(),
+        }
+    }
+}
+
 /// The categories as offered, enabled ones only.
 pub async fn categories(store: &store::Store) -> Result<Vec<Category>, ApiError> {
     Ok(store
@@ -130,25 +171,25 @@ impl<'a> Act<'a> {
 /// taken by a worker, 409 naming the state when the action is not allowed
 /// from it (a lead closed it meanwhile), 400 for what the action lacks.
 /// Every check runs before the first write. Returns the new state.
-pub async fn act(tx: &mut Tx, actor: &Actor<'_>, request_id: &str, act: &Act<'_>) -> Result<RequestStatus, ApiError> {
+pub async fn act(tx: &mut Tx, actor: &Actor<'_>, request_id: &str, act: &Act<'_>) -> Result<RequestStatus, Refusal> {
     let Some(mut state) = tx.lock_request(request_id).await? else {
-        return Err(ApiError::not_found());
+        return Err(ApiError::not_found().into());
     };
     if let Actor::User { user, scope } = actor {
         if !may_see(user, scope, &state) {
-            return Err(ApiError::not_found());
+            return Err(ApiError::not_found().into());
         }
         if act.action.is_leads() && user.role == Role::Worker {
-            return Err(ApiError::Forbidden);
+            return Err(ApiError::Forbidden.into());
         }
     } else if act.action != Action::Rate {
-        return Err(ApiError::Forbidden);
+        return Err(ApiError::Forbidden.into());
     }
     let status = RequestStatus::parse(&state.status).ok_or_else(|| {
         tracing::error!(request = request_id, status = %state.status, "unknown request status");
         ApiError::Internal
     })?;
-    let next = next_status(status, act.action, act.follow_up).map_err(ApiError::Conflict)?;
+    let next = next_status(status, act.action, act.follow_up).map_err(Refusal::Conflict)?;
     check_what_it_carries(act)?;
     let left_grid = state.grid_id.clone();
     match act.action {
@@ -162,7 +203,7 @@ pub async fn act(tx: &mut Tx, actor: &Actor<'_>, request_id: &str, act: &Act<'_>
                 state.assignee_id = None;
                 state.assignee_unit = Some(unit.clone());
             }
-            None => return Err(ApiError::BadRequest("请选择派给哪位网格员或哪个单位".into())),
+            None => return Err(ApiError::BadRequest("请选择派给哪位网格员或哪个单位".into()).into()),
         },
         Action::Resolve => {
             state.resolved_at = Some(act.at);
@@ -183,16 +224,14 @@ pub async fn act(tx: &mut Tx, actor: &Actor<'_>, request_id: &str, act: &Act<'_>
         Action::Merge => {
             let target = act.merge_into.unwrap_or_default();
             let Some(into) = tx.lock_request(target).await? else {
-                return Err(ApiError::BadRequest("要合并到的诉求不存在".into()));
+                return Err(ApiError::BadRequest("要合并到的诉求不存在".into()).into());
             };
             let ended = matches!(
                 RequestStatus::parse(&into.status),
                 Some(RequestStatus::Merged | RequestStatus::Declined)
             );
             if into.id == state.id || into.community_id != state.community_id || ended {
-                return Err(ApiError::BadRequest(
-                    "只能合并到本社区另一条未被合并或退回的诉求".into(),
-                ));
+                return Err(ApiError::BadRequest("只能合并到本社区另一条未被合并或退回的诉求".into()).into());
             }
             state.merged_into = Some(into.id);
         }

@@ -14,7 +14,7 @@ use app::sync::{RaiseRequestInput, RatingTokenInput, RequestActionInput, Request
 use store::Tx;
 use store::requests::NewToken;
 
-use super::{Act, Actor, NewRequestText, Place, act, categories, insert_request};
+use super::{Act, Actor, NewRequestText, Place, Refusal, act, categories, insert_request};
 use crate::sync::op::{BAD_RECORD_ID, FOREIGN_PHOTO, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
 
 const MAX_PLACE_CHARS: usize = 100;
@@ -165,10 +165,10 @@ pub async fn work(tx: &mut Tx, ctx: &OpContext<'_>, input: &RequestActionInput) 
     action.follow_up = input.follow_up;
     match act(tx, &actor, &request_id, &action).await {
         Ok(_) => Ok(Verdict::applied()),
-        Err(ApiError::Internal) => Err(ApiError::Internal),
-        Err(ApiError::NotFound(_)) => Ok(Verdict::rejected("该诉求不存在或已不在您负责的网格")),
-        Err(ApiError::Conflict(reason)) => Ok(Verdict::rejected(format!("{reason}（已被他人处理，您的操作未生效）"))),
-        Err(e) => Ok(Verdict::rejected(e.to_string())),
+        Err(Refusal::Api(ApiError::Internal)) => Err(ApiError::Internal),
+        Err(Refusal::Api(ApiError::NotFound(_))) => Ok(Verdict::rejected("该诉求不存在或已不在您负责的网格")),
+        Err(Refusal::Conflict(reason)) => Ok(Verdict::rejected(format!("{reason}（已被他人处理，您的操作未生效）"))),
+        Err(e) => Ok(Verdict::rejected(e.message())),
     }
 }
 

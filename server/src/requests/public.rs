@@ -25,7 +25,7 @@ use store::notices::CommunityRow;
 use store::requests::RequestRow;
 
 use super::figures::{Figures, Quarter, group, show_percent};
-use super::{Act, Actor, NewRequestText, Place, act, categories, insert_request, new_code};
+use super::{Act, Actor, NewRequestText, Place, Refusal, act, categories, insert_request, new_code};
 use crate::client::ClientIp;
 use crate::html::{date, document};
 use crate::limits::RateLimiter;
@@ -388,7 +388,7 @@ async fn status_page(State(state): State<AppState>, Query(query): Query<CodeQuer
 }
 
 /// A rating code usable now, or why not (404 unknown, 410 used or expired).
-async fn usable_token(state: &AppState, token: &str) -> Result<(String, store::requests::TokenRow), ApiError> {
+async fn usable_token(state: &AppState, token: &str) -> Result<(String, store::requests::TokenRow), Refusal> {
     let code = read_code(token).ok_or_else(|| ApiError::NotFound("没有这个评价码".into()))?;
     let hash = hash_token(&code);
     let row = state
@@ -397,10 +397,10 @@ async fn usable_token(state: &AppState, token: &str) -> Result<(String, store::r
         .await?
         .ok_or_else(|| ApiError::NotFound("没有这个评价码，可能还未同步，请稍后再扫".into()))?;
     if row.used_at.is_some() {
-        return Err(ApiError::Gone("这个评价码已经用过了，感谢您的评价".into()));
+        return Err(Refusal::Gone("这个评价码已经用过了，感谢您的评价".into()));
     }
     if row.expires_at <= now_ms() {
-        return Err(ApiError::Gone("这个评价码已过期（14天内有效）".into()));
+        return Err(Refusal::Gone("这个评价码已过期（14天内有效）".into()));
     }
     Ok((hash, row))
 }
@@ -428,15 +428,15 @@ async fn rate_page(State(state): State<AppState>, Path(token): Path<String>) -> 
     private_page(StatusCode::OK, "评价", body)
 }
 
-fn rate_error(e: ApiError) -> Response {
-    if e == ApiError::Internal {
-        return PublicError::from(e).into_response();
+fn rate_error(e: Refusal) -> Response {
+    if e == Refusal::Api(ApiError::Internal) {
+        return PublicError(ApiError::Internal).into_response();
     }
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     (
         status,
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        axum::response::Html(public_error(&e.to_string())),
+        axum::response::Html(public_error(&e.message())),
     )
         .into_response()
 }
@@ -454,14 +454,14 @@ async fn rate(
     form: Result<Form<Rating>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Some(satisfaction) = form.ok().and_then(|Form(f)| Satisfaction::parse(&f.satisfaction)) else {
-        return rate_error(ApiError::BadRequest("请选择满意、基本满意或不满意".into()));
+        return rate_error(ApiError::BadRequest("请选择满意、基本满意或不满意".into()).into());
     };
     let result = async {
         let (hash, row) = usable_token(&state, &token).await?;
         let now = now_ms();
         let mut tx = state.store.begin().await?;
         if !tx.spend_rating_token(&hash, satisfaction.as_str(), now).await? {
-            return Err(ApiError::Gone("这个评价码已经用过了，感谢您的评价".into()));
+            return Err(Refusal::Gone("这个评价码已经用过了，感谢您的评价".into()));
         }
         let event_id = store::new_id();
         let mut input = Act::new(&event_id, Action::Rate, "", now);
@@ -472,7 +472,7 @@ async fn rate(
         act(&mut tx, &Actor::Resident, &row.request_id, &input)
             .await
             .map_err(|e| match e {
-                ApiError::Conflict(_) => ApiError::Conflict("这条诉求还在办理中，办结后再评价".into()),
+                Refusal::Conflict(_) => Refusal::Conflict("这条诉求还在办理中，办结后再评价".into()),
                 other => other,
             })?;
         tx.commit().await?;
