@@ -13,12 +13,6 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
-    /// Not allowed from the record's current state (named in the message).
-    #[error("{0}")]
-    Conflict(String),
-    /// Used up or expired for good (a rating code).
-    #[error("{0}")]
-    Gone(String),
     #[error("尝试次数过多，请{0}秒后再试")]
     RateLimited(u64),
     #[error("提交的内容过大")]
@@ -36,8 +30,6 @@ impl ApiError {
             ApiError::Forbidden => 403,
             ApiError::NotFound(_) => 404,
             ApiError::BadRequest(_) => 400,
-            ApiError::Conflict(_) => 409,
-            ApiError::Gone(_) => 410,
             ApiError::RateLimited(_) => 429,
             ApiError::TooLarge => 413,
             ApiError::Internal => 500,
@@ -68,8 +60,6 @@ impl From<&ApiError> for ErrorBody {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::Gone(_) => "gone",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::TooLarge => "too_large",
             ApiError::Internal => "internal",

@@ -123,7 +123,7 @@ fn Card(item: RequestItem, changed: Callback<()>) -> impl IntoView {
             {r.resolution.clone().map(|t| view! { <p class="small">"办理结果："{t}</p> })}
             <div class="row">
                 {can(Action::Start).then(|| view! {
-                    <button class="btn btn-small" on:click=move |_| act(record.get_value(), Action::Start, String::new(), None, changed)>"开始办理"</button>
+                    <button class="btn btn-small" on:click=move |_| act(record.get_value(), Action::Start, String::new(), Vec::new(), None, changed)>"开始办理"</button>
                 })}
                 {can(Action::Note).then(|| view! {
                     <button class="btn btn-small btn-plain" on:click=move |_| open.set(Open::Note)>"记录进展"</button>
@@ -149,6 +149,7 @@ fn Card(item: RequestItem, changed: Callback<()>) -> impl IntoView {
 #[component]
 fn TextAction(record: RequestRecord, action: Action, open: RwSignal<Open>, changed: Callback<()>) -> impl IntoView {
     let text = RwSignal::new(String::new());
+    let photos: RwSignal<Vec<Taken>> = RwSignal::new(Vec::new());
     let error = RwSignal::new(None::<String>);
     let placeholder = if action == Action::Resolve {
         "办理结果：做了什么（居民会看到）"
@@ -165,13 +166,22 @@ fn TextAction(record: RequestRecord, action: Action, open: RwSignal<Open>, chang
             error.set(Some(e));
             return;
         }
-        act(record.clone(), action, text.get_untracked(), None, changed);
+        let hashes = photos.get_untracked().into_iter().map(|p| p.hash).collect();
+        act(record.clone(), action, text.get_untracked(), hashes, None, changed);
         open.set(Open::None);
     };
     view! {
         <div class="field">
             <textarea rows="3" maxlength="1000" placeholder=placeholder aria-label=placeholder
                 prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <div class="photo-strip">
+                {move || photos.get().into_iter().map(|p| view! { <img class="photo-thumb" src=p.url alt="照片"/> }).collect_view()}
+            </div>
+            <Show when=move || photos.with(Vec::len) < crate::sync::MAX_VISIT_PHOTOS>
+                <PhotoPicker label="照片 · 诉求办理" on_photo=Callback::new(move |p: Taken| {
+                    photos.update(|list| if !list.iter().any(|q| q.hash == p.hash) { list.push(p) })
+                })/>
+            </Show>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <div class="form-actions">
                 <button type="button" class="btn btn-plain" on:click=move |_| open.set(Open::None)>"取消"</button>
@@ -183,8 +193,15 @@ fn TextAction(record: RequestRecord, action: Action, open: RwSignal<Open>, chang
 
 /// Queues an action on the phone, and shows it on the card until the server
 /// answers (a refusal then shows on the sync page, with the reason).
-fn act(record: RequestRecord, action: Action, note: String, follow_up: Option<FollowUp>, changed: Callback<()>) {
-    let _ = (&record, action, &note, follow_up, changed);
+fn act(
+    record: RequestRecord,
+    action: Action,
+    note: String,
+    photos: Vec<String>,
+    follow_up: Option<FollowUp>,
+    changed: Callback<()>,
+) {
+    let _ = (&record, action, &note, &photos, follow_up, changed);
     #[cfg(feature = "hydrate")]
     {
         let status = crate::phone::status::use_sync_status();
@@ -198,7 +215,7 @@ fn act(record: RequestRecord, action: Action, note: String, follow_up: Option<Fo
                 request_id: record.id.clone(),
                 action,
                 note: note.clone(),
-                photos: Vec::new(),
+                photos,
                 follow_up,
             });
             if crate::phone::engine::save_change(status, change, label, household)

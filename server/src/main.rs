@@ -3,7 +3,9 @@
 //! several instances); `server generate <households> <database>` writes a
 //! benchmark data set of about that many households, `server generate-community
 //! <households> <visit-multiplier> <database>` one community of them with a
-//! year of visits (the coverage benchmarks). `<database>` is an SQLite file or a
+//! year of visits (the coverage benchmarks), `server generate-requests
+//! <households> <per-household> <database>` one with two years of requests
+//! (the request benchmarks). `<database>` is an SQLite file or a
 //! `sqlite://` / `postgres://` URL of an empty database.
 
 use gridwalk_server::config::Settings;
@@ -58,10 +60,21 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let spec = demo::DemoSpec::one_community(households, multiplier, app::state::now_ms());
             generate(settings, database, spec).await?;
         }
+        ["generate-requests", households, per_household, database] => {
+            let households = households.parse().map_err(|_| "households must be a number")?;
+            let per_household: f64 = per_household
+                .parse()
+                .map_err(|_| "requests per household must be a number")?;
+            // Two years of requests in one community, a year of visits.
+            let spec =
+                demo::DemoSpec::one_community(households, 1, app::state::now_ms()).with_requests(730, per_household);
+            generate(settings, database, spec).await?;
+        }
         _ => {
             eprintln!(
                 "usage: server [serve] | server seed | server generate <households> <database>\n       \
-                 | server generate-community <households> <visit-multiplier> <database>\n\
+                 | server generate-community <households> <visit-multiplier> <database>\n       \
+                 | server generate-requests <households> <requests-per-household> <database>\n\
                  <database>: an SQLite file, or a sqlite:// or postgres:// URL"
             );
             std::process::exit(2);

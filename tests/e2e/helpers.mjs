@@ -211,6 +211,18 @@ export async function localStore(page) {
   });
 }
 
+/** Polls the phone's store until `done(store)` holds. */
+export async function waitForStore(page, done, what, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let store;
+  while (Date.now() < deadline) {
+    store = await localStore(page);
+    if (done(store)) return store;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`${what}: ${JSON.stringify(store)}`);
+}
+
 /** Every visit id the server holds for the caller's grids, through the pull API. */
 export async function serverVisitIds(page) {
   return page.evaluate(async () => {

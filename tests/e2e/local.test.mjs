@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, localStore, queueVisits, serverVisitIds, syncUntilDone,
-  PASSWORD,
+  waitForStore, PASSWORD,
 } from './helpers.mjs';
 
 let server;
@@ -22,17 +22,6 @@ after(async () => {
 });
 
 /** Polls the phone's store until `done(store)` holds. */
-async function waitForStore(page, done, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let store;
-  while (Date.now() < deadline) {
-    store = await localStore(page);
-    if (done(store)) return store;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`${what}: ${JSON.stringify(store)}`);
-}
-
 /** An HTTP client signed in as `username`, outside the browser. */
 async function apiAs(username) {
   const response = await fetch(`${server.url}/api/login`, {
@@ -59,7 +48,7 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
   // The first sync brings the worker's grid onto the phone, all of it.
   const grid1 = await page.evaluate(async () => (await (await fetch('/api/grids')).json())[0]);
   const store = await waitForStore(page, (s) => s.grids.length === 1 && s.visitCount > 0, 'first sync');
-  assert.equal(store.version, 3);
+  assert.equal(store.version, 4);
   assert.deepEqual(store.recordGrids, [grid1.id]);
   assert.equal(store.visitCount, (await serverVisitIds(page)).length);
   assert.equal(store.counts.households, grid1.households);
@@ -151,7 +140,7 @@ test('an app update upgrades the phone\'s store and keeps the outbox', async () 
   await waitForHydration(page);
   await syncUntilDone(page, server.url);
   const store = await localStore(page);
-  assert.equal(store.version, 3);
+  assert.equal(store.version, 4);
   assert.equal(store.counts.outbox, 0);
   assert.ok((await serverVisitIds(page)).includes(visit));
   await context.close();

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, syncUntilDone,
+  startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, syncUntilDone, waitForStore,
 } from './helpers.mjs';
 
 let server;
@@ -48,6 +48,38 @@ async function openAsLead(lead, text) {
   await lead.getByRole('heading', { name: '诉求详情' }).waitFor();
 }
 
+/** The phone's copy of the request whose text is `text`, or undefined. */
+async function localRequest(page, text) {
+  return page.evaluate(async (text) => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open('gridwalk');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const all = await new Promise((resolve, reject) => {
+      const request = db.transaction('requests').objectStore('requests').getAll();
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    db.close();
+    return all.find((r) => r.text === text);
+  }, text);
+}
+
+/** Syncs (立即同步 on /sync) until the phone's copy of the request is `status`. */
+async function pullUntil(page, text, status, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  await page.goto(`${server.url}/sync`);
+  await waitForHydration(page);
+  while (Date.now() < deadline) {
+    if ((await localRequest(page, text))?.status === status) return;
+    const button = page.getByRole('button', { name: '立即同步' });
+    if (await button.isEnabled()) await button.click();
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`${text} never became ${status} on the phone: ${JSON.stringify(await localRequest(page, text))}`);
+}
+
 /** A worker's phone that has been online once: shell, chunks and copy on it. */
 async function workerPhone(username) {
   const context = await phone(browser);
@@ -55,6 +87,7 @@ async function workerPhone(username) {
   await login(page, server.url, username);
   await page.getByRole('heading', { name: '我的网格' }).waitFor();
   await waitForHydration(page);
+  await waitForStore(page, (s) => s.grids.length === 1 && s.counts.requests > 0, 'first sync');
   await waitForServiceWorker(page);
   await page.goto(`${server.url}/requests`);
   await waitForHydration(page);
@@ -88,6 +121,7 @@ test('a request raised offline goes the whole road and the ledger and figures sa
   await page.getByText('已保存到本机（1条）').waitFor();
   await context.setOffline(false);
   await syncUntilDone(page, server.url);
+  await pullUntil(page, text, 'received');
 
   // The lead assigns it to the worker, a week to resolve.
   await openAsLead(lead, text);
@@ -99,7 +133,7 @@ test('a request raised offline goes the whole road and the ledger and figures sa
   await lead.getByText('已派单').first().waitFor();
 
   // The phone pulls the assignment; then, offline again, marks it resolved.
-  await syncUntilDone(page, server.url);
+  await pullUntil(page, text, 'assigned');
   await page.goto(`${server.url}/requests`);
   await waitForHydration(page);
   await card(page, text).getByText('已派单').waitFor();
@@ -122,6 +156,7 @@ test('a request raised offline goes the whole road and the ledger and figures sa
   await page.getByText('已保存到本机（1条）').waitFor();
   await context.setOffline(false);
   await syncUntilDone(page, server.url);
+  await pullUntil(page, text, 'in_progress');
   await openAsLead(lead, text);
   await lead.getByText('重新办理 1 次').waitFor();
   await lead.getByText('处理中').first().waitFor();
@@ -134,9 +169,11 @@ test('a request raised offline goes the whole road and the ledger and figures sa
   await card(page, text).locator('button.grow-btn').click();
   await card(page, text).getByRole('button', { name: '评价二维码' }).click();
   await card(page, text).locator('.qr svg').waitFor();
+  await page.screenshot({ path: 'results/requests-phone.png', fullPage: true });
   const link = (await card(page, text).locator('.rating-link').innerText()).trim();
   assert.match(link, /\/rate\/[0-9a-f]{32}$/);
   await syncUntilDone(page, server.url);
+  await pullUntil(page, text, 'resolved');
 
   const residentContext = await phone(browser);
   const resident = await residentContext.newPage();
@@ -156,7 +193,6 @@ test('a request raised offline goes the whole road and the ledger and figures sa
   assert.deepEqual(steps, ['登记', '派单', '办结', '回访', '办结', '居民评价']);
   const moved = (await figures(lead)).map((n, i) => n - before[i]);
   assert.deepEqual(moved, [1, 1, 1, 1, 0, 1, 1, 1]);
-  await page.screenshot({ path: 'results/requests-phone.png' });
   await lead.screenshot({ path: 'results/requests-ledger.png', fullPage: true });
   await context.close();
   await leadContext.close();
@@ -173,6 +209,7 @@ test('a worker resolving offline while the lead declines: the decline stands, th
   await page.getByRole('button', { name: '保存' }).click();
   await page.getByText('已保存到本机（1条）').waitFor();
   await syncUntilDone(page, server.url);
+  await pullUntil(page, text, 'received');
   await page.goto(`${server.url}/requests`);
   await waitForHydration(page);
   await card(page, text).waitFor();
@@ -206,6 +243,7 @@ test('a worker resolving offline while the lead declines: the decline stands, th
   const refused = page.locator('.outbox-entry[data-state="rejected"]', { hasText: '诉求' });
   await refused.waitFor();
   assert.match(await refused.innerText(), /不予受理/);
+  await pullUntil(page, text, 'declined');
   await page.goto(`${server.url}/requests`);
   await waitForHydration(page);
   await card(page, text).getByText('不予受理').waitFor();

@@ -428,7 +428,12 @@ svg.map .b{stroke:#5b6a70;stroke-width:1}svg.map .b.late{stroke:#b3261e;stroke-w
 svg.map text{font-size:18px;font-weight:600;text-anchor:middle;fill:#1d2327;pointer-events:none}\
 .good{fill:#2e9e6a;background:#2e9e6a}.fair{fill:#e6b422;background:#e6b422}.poor{fill:#e5735d;background:#e5735d}\
 .none{fill:#d5dde0}.legend{font-size:14px;display:flex;flex-wrap:wrap;gap:6px;align-items:center}\
-.key{display:inline-block;width:14px;height:14px;border-radius:3px}.late-key{border:3px solid #b3261e;width:10px;height:10px}.muted{color:#5b6a70;font-size:14px}.error{color:#b3261e}";
+.key{display:inline-block;width:14px;height:14px;border-radius:3px}.late-key{border:3px solid #b3261e;width:10px;height:10px}.muted{color:#5b6a70;font-size:14px}.error{color:#b3261e}\
+.card{background:#fff;border-radius:10px;padding:10px 14px;margin:0 0 10px}.card h3{margin:0 0 8px;font-size:16px}\
+.card label{display:grid;gap:4px;margin:0 0 10px}textarea{font:inherit;width:100%;box-sizing:border-box;padding:6px 8px;border:1px solid #d5dde0;border-radius:8px}\
+tr.late-row td{background:#fdf1ef}ol.timeline{background:#fff;border-radius:10px;padding:10px 10px 10px 36px}ol.timeline li{margin:0 0 6px}\
+img.thumb{width:72px;height:72px;object-fit:cover;border-radius:6px}.code{font:700 20px/1.4 ui-monospace,monospace;word-break:break-all}\
+form.inline{display:inline}label.inline{display:inline-flex;gap:4px;align-items:center}";
 
 /// A manage page in the coverage look (the requests ledger shares it).
 pub(crate) fn html_page(title: &str, body: AnyView) -> Response {

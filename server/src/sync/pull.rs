@@ -172,7 +172,9 @@ async fn load_page(store: &Store, grids: &[String], cursor: i64, seqs: &[i64], m
     for row in store.pulled_visits(range).await? {
         records.push(visit(row)?);
     }
-    for row in store.pulled_requests(range).await? {
+    // Ended a quarter ago: nothing left to do at the door.
+    let ended_before = app::state::now_ms() - 90 * app::clock::DAY_MS;
+    for row in store.pulled_requests(range, ended_before).await? {
         records.push(request(row)?);
     }
     // The current grid, not the one at change time, decides: a resident moved

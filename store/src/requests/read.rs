@@ -190,6 +190,8 @@ pub struct PulledRequest {
 
 // The request's grid now, not at change time (the caller keeps only those in
 // scope): one assigned to another grid must not reach the old grid's phones.
+// Requests that ended before `$4` stay off the phones: there is nothing left
+// to do on them at the door, and a phone holds no more than its work needs.
 const PULLED: &str =
     "SELECT c.seq, r.id, r.grid_id, r.household_id, COALESCE(r.building_id, h.building_id) AS building_id,
         r.place, r.source, r.category, r.text, r.status, r.first_contact, r.assignee_id,
@@ -197,7 +199,8 @@ const PULLED: &str =
      FROM changes c JOIN requests r ON r.id = c.entity_id
           LEFT JOIN households h ON h.id = r.household_id LEFT JOIN users u ON u.id = r.assignee_id
      WHERE c.entity = 'request' AND c.seq > $1 AND c.seq <= $2 AND c.grid_id = ANY($3)
-       AND r.grid_id IS NOT NULL";
+       AND r.grid_id IS NOT NULL
+       AND NOT (r.status IN ('closed', 'declined', 'merged') AND r.updated_at < $4)";
 
 impl Store {
     pub async fn request(&self, id: &str) -> Result<Option<RequestRow>> {
@@ -353,13 +356,15 @@ impl Store {
         .await)
     }
 
-    /// The requests changed in a pull page's range.
-    pub async fn pulled_requests(&self, range: Range<'_>) -> Result<Vec<PulledRequest>> {
+    /// The requests changed in a pull page's range, but those that ended
+    /// before `ended_before`.
+    pub async fn pulled_requests(&self, range: Range<'_>, ended_before: i64) -> Result<Vec<PulledRequest>> {
         let sql = self.primary().sql(PULLED);
         on_pool!(self.primary(), |c| sqlx::query_as(sql)
             .bind(range.after)
             .bind(range.upto)
             .bind(Ids(range.grids))
+            .bind(ended_before)
             .fetch_all(c)
             .await)
     }
