@@ -75,16 +75,28 @@ pub mod ssr {
         /// Writes the access log of resident data required by PIPL.
         pub async fn audit(&self, action: &str, entity: &str, entity_id: &str) -> Result<(), ApiError> {
             self.store
-                .audit(store::audit::Entry {
-                    at: now_ms(),
-                    user_id: &self.user.id,
-                    action,
-                    entity,
-                    entity_id,
-                    route: &self.route,
-                })
+                .audit(self.audit_entry(now_ms(), action, entity, entity_id))
                 .await?;
             Ok(())
+        }
+
+        /// An access-log row of this caller's, for a write to put in its own
+        /// transaction (`Tx::audit`): the row commits with what it records.
+        pub fn audit_entry<'a>(
+            &'a self,
+            at: i64,
+            action: &'a str,
+            entity: &'a str,
+            entity_id: &'a str,
+        ) -> store::audit::Entry<'a> {
+            store::audit::Entry {
+                at,
+                user_id: &self.user.id,
+                action,
+                entity,
+                entity_id,
+                route: &self.route,
+            }
         }
     }
 

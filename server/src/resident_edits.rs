@@ -79,15 +79,8 @@ fn non_blank(text: Option<&str>) -> Option<&str> {
 
 /// The PIPL access log, inside the op's transaction.
 async fn audit(tx: &mut Tx, ctx: &OpContext<'_>, action: &str, resident_id: &str) -> Result<(), ApiError> {
-    tx.audit(store::audit::Entry {
-        at: ctx.now,
-        user_id: &ctx.caller.user.id,
-        action,
-        entity: "resident",
-        entity_id: resident_id,
-        route: &ctx.caller.route,
-    })
-    .await?;
+    tx.audit(ctx.caller.audit_entry(ctx.now, action, "resident", resident_id))
+        .await?;
     Ok(())
 }
 

@@ -8,15 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, PASSWORD, ENGINE, startServer, databaseUrl } from '../e2e/helpers.mjs';
-
-async function signIn(base, username) {
-  const response = await fetch(`${base}/api/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  if (!response.ok) throw new Error(`login ${username}: ${response.status}`);
-  return response.headers.get('set-cookie').split(';')[0];
-}
+import { ROOT, ENGINE, startServer, databaseUrl, signIn } from '../e2e/helpers.mjs';
 
 async function pullAll(base, cookie, limit) {
   const start = performance.now();

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, ENGINE, PASSWORD, startServer, databaseUrl } from '../e2e/helpers.mjs';
+import { ROOT, ENGINE, startServer, databaseUrl, signIn } from '../e2e/helpers.mjs';
 
 const HOUSEHOLDS = 10_000;
 const PER_HOUSEHOLD = '2';
@@ -31,14 +31,6 @@ function generate(perHousehold) {
     { encoding: 'utf8', env: { ...process.env, RUST_LOG: 'warn' } });
   if (generated.status !== 0) throw new Error(generated.stderr);
   return { dir, counts: generated.stdout };
-}
-
-async function signIn(base, username) {
-  const response = await fetch(`${base}/api/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  if (!response.ok) throw new Error(`login ${username}: ${response.status}`);
-  return response.headers.get('set-cookie').split(';')[0];
 }
 
 /** A whole first sync as the phone pulls it (pages of 5,000). */

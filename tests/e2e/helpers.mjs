@@ -211,6 +211,26 @@ export async function localStore(page) {
   });
 }
 
+/** A household with people living in it, of the signed-in worker's first building (the `index`-th such). */
+export async function someHousehold(page, index = 0) {
+  return page.evaluate(async (index) => {
+    const get = async (url) => (await fetch(url, { cache: 'no-store' })).json();
+    const grids = await get('/api/grids');
+    const grid = await get(`/api/grids/${grids[0].id}`);
+    const building = await get(`/api/buildings/${grid.buildings[0].id}`);
+    return building.households.filter((h) => h.residents > 0)[index].id;
+  }, index);
+}
+
+/** A session cookie (`name=value`) for `username`, outside the browser. */
+export async function signIn(base, username) {
+  const response = await fetch(`${base}/api/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  if (!response.ok) throw new Error(`login ${username}: ${response.status}`);
+  return response.headers.get('set-cookie').split(';')[0];
+}
+
 /** Polls the phone's store until `done(store)` holds. */
 export async function waitForStore(page, done, what, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   startServer, launchBrowser, launchPersistentPhone, phone, login, waitForHydration, waitForServiceWorker, queueVisits,
+  someHousehold,
 } from './helpers.mjs';
 
 let server;
@@ -23,17 +24,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** A household of worker1's first building with people living in it. */
-async function someHousehold(page) {
-  return page.evaluate(async () => {
-    const get = async (url) => (await fetch(url, { cache: 'no-store' })).json();
-    const grids = await get('/api/grids');
-    const grid = await get(`/api/grids/${grids[0].id}`);
-    const building = await get(`/api/buildings/${grid.buildings[0].id}`);
-    return building.households.find((h) => h.residents > 0).id;
-  });
-}
 
 async function visitIds(page, household) {
   return page.evaluate(async (id) => {

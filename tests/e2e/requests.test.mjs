@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, syncUntilDone, waitForStore,
+  someHousehold,
 } from './helpers.mjs';
 
 let server;
@@ -22,17 +23,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** A household of worker1's first building with people living in it. */
-async function someHousehold(page, index = 0) {
-  return page.evaluate(async (index) => {
-    const get = async (url) => (await fetch(url, { cache: 'no-store' })).json();
-    const grids = await get('/api/grids');
-    const grid = await get(`/api/grids/${grids[0].id}`);
-    const building = await get(`/api/buildings/${grid.buildings[0].id}`);
-    return building.households.filter((h) => h.residents > 0)[index].id;
-  }, index);
-}
 
 /** The figures' 合计 counts (received, on time, resolved, resolved on time, overdue, followed up, rated, reopened). */
 async function figures(lead) {

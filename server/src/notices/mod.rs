@@ -95,7 +95,8 @@ pub(crate) async fn limit_by_address(
     }
 }
 
-async fn public_community(state: &AppState, id: &str) -> Result<CommunityRow, PublicError> {
+/// A community by the id in a public address; 404 for any other.
+pub(crate) async fn public_community(state: &AppState, id: &str) -> Result<CommunityRow, PublicError> {
     let id = parse_id(id)?;
     Ok(state
         .store

@@ -549,15 +549,7 @@ async fn apply_form(caller: &Caller, r: &RequestRow, grids: &[String], form: &Ac
     };
     let mut tx = caller.store.begin().await?;
     act(&mut tx, &actor, &r.id, &input).await?;
-    tx.audit(store::audit::Entry {
-        at: now,
-        user_id: &caller.user.id,
-        action: "update",
-        entity: "request",
-        entity_id: &r.id,
-        route: &caller.route,
-    })
-    .await?;
+    tx.audit(caller.audit_entry(now, "update", "request", &r.id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -712,15 +704,7 @@ async fn intake(
         submitter_key: None,
     };
     insert_request(&mut tx, Some(&caller.user.id), now_ms(), &place, text, category).await?;
-    tx.audit(store::audit::Entry {
-        at: now_ms(),
-        user_id: &caller.user.id,
-        action: "create",
-        entity: "request",
-        entity_id: &id,
-        route: &caller.route,
-    })
-    .await?;
+    tx.audit(caller.audit_entry(now_ms(), "create", "request", &id)).await?;
     tx.commit().await?;
     let body = view! {
         <header><a href="/manage/requests" aria-label="返回">"‹"</a><h1>"已登记"</h1></header>
@@ -865,15 +849,8 @@ async fn save_categories(
             other => other?,
         }
     }
-    tx.audit(store::audit::Entry {
-        at: now_ms(),
-        user_id: &caller.user.id,
-        action: "update",
-        entity: "request_categories",
-        entity_id: "-",
-        route: &caller.route,
-    })
-    .await?;
+    tx.audit(caller.audit_entry(now_ms(), "update", "request_categories", "-"))
+        .await?;
     tx.commit().await?;
     Ok(Redirect::to("/manage/request-categories").into_response())
 }

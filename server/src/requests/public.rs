@@ -29,7 +29,7 @@ use super::{Act, Actor, NewRequestText, Place, Refusal, act, categories, insert_
 use crate::client::ClientIp;
 use crate::html::{date, document};
 use crate::limits::RateLimiter;
-use crate::notices::{PUBLIC_CSS, PublicError, limit_by_address, public_error};
+use crate::notices::{PUBLIC_CSS, PublicError, limit_by_address, public_community, public_error};
 
 /// A resident's submissions a day, per address and per phone number.
 const PER_ADDRESS_A_DAY: i64 = 5;
@@ -107,15 +107,6 @@ table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid
 .num{text-align:right}.muted{color:#5b6a70;font-size:.85em}.error{color:#b3261e;background:#fdecea;padding:8px 12px;border-radius:8px}\
 .late{color:#b3261e;font-weight:600}";
 
-async fn community(state: &AppState, id: &str) -> Result<CommunityRow, PublicError> {
-    let id = parse_id(id)?;
-    Ok(state
-        .store
-        .public_community(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("没有这个社区".into()))?)
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct QuarterQuery {
     q: Option<String>,
@@ -127,7 +118,7 @@ async fn figures_page(
     Path(id): Path<String>,
     Query(query): Query<QuarterQuery>,
 ) -> Result<Response, PublicError> {
-    let community = community(&state, &id).await?;
+    let community = public_community(&state, &id).await?;
     let now = now_ms();
     let quarter = match query.q.as_deref() {
         Some(q) => Quarter::parse(q).ok_or_else(|| ApiError::BadRequest("季度不正确".into()))?,
@@ -200,7 +191,7 @@ struct Submission {
 }
 
 async fn submit_form(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, PublicError> {
-    let community = community(&state, &id).await?;
+    let community = public_community(&state, &id).await?;
     submission_page(&state, &community, &Submission::default(), None, StatusCode::OK).await
 }
 
@@ -242,7 +233,7 @@ async fn submit(
     Path(id): Path<String>,
     form: Result<Form<Submission>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PublicError> {
-    let community = community(&state, &id).await?;
+    let community = public_community(&state, &id).await?;
     let Ok(Form(form)) = form else {
         return Err(ApiError::BadRequest("表单格式不正确".into()).into());
     };

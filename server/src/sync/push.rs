@@ -146,15 +146,8 @@ async fn push_one(ctx: &OpContext<'_>, device_id: &str, op: &Operation) -> Resul
     }
     // A refused op is on record with who sent it, like any denied access.
     if verdict.status == OpStatus::Rejected {
-        tx.audit(store::audit::Entry {
-            at: ctx.now,
-            user_id: &ctx.caller.user.id,
-            action: "denied",
-            entity: claim.kind,
-            entity_id: ctx.op_id,
-            route: "/api/sync/push",
-        })
-        .await?;
+        tx.audit(ctx.caller.audit_entry(ctx.now, "denied", claim.kind, ctx.op_id))
+            .await?;
     }
     tx.commit().await?;
     Ok(verdict)
