@@ -11,8 +11,8 @@ use crate::phone::requests::{RequestItem, RequestList};
 use crate::photos::PhotoPicker;
 use crate::requests::{Action, FollowUp, RequestStatus, Satisfaction, Source, next_status};
 use crate::sync::RequestRecord;
+use crate::ui::Toggle;
 use crate::ui::{ErrorView, Loading};
-use crate::visits::Toggle;
 
 /// The page's body, a WASM chunk (see `ui::PhonePage`).
 pub fn body() -> crate::ui::LazyView {

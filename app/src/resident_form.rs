@@ -11,7 +11,7 @@ use crate::model::{ResidentDetail, ResidentSummary};
 use crate::phone::status::use_sync_status;
 use crate::sync::{Change, FieldChange, FieldErrors, ResidentEdit, ResidentField, ResidentInput};
 use crate::ui::FormOpener;
-use crate::visits::{Toggle, toggle};
+use crate::ui::{Toggle, toggle};
 
 /// Which record the form writes.
 #[derive(Debug, Clone)]

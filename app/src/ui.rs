@@ -193,3 +193,22 @@ pub fn PhonePage(title: &'static str, body: fn() -> LazyView) -> impl IntoView {
 /// A view whose code is still to be fetched: what a `#[lazy]` form returns, boxed
 /// so that one `FormOpener` serves every form.
 pub type LazyView = std::pin::Pin<Box<dyn Future<Output = AnyView> + Send>>;
+
+/// One button of a choice group; one component for all groups keeps the
+/// WASM small.
+#[component]
+pub(crate) fn Toggle(#[prop(into)] label: String, on: Signal<bool>, toggle: Callback<()>) -> impl IntoView {
+    view! {
+        <button type="button" class=move || if on.get() { "on" } else { "" }
+            aria-pressed=move || if on.get() { "true" } else { "false" }
+            on:click=move |_| toggle.run(())>{label}</button>
+    }
+}
+
+pub(crate) fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if let Some(i) = list.iter().position(|x| *x == item) {
+        list.remove(i);
+    } else {
+        list.push(item);
+    }
+}

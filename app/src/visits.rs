@@ -12,7 +12,7 @@ use crate::photos::PhotoPicker;
 use crate::request_list::{FollowUps, Verdict};
 use crate::requests::DEFAULT_CATEGORIES;
 use crate::sync::{Concern, MAX_VISIT_PHOTOS, RequestRecord};
-use crate::ui::FormOpener;
+use crate::ui::{FormOpener, Toggle, toggle};
 
 #[component]
 pub fn VisitPanel(household: HouseholdDetail) -> impl IntoView {
@@ -277,25 +277,6 @@ fn forget_fresh(photos: Vec<Taken>) {
             let _ = crate::phone::photo_queue::forget(photo.hash).await;
         }
     });
-}
-
-/// One button of a choice group; one component for all groups keeps the
-/// WASM small.
-#[component]
-pub(crate) fn Toggle(#[prop(into)] label: String, on: Signal<bool>, toggle: Callback<()>) -> impl IntoView {
-    view! {
-        <button type="button" class=move || if on.get() { "on" } else { "" }
-            aria-pressed=move || if on.get() { "true" } else { "false" }
-            on:click=move |_| toggle.run(())>{label}</button>
-    }
-}
-
-pub(crate) fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
-    if let Some(i) = list.iter().position(|x| *x == item) {
-        list.remove(i);
-    } else {
-        list.push(item);
-    }
 }
 
 /// Visits saved on this phone and not yet confirmed by the server.

@@ -1,18 +1,17 @@
 //! The request ledger (诉求台账) for leads: filters, a request's page with its
 //! timeline and photos, and the forms that act on it (assign with a deadline,
-//! note, resolve, follow up by telephone, close, merge, decline); the desk
-//! intake form (接待登记); the categories and their deadlines (admins).
-//! Plain server pages, like coverage: no WASM.
+//! note, resolve, follow up by telephone, close, merge, decline). Plain server
+//! pages, like coverage: no WASM.
 
 use std::collections::{HashMap, HashSet};
 
 use app::api::parse_id;
 use app::auth::ssr::Caller;
 use app::clock::DAY_MS;
-use app::domain::{CivilDate, PhoneNumber, Role, mask_phone};
+use app::domain::{CivilDate, Role, mask_phone};
 use app::error::ApiError;
 use app::policy::BEIJING_OFFSET_MS;
-use app::requests::{Action, FollowUp, RequestStatus, Satisfaction, Source, category_code, check_text};
+use app::requests::{Action, FollowUp, RequestStatus, Satisfaction, Source};
 use app::state::{AppState, now_ms};
 use axum::Router;
 use axum::extract::{Form, Path, Query};
@@ -21,9 +20,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use leptos::prelude::*;
 use serde::Deserialize;
-use store::requests::{CategoryRow, LedgerQuery, RequestRow};
+use store::requests::{LedgerQuery, RequestRow};
 
-use super::{Act, Actor, Assignee, NewRequestText, Place, Refusal, act, categories, insert_request, new_code};
+use super::{Act, Actor, Assignee, Refusal, act};
 use crate::auth::Api;
 use crate::coverage::html_page;
 use crate::html::date;
@@ -33,10 +32,8 @@ const PAGE: i64 = 100;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/manage/requests", get(ledger))
-        .route("/manage/requests/new", get(intake_form).post(intake))
         .route("/manage/requests/{id}", get(detail))
         .route("/manage/requests/{id}/act", post(take_action))
-        .route("/manage/request-categories", get(categories_page).post(save_categories))
 }
 
 /// The ledger is for leads (their community) and admins (every community:
@@ -578,279 +575,4 @@ async fn assignee(caller: &Caller, r: &RequestRow, grids: &[String], form: &Acti
         Some(_) => Err(ApiError::BadRequest("单位名称不能超过30字".into())),
         None => Err(ApiError::BadRequest("请选择派给哪位网格员，或填写外部单位".into())),
     }
-}
-
-// ---- desk intake (接待登记) ----
-
-#[derive(Debug, Default, Deserialize)]
-struct IntakeForm {
-    #[serde(default)]
-    source: String,
-    #[serde(default)]
-    grid: String,
-    #[serde(default)]
-    place: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    category: String,
-    #[serde(default)]
-    text: String,
-}
-
-async fn intake_form(Api(caller): Api) -> Result<Response, ApiError> {
-    lead_scope(&caller).await?;
-    intake_page(&caller, &IntakeForm::default(), None, StatusCode::OK).await
-}
-
-async fn intake_page(
-    caller: &Caller,
-    form: &IntakeForm,
-    message: Option<String>,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let grids = caller.user.visible_grids(&caller.store).await?;
-    let names = caller.store.grid_names(&grids).await?;
-    let categories = categories(&caller.store).await?;
-    let body = view! {
-        <header><a href="/manage/requests" aria-label="返回">"‹"</a><h1>"接待登记"</h1></header>
-        <main>
-            {message.map(|m| view! { <p class="error" role="alert">{m}</p> })}
-            <form class="card" method="post" action="/manage/requests/new">
-                <label>"来源"<select name="source">
-                    <option value="walk_in" selected=form.source != "phone">"来访"</option>
-                    <option value="phone" selected=form.source == "phone">"来电"</option>
-                </select></label>
-                <label>"网格"<select name="grid">
-                    <option value="">"（全社区 / 不确定）"</option>
-                    {names.into_iter().map(|(id, name)| { let s = form.grid == id; view! { <option value=id selected=s>{name}</option> } }).collect_view()}
-                </select></label>
-                <label>"地址或地点"<input name="place" maxlength="100" value=form.place.clone() placeholder="如：5号楼2单元402，或小区北门"/></label>
-                <label>"联系电话（可不填）"<input name="phone" inputmode="tel" maxlength="13" value=form.phone.clone()/></label>
-                <label>"类别"<select name="category">
-                    {categories.into_iter().map(|c| { let s = form.category == c.code; view! { <option value=c.code selected=s>{c.label}</option> } }).collect_view()}
-                </select></label>
-                <label>"诉求内容"<textarea name="text" rows="4" maxlength="1000">{form.text.clone()}</textarea></label>
-                <button type="submit">"登记"</button>
-            </form>
-            <p class="muted">"登记人为首问责任人。登记后给居民一个回执码，凭码可查询办理进度。"</p>
-        </main>
-    }
-    .into_any();
-    let mut response = html_page("接待登记", body);
-    *response.status_mut() = status;
-    Ok(response)
-}
-
-async fn intake(
-    Api(caller): Api,
-    form: Result<Form<IntakeForm>, axum::extract::rejection::FormRejection>,
-) -> Result<Response, ApiError> {
-    let community = lead_scope(&caller).await?;
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
-    let refuse = |m: String| async { intake_page(&caller, &form, Some(m), StatusCode::BAD_REQUEST).await };
-    let source = match form.source.as_str() {
-        "phone" => Source::Phone,
-        _ => Source::WalkIn,
-    };
-    if let Err(m) = check_text(&form.text, "诉求内容") {
-        return refuse(m).await;
-    }
-    if form.place.trim().is_empty() || form.place.chars().count() > 100 {
-        return refuse("请填写地址或地点（100字以内）".into()).await;
-    }
-    let phone = match form.phone.trim() {
-        "" => None,
-        p => match PhoneNumber::parse(p) {
-            Ok(p) => Some(p),
-            Err(m) => return refuse(m).await,
-        },
-    };
-    let categories = categories(&caller.store).await?;
-    let Some(category) = category_code(&categories, &form.category) else {
-        return refuse("请选择诉求类别".into()).await;
-    };
-    let grids = caller.user.visible_grids(&caller.store).await?;
-    let grid = match form.grid.trim() {
-        "" => None,
-        g if grids.iter().any(|v| v == g) => Some(g.to_owned()),
-        _ => return Err(ApiError::not_found()),
-    };
-    let mut tx = caller.store.begin().await?;
-    let community_id = match (&grid, community) {
-        (Some(g), _) => tx.grid_community(g).await?.ok_or(ApiError::Internal)?,
-        (None, Some(c)) => c,
-        (None, None) => return refuse("管理员登记时请选择网格".into()).await,
-    };
-    let id = store::new_id();
-    let receipt = new_code();
-    let place = Place {
-        community_id,
-        grid_id: grid,
-        household_id: None,
-        building_id: None,
-        visit_id: None,
-    };
-    let text = NewRequestText {
-        id: &id,
-        source,
-        place: &form.place,
-        contact_phone: phone.as_ref().map(PhoneNumber::as_str),
-        text: &form.text,
-        photos: &[],
-        receipt: Some(&receipt),
-        submitter_key: None,
-    };
-    insert_request(&mut tx, Some(&caller.user.id), now_ms(), &place, text, category).await?;
-    tx.audit(caller.audit_entry(now_ms(), "create", "request", &id)).await?;
-    tx.commit().await?;
-    let body = view! {
-        <header><a href="/manage/requests" aria-label="返回">"‹"</a><h1>"已登记"</h1></header>
-        <main>
-            <div class="card">
-                <p>"请把回执码告诉居民（只显示这一次）："</p>
-                <p class="code">{super::public::format_code(&receipt)}</p>
-                <p class="muted">"居民在社区公开栏的「诉求查询」输入回执码，可查看办理状态和答复。"</p>
-            </div>
-            <p class="row">
-                <a class="btn" href=format!("/manage/requests/{id}")>"查看这条诉求"</a>
-                <a class="btn plain" href="/manage/requests/new">"继续登记"</a>
-            </p>
-        </main>
-    }
-    .into_any();
-    Ok(html_page("已登记", body))
-}
-
-// ---- categories and deadlines (admins) ----
-
-async fn categories_page(Api(caller): Api) -> Result<Response, ApiError> {
-    lead_scope(&caller).await?;
-    let rows = caller.store.request_categories().await?;
-    Ok(categories_view(
-        &rows,
-        caller.user.role == Role::Admin,
-        None,
-        StatusCode::OK,
-    ))
-}
-
-fn categories_view(rows: &[CategoryRow], editable: bool, message: Option<&str>, status: StatusCode) -> Response {
-    let body = view! {
-        <header><a href="/manage/requests" aria-label="返回">"‹"</a><h1>"诉求类别与办理时限"</h1></header>
-        <main>
-            {message.map(|m| view! { <p class="error" role="alert">{m.to_owned()}</p> })}
-            <form method="post" action="/manage/request-categories">
-                <table>
-                    <thead><tr><th>"类别"</th><th>"响应（工作日）"</th><th>"办结（工作日）"</th><th>"启用"</th></tr></thead>
-                    <tbody>
-                        {rows.iter().map(|c| view! {
-                            <tr>
-                                <td><input name=format!("label.{}", c.code) value=c.label.clone() maxlength="10" disabled=!editable/></td>
-                                <td><input name=format!("respond.{}", c.code) type="number" min="0" max="60" value=c.respond_days disabled=!editable/></td>
-                                <td><input name=format!("resolve.{}", c.code) type="number" min="0" max="365" value=c.resolve_days disabled=!editable/></td>
-                                <td><input name=format!("enabled.{}", c.code) type="checkbox" value="1" checked=c.enabled disabled=!editable/></td>
-                            </tr>
-                        }).collect_view()}
-                        {editable.then(|| view! {
-                            <tr>
-                                <td><input name="label.new" maxlength="10" placeholder="新类别"/></td>
-                                <td><input name="respond.new" type="number" min="0" max="60" value="1"/></td>
-                                <td><input name="resolve.new" type="number" min="0" max="365" value="7"/></td>
-                                <td><input name="enabled.new" type="checkbox" value="1" checked/></td>
-                            </tr>
-                        })}
-                    </tbody>
-                </table>
-                {editable.then(|| view! { <p><button type="submit">"保存"</button></p> })}
-            </form>
-            <p class="muted">"期限按北京时间的工作日（周一至周五）计算：登记当天之后的第 N 个工作日结束前。法定节假日与调休暂未计入。"</p>
-        </main>
-    }
-    .into_any();
-    let mut response = html_page("诉求类别", body);
-    *response.status_mut() = status;
-    response
-}
-
-async fn save_categories(
-    Api(caller): Api,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
-) -> Result<Response, ApiError> {
-    if caller.user.role != Role::Admin {
-        caller.audit("denied", "request_categories", "-").await?;
-        return Err(ApiError::Forbidden);
-    }
-    let Ok(Form(values)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
-    let mut rows = caller.store.request_categories().await?;
-    let next_position = rows.iter().map(|r| r.position).max().unwrap_or(0) + 1;
-    let new_label = values.get("label.new").map(|l| l.trim()).filter(|l| !l.is_empty());
-    if let Some(label) = new_label {
-        rows.push(CategoryRow {
-            code: format!("c{}", &new_code()[..8]),
-            label: label.to_owned(),
-            respond_days: 1,
-            resolve_days: 7,
-            position: next_position,
-            enabled: true,
-        });
-    }
-    let original = caller.store.request_categories().await?;
-    let mut checked = Vec::new();
-    for row in &mut rows {
-        let key = if original.iter().any(|o| o.code == row.code) {
-            row.code.clone()
-        } else {
-            "new".into()
-        };
-        let label = values
-            .get(&format!("label.{key}"))
-            .map_or(row.label.clone(), |l| l.trim().to_owned());
-        let days = |field: &str, max: i64| {
-            values
-                .get(&format!("{field}.{key}"))
-                .map(|v| v.trim().parse::<i64>().ok().filter(|d| (0..=max).contains(d)))
-        };
-        let (Some(respond), Some(resolve)) = (days("respond", 60), days("resolve", 365)) else {
-            continue;
-        };
-        let (Some(respond), Some(resolve), false) = (respond, resolve, label.is_empty() || label.chars().count() > 10)
-        else {
-            let message = format!("「{}」：名称1到10个字，响应0到60、办结0到365个工作日", row.label);
-            return Ok(categories_view(
-                &original,
-                true,
-                Some(&message),
-                StatusCode::BAD_REQUEST,
-            ));
-        };
-        row.label = label;
-        row.respond_days = respond;
-        row.resolve_days = resolve;
-        row.enabled = values.contains_key(&format!("enabled.{key}"));
-        checked.push(row.clone());
-    }
-    let mut tx = caller.store.begin().await?;
-    for row in &checked {
-        match tx.save_request_category(row).await {
-            Err(e) if store::is_unique_violation(&e) => {
-                let message = format!("类别名称「{}」重复了", row.label);
-                return Ok(categories_view(
-                    &original,
-                    true,
-                    Some(&message),
-                    StatusCode::BAD_REQUEST,
-                ));
-            }
-            other => other?,
-        }
-    }
-    tx.audit(caller.audit_entry(now_ms(), "update", "request_categories", "-"))
-        .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/manage/request-categories").into_response())
 }

@@ -6,10 +6,13 @@
 //!
 //! - `ops`: the phone's operations (raise, work, rating codes);
 //! - `manage`: the ledger (诉求台账) and a request's page, for leads;
+//! - `intake`: the desk intake form (接待登记); `categories`: their deadlines;
 //! - `figures`: received / on time / resolved / satisfied, and their exports;
 //! - `public`: what residents see without an account.
 
+mod categories;
 mod figures;
+mod intake;
 mod manage;
 pub mod ops;
 mod public;
@@ -31,7 +34,11 @@ use store::requests::{NewEvent, NewRequest, RequestState};
 pub use public::PublicRoutes;
 
 pub fn routes(public: PublicRoutes) -> Router<AppState> {
-    manage::routes().merge(figures::routes()).merge(public::routes(public))
+    manage::routes()
+        .merge(intake::routes())
+        .merge(categories::routes())
+        .merge(figures::routes())
+        .merge(public::routes(public))
 }
 
 /// Why an action was not taken: the API's errors, and the two the request
@@ -369,4 +376,23 @@ pub struct NewRequestText<'a> {
 /// A fresh receipt or rating code: a UUIDv4's 122 random bits as 32 hex digits.
 pub fn new_code() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Codes are shown in groups of four, and read back with or without the
+/// hyphens, in either case.
+pub fn format_code(code: &str) -> String {
+    code.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+pub fn read_code(text: &str) -> Option<String> {
+    let code: String = text
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    app::sync::is_code(&code).then_some(code)
 }

@@ -25,7 +25,9 @@ use store::notices::CommunityRow;
 use store::requests::RequestRow;
 
 use super::figures::{Figures, Quarter, group, show_percent};
-use super::{Act, Actor, NewRequestText, Place, Refusal, act, categories, insert_request, new_code};
+use super::{
+    Act, Actor, NewRequestText, Place, Refusal, act, categories, format_code, insert_request, new_code, read_code,
+};
 use crate::client::ClientIp;
 use crate::html::{date, document};
 use crate::limits::RateLimiter;
@@ -46,25 +48,6 @@ pub fn routes(public: PublicRoutes) -> Router<AppState> {
         .route("/status", get(status_page))
         .route("/rate/{token}", get(rate_page).post(rate))
         .layer(axum::middleware::from_fn_with_state(public.limiter, limit_by_address))
-}
-
-/// Codes are shown in groups of four, and read back with or without the
-/// hyphens, in either case.
-pub fn format_code(code: &str) -> String {
-    code.as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-fn read_code(text: &str) -> Option<String> {
-    let code: String = text
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .collect::<String>()
-        .to_ascii_lowercase();
-    app::sync::is_code(&code).then_some(code)
 }
 
 /// Pages with a form or a person's own request: never cached anywhere, and
