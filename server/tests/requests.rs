@@ -290,6 +290,9 @@ async fn a_residents_submission_lands_for_the_lead_and_the_receipt_shows_the_rep
     let server = TestServer::start().await;
     let community = server.community_of("lead1").await;
     let resident = server.client();
+    // The way in is next to the community's notices.
+    let (_, notices) = get(&server, &resident, &format!("/n/{community}")).await;
+    assert!(notices.contains(&format!("/n/{community}/requests/new")));
     let submit = |text: &'static str| {
         resident
             .post(server.url(&format!("/n/{community}/requests/new")))
@@ -482,4 +485,37 @@ fn this_quarter() -> (i64, i64) {
     .unwrap();
     let at = |d: app::domain::CivilDate| d.epoch_day() * 86_400_000 - BEIJING;
     (at(start), at(end))
+}
+
+/// A rating code made on a phone more than 14 days ago (synced late) has
+/// expired: 410, and the request is left as it was.
+#[tokio::test]
+async fn an_expired_rating_code_is_gone() {
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let (household, _) = server.household_in("第1网格").await;
+    let id = new_id();
+    push_one(&server, &worker, &visit_raising(&household, &id, "单元门坏了")).await;
+    push_one(&server, &worker, &action(&id, "resolve", "已修好", None)).await;
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let made = app::clock::now_ms() - 15 * app::clock::DAY_MS;
+    let register = json!({"op_id": new_id(), "created_at": made,
+        "change": {"rating_token": {"request_id": id, "token": token}}});
+    assert_eq!(push_one(&server, &worker, &register).await.0, "applied");
+    let resident = server.client();
+    let (status, page) = get(&server, &resident, &format!("/rate/{token}")).await;
+    assert_eq!(status, 410);
+    assert!(page.contains("已过期"), "{page}");
+    let rated = resident
+        .post(server.url(&format!("/rate/{token}")))
+        .form(&[("satisfaction", "satisfied")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rated.status(), 410);
+    assert_eq!(request_field(&server, &id, "status").await, "resolved");
+    // A code nobody registered is not found; a malformed one too.
+    let unknown = uuid::Uuid::new_v4().simple().to_string();
+    assert_eq!(get(&server, &resident, &format!("/rate/{unknown}")).await.0, 404);
+    assert_eq!(get(&server, &resident, "/rate/not-a-code").await.0, 404);
 }

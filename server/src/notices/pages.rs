@@ -111,6 +111,11 @@ pub fn public_index(community: &CommunityRow, notices: &[NoticeRow], view: &View
             <nav class="tabs" aria-label="公开类别">{tabs}</nav>
             <ul class="notices">{items}</ul>
             {empty}
+            <p class="tools">
+                <a href=format!("/n/{}/requests/new", community.id)>"我要反映问题"</a>
+                <a href="/status">"查询办理进度"</a>
+                <a href=format!("/n/{}/requests", community.id)>"诉求办理情况"</a>
+            </p>
             <div class="tools">
                 {if large {
                     view! { <a href=index_href(community, current.as_deref(), false)>"标准字号"</a> }.into_any()
