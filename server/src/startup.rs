@@ -160,9 +160,12 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
         .route("/login", post(login_form))
         .route("/logout", post(logout))
         .nest("/api", api)
-        .merge(requests::routes(requests::PublicRoutes {
-            limiter: edge.public.clone(),
-        }))
+        .merge(requests::routes(
+            requests::PublicRoutes {
+                limiter: edge.public.clone(),
+            },
+            photos.clone(),
+        ))
         .merge(notices::routes(edge.public, edge.public_url, photos.clone()))
         .merge(coverage::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)

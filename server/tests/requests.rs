@@ -519,3 +519,69 @@ async fn an_expired_rating_code_is_gone() {
     assert_eq!(get(&server, &resident, &format!("/rate/{unknown}")).await.0, 404);
     assert_eq!(get(&server, &resident, "/rate/not-a-code").await.0, 404);
 }
+
+/// A small JPEG, as a camera would send it (without the metadata).
+fn jpeg(seed: u8) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([x as u8 ^ seed, y as u8, seed]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+/// At the desk: a resident's request with the photo they brought; the lead
+/// is its first contact, the photo is on its timeline and served to the lead;
+/// a file that is no photo is refused with the form and the reason.
+#[tokio::test]
+async fn the_desk_takes_a_request_with_photos() {
+    let server = TestServer::start().await;
+    let lead = server.login_as("lead1").await;
+    let grid = server.scalar("SELECT id FROM grids WHERE name = $1", "第1网格").await;
+    let form = |photo: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("source", "walk_in")
+            .text("grid", grid.clone())
+            .text("place", "3号楼地下室")
+            .text("phone", "")
+            .text("category", "safety")
+            .text("text", "地下室积水，电线泡在水里")
+            .part("photo", reqwest::multipart::Part::bytes(photo).file_name("a.jpg"))
+    };
+    let refused = lead
+        .post(server.url("/manage/requests/new"))
+        .multipart(form(b"not a photo at all".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 415);
+    assert!(
+        refused.text().await.unwrap().contains("地下室积水"),
+        "the form keeps what was typed"
+    );
+
+    let page = lead
+        .post(server.url("/manage/requests/new"))
+        .multipart(form(jpeg(9)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("回执码"));
+    let id = server
+        .scalar("SELECT id FROM requests WHERE text = $1", "地下室积水，电线泡在水里")
+        .await;
+    assert_eq!(
+        request_field(&server, &id, "first_contact").await,
+        worker_id(&server, "lead1").await
+    );
+    let photo = server
+        .scalar("SELECT photo FROM request_photos WHERE request_id = $1", &id)
+        .await;
+    let (_, detail) = get(&server, &lead, &format!("/manage/requests/{id}")).await;
+    assert!(detail.contains(&format!("/api/photos/{photo}/thumb")));
+    assert_eq!(get(&server, &lead, &format!("/api/photos/{photo}/thumb")).await.0, 200);
+    // Not to a worker of another grid.
+    let stranger = server.login_as("worker5").await;
+    assert_eq!(get(&server, &stranger, &format!("/api/photos/{photo}")).await.0, 404);
+}

@@ -187,8 +187,12 @@ mod client {
         Ok(())
     }
 
-    pub async fn discard(status: SyncStatus, op_id: String) -> Result<(), StoreError> {
-        delete_entries(&[op_id]).await?;
+    /// A WASM chunk of its own (with the outbox deletes it shares with the
+    /// push): only a refused entry's 放弃 button calls it, and the first page
+    /// load is kept for what every page needs.
+    #[lazy]
+    pub async fn discard(status: SyncStatus, op_id: String) -> Result<(), String> {
+        delete_entries(&[op_id]).await.map_err(|e| e.to_string())?;
         refresh_counts(status).await;
         Ok(())
     }

@@ -262,6 +262,24 @@ pub async fn upload(
     if let Some(existing) = stored(&caller.store, &hash).await? {
         return Ok((StatusCode::OK, Json(existing)).into_response());
     }
+    let (stored, timing) = keep(&caller, &photos, hash, bytes).await?;
+    let mut response = (StatusCode::CREATED, Json(stored)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&timing) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    Ok(response)
+}
+
+/// Checks, cleans and stores a new photo under `hash` (the SHA-256 of the
+/// bytes as sent), within the caller's daily quota: the photo and its
+/// thumbnail, then its row. Returns what was stored and the timings, as a
+/// `Server-Timing` value.
+pub async fn keep(
+    caller: &app::auth::ssr::Caller,
+    photos: &PhotoStore,
+    hash: String,
+    bytes: Bytes,
+) -> Result<(Stored, String), UploadError> {
     if photos.daily_quota > 0 {
         let since = now_ms() - 24 * 3_600_000;
         let recent = caller.store.photos_uploaded_since(&caller.user.id, since).await?;
@@ -314,11 +332,25 @@ pub async fn upload(
         width: i64::from(cleaned.width),
         height: i64::from(cleaned.height),
     };
-    let mut response = (StatusCode::CREATED, Json(stored)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&timing) {
-        response.headers_mut().insert("server-timing", value);
+    Ok((stored, timing))
+}
+
+/// Stores a photo sent whole from a form (the desk intake): named by the
+/// SHA-256 of its bytes as the phone names its photos; one already stored is
+/// not stored again.
+pub async fn keep_sent(
+    caller: &app::auth::ssr::Caller,
+    photos: &PhotoStore,
+    bytes: Bytes,
+) -> Result<String, UploadError> {
+    if bytes.len() > photos.rules.max_bytes {
+        return Err(UploadError::Refused(check::too_many_bytes(photos.rules)));
     }
-    Ok(response)
+    let hash = format!("{:x}", Sha256::digest(&bytes));
+    if stored(&caller.store, &hash).await?.is_none() {
+        keep(caller, photos, hash.clone(), bytes).await?;
+    }
+    Ok(hash)
 }
 
 /// `GET /api/photos/{sha256}`.

@@ -1,42 +1,50 @@
 //! The desk intake form (接待登记) for leads: a resident who came to the office
-//! or telephoned; the lead becomes the first contact and hands the resident a
-//! receipt code.
+//! or telephoned, with photos they brought; the lead becomes the first contact
+//! and hands the resident a receipt code.
 
 use app::auth::ssr::Caller;
 use app::domain::PhoneNumber;
 use app::error::ApiError;
 use app::requests::{Source, category_code, check_text};
 use app::state::{AppState, now_ms};
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::Form;
+use axum::extract::{DefaultBodyLimit, Extension, Multipart};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use leptos::prelude::*;
-use serde::Deserialize;
 
 use super::manage::lead_scope;
 use super::{NewRequestText, Place, categories, format_code, insert_request, new_code};
 use crate::auth::Api;
 use crate::coverage::html_page;
+use crate::photos::check::Refusal as PhotoRefusal;
+use crate::photos::{PhotoStore, UploadError, keep_sent};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/manage/requests/new", get(intake_form).post(intake))
+/// Photos one request may carry, as from the phone.
+const MAX_PHOTOS: usize = app::sync::MAX_VISIT_PHOTOS;
+
+pub fn routes(photos: Arc<PhotoStore>) -> Router<AppState> {
+    // The photos travel in the form: room for six of the largest (each is
+    // checked against the configured limit on its own).
+    let limit = MAX_PHOTOS * 8 * 1024 * 1024 + 64 * 1024;
+    Router::new()
+        .route(
+            "/manage/requests/new",
+            get(intake_form).post(intake).layer(DefaultBodyLimit::max(limit)),
+        )
+        .layer(Extension(photos))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 struct IntakeForm {
-    #[serde(default)]
     source: String,
-    #[serde(default)]
     grid: String,
-    #[serde(default)]
     place: String,
-    #[serde(default)]
     phone: String,
-    #[serde(default)]
     category: String,
-    #[serde(default)]
     text: String,
 }
 
@@ -58,7 +66,7 @@ async fn intake_page(
         <header><a href="/manage/requests" aria-label="返回">"‹"</a><h1>"接待登记"</h1></header>
         <main>
             {message.map(|m| view! { <p class="error" role="alert">{m}</p> })}
-            <form class="card" method="post" action="/manage/requests/new">
+            <form class="card" method="post" action="/manage/requests/new" enctype="multipart/form-data">
                 <label>"来源"<select name="source">
                     <option value="walk_in" selected=form.source != "phone">"来访"</option>
                     <option value="phone" selected=form.source == "phone">"来电"</option>
@@ -73,6 +81,7 @@ async fn intake_page(
                     {categories.into_iter().map(|c| { let s = form.category == c.code; view! { <option value=c.code selected=s>{c.label}</option> } }).collect_view()}
                 </select></label>
                 <label>"诉求内容"<textarea name="text" rows="4" maxlength="1000">{form.text.clone()}</textarea></label>
+                <label>{format!("照片（可选，最多{MAX_PHOTOS}张）")}<input type="file" name="photo" accept="image/*" multiple/></label>
                 <button type="submit">"登记"</button>
             </form>
             <p class="muted">"登记人为首问责任人。登记后给居民一个回执码，凭码可查询办理进度。"</p>
@@ -84,15 +93,54 @@ async fn intake_page(
     Ok(response)
 }
 
+/// The form's fields and its photo files (empty file inputs left out).
+async fn read_form(mut multipart: Multipart) -> Result<(IntakeForm, Vec<axum::body::Bytes>), String> {
+    let mut form = IntakeForm::default();
+    let mut photos = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| "表单没有传完整，请重试".to_owned())?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "photo" {
+            let bytes = field.bytes().await.map_err(|_| "照片过大或没有传完整".to_owned())?;
+            if !bytes.is_empty() {
+                photos.push(bytes);
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(|_| "表单没有传完整，请重试".to_owned())?;
+        match name.as_str() {
+            "source" => form.source = text,
+            "grid" => form.grid = text,
+            "place" => form.place = text,
+            "phone" => form.phone = text,
+            "category" => form.category = text,
+            "text" => form.text = text,
+            _ => {}
+        }
+    }
+    Ok((form, photos))
+}
+
 async fn intake(
     Api(caller): Api,
-    form: Result<Form<IntakeForm>, axum::extract::rejection::FormRejection>,
+    Extension(photo_store): Extension<Arc<PhotoStore>>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let community = lead_scope(&caller).await?;
-    let Ok(Form(form)) = form else {
+    let Ok(multipart) = multipart else {
         return Err(ApiError::BadRequest("表单格式不正确".into()));
     };
+    let (form, sent_photos) = match read_form(multipart).await {
+        Ok(read) => read,
+        Err(m) => return intake_page(&caller, &IntakeForm::default(), Some(m), StatusCode::BAD_REQUEST).await,
+    };
     let refuse = |m: String| async { intake_page(&caller, &form, Some(m), StatusCode::BAD_REQUEST).await };
+    if sent_photos.len() > MAX_PHOTOS {
+        return refuse(format!("照片最多{MAX_PHOTOS}张")).await;
+    }
     let source = match form.source.as_str() {
         "phone" => Source::Phone,
         _ => Source::WalkIn,
@@ -120,6 +168,27 @@ async fn intake(
         g if grids.iter().any(|v| v == g) => Some(g.to_owned()),
         _ => return Err(ApiError::not_found()),
     };
+    // Stored before the request (a row always means its objects exist); a
+    // photo refused answers with the form and the reason.
+    let mut photos = Vec::new();
+    for bytes in sent_photos {
+        match keep_sent(&caller, &photo_store, bytes).await {
+            Ok(hash) => photos.push(hash),
+            Err(UploadError::Api(e)) => return Err(e),
+            Err(UploadError::OverQuota(quota)) => {
+                let message = format!("24小时内最多上传{quota}张新照片，已达上限");
+                return intake_page(&caller, &form, Some(message), StatusCode::TOO_MANY_REQUESTS).await;
+            }
+            Err(UploadError::Refused(refusal)) => {
+                let (status, message) = match refusal {
+                    PhotoRefusal::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+                    PhotoRefusal::Unsupported(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
+                    PhotoRefusal::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+                };
+                return intake_page(&caller, &form, Some(message), status).await;
+            }
+        }
+    }
     let mut tx = caller.store.begin().await?;
     let community_id = match (&grid, community) {
         (Some(g), _) => tx.grid_community(g).await?.ok_or(ApiError::Internal)?,
@@ -141,7 +210,7 @@ async fn intake(
         place: &form.place,
         contact_phone: phone.as_ref().map(PhoneNumber::as_str),
         text: &form.text,
-        photos: &[],
+        photos: &photos,
         receipt: Some(&receipt),
         submitter_key: None,
     };

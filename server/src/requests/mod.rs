@@ -33,9 +33,9 @@ use store::requests::{NewEvent, NewRequest, RequestState};
 
 pub use public::PublicRoutes;
 
-pub fn routes(public: PublicRoutes) -> Router<AppState> {
+pub fn routes(public: PublicRoutes, photos: std::sync::Arc<crate::photos::PhotoStore>) -> Router<AppState> {
     manage::routes()
-        .merge(intake::routes())
+        .merge(intake::routes(photos))
         .merge(categories::routes())
         .merge(figures::routes())
         .merge(public::routes(public))
