@@ -86,7 +86,8 @@ struct Filters {
     worker: Option<String>,
 }
 
-fn given(value: &Option<String>) -> Option<&str> {
+/// A form or query value, trimmed; empty (a menu's 全部) is none.
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 

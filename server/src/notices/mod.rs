@@ -32,7 +32,6 @@ use crate::auth::Api;
 use crate::client::ClientIp;
 use crate::limits::RateLimiter;
 use crate::photos::PhotoStore;
-use crate::photos::check::Refusal;
 
 /// The categories communities must publish under, in display order.
 pub const CATEGORIES: [(&str, &str); 5] = [
@@ -653,11 +652,7 @@ async fn upload_file(
     let (kind, stored) = match checked {
         Ok(accepted) => accepted,
         Err(refusal) => {
-            let (status, message) = match refusal {
-                Refusal::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
-                Refusal::Unsupported(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
-                Refusal::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
-            };
+            let (status, _, message) = refusal.into_parts();
             tracing::info!(%status, %message, size, "notice file refused");
             return refuse(status, message).await;
         }

@@ -38,6 +38,20 @@ pub enum Refusal {
     Invalid(String),
 }
 
+impl Refusal {
+    /// The HTTP status, the machine-readable code and the message: one
+    /// mapping for every place that takes files (photos, notice files, the
+    /// desk's request photos).
+    pub fn into_parts(self) -> (http::StatusCode, &'static str, String) {
+        use http::StatusCode;
+        match self {
+            Refusal::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
+            Refusal::Unsupported(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m),
+            Refusal::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image", m),
+        }
+    }
+}
+
 /// The copies that are stored, and what making them cost.
 pub struct Cleaned {
     pub photo: Vec<u8>,

@@ -160,11 +160,7 @@ impl IntoResponse for UploadError {
     fn into_response(self) -> Response {
         let (status, error, message) = match self {
             UploadError::Api(e) => return e.into_response(),
-            UploadError::Refused(Refusal::TooLarge(m)) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
-            UploadError::Refused(Refusal::Unsupported(m)) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m)
-            }
-            UploadError::Refused(Refusal::Invalid(m)) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image", m),
+            UploadError::Refused(refusal) => refusal.into_parts(),
             UploadError::OverQuota(quota) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "photo_quota",

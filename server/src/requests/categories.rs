@@ -84,7 +84,8 @@ async fn save_categories(
     let Ok(Form(values)) = form else {
         return Err(ApiError::BadRequest("表单格式不正确".into()));
     };
-    let mut rows = caller.store.request_categories().await?;
+    let original = caller.store.request_categories().await?;
+    let mut rows = original.clone();
     let next_position = rows.iter().map(|r| r.position).max().unwrap_or(0) + 1;
     let new_label = values.get("label.new").map(|l| l.trim()).filter(|l| !l.is_empty());
     if let Some(label) = new_label {
@@ -97,7 +98,6 @@ async fn save_categories(
             enabled: true,
         });
     }
-    let original = caller.store.request_categories().await?;
     let mut checked = Vec::new();
     for row in &mut rows {
         let key = if original.iter().any(|o| o.code == row.code) {

@@ -23,8 +23,9 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use store::requests::FigureRow;
 
-use super::manage::{Filters, given, handler, is_overdue, lead_scope, location, status_label};
+use super::manage::{Filters, handler, is_overdue, lead_scope, location, status_label};
 use crate::auth::Api;
+use crate::coverage::given;
 use crate::coverage::html_page;
 use crate::coverage::ledger::{Cell, FileType, Table, download};
 
@@ -239,14 +240,8 @@ impl Period {
     /// [since, until) and how to say it.
     fn range(&self, now: i64) -> Result<(i64, i64, String, Option<Quarter>), ApiError> {
         if given(&self.from).is_some() || given(&self.to).is_some() {
-            let since = given(&self.from)
-                .map(super::manage::day_start)
-                .transpose()?
-                .unwrap_or(0);
-            let until = given(&self.to)
-                .map(|d| super::manage::day_start(d).map(|t| t + DAY_MS))
-                .transpose()?
-                .unwrap_or(now);
+            let (since, until) = super::manage::days_between(&self.from, &self.to)?;
+            let (since, until) = (since.unwrap_or(0), until.unwrap_or(now));
             let label = format!(
                 "{} 至 {}",
                 given(&self.from).unwrap_or("最早"),
@@ -511,7 +506,8 @@ const MAX_EXPORT_ROWS: i64 = 200_000;
 async fn ledger_table(caller: &Caller, filters: &Filters) -> Result<Table, ApiError> {
     let community = lead_scope(caller).await?;
     let now = now_ms();
-    let query = filters.query(caller, community.as_deref(), now).await?;
+    let grids = caller.user.visible_grids(&caller.store).await?;
+    let query = filters.query(&grids, community.as_deref(), now)?;
     let rows = caller.store.request_ledger(&query, MAX_EXPORT_ROWS, 0).await?;
     caller.audit("read", "request_ledger", &filters.query_string()).await?;
     let time = |t: Option<i64>| t.map_or(Cell::Empty, Cell::Time);

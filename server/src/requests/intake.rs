@@ -20,7 +20,6 @@ use super::manage::lead_scope;
 use super::{NewRequestText, Place, categories, format_code, insert_request, new_code};
 use crate::auth::Api;
 use crate::coverage::html_page;
-use crate::photos::check::Refusal as PhotoRefusal;
 use crate::photos::{PhotoStore, UploadError, keep_sent};
 
 /// Photos one request may carry, as from the phone.
@@ -180,11 +179,7 @@ async fn intake(
                 return intake_page(&caller, &form, Some(message), StatusCode::TOO_MANY_REQUESTS).await;
             }
             Err(UploadError::Refused(refusal)) => {
-                let (status, message) = match refusal {
-                    PhotoRefusal::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
-                    PhotoRefusal::Unsupported(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
-                    PhotoRefusal::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
-                };
+                let (status, _, message) = refusal.into_parts();
                 return intake_page(&caller, &form, Some(message), status).await;
             }
         }

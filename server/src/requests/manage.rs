@@ -24,6 +24,7 @@ use store::requests::{LedgerQuery, RequestRow};
 
 use super::{Act, Actor, Assignee, Refusal, act};
 use crate::auth::Api;
+use crate::coverage::given;
 use crate::coverage::html_page;
 use crate::html::date;
 
@@ -64,26 +65,29 @@ pub struct Filters {
     pub page: Option<i64>,
 }
 
-pub fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 /// Beijing midnight starting a `YYYY-MM-DD` day.
 pub fn day_start(text: &str) -> Result<i64, ApiError> {
     let day = CivilDate::parse(text).ok_or_else(|| ApiError::BadRequest("日期请按 年-月-日 填写".into()))?;
     Ok(day.epoch_day() * DAY_MS - BEIJING_OFFSET_MS)
 }
 
+/// [since, until) for days `from` to `to` (both included, Beijing time); a
+/// bound not given is `None`.
+pub fn days_between(from: &Option<String>, to: &Option<String>) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    let since = given(from).map(day_start).transpose()?;
+    let until = given(to).map(|d| day_start(d).map(|t| t + DAY_MS)).transpose()?;
+    Ok((since, until))
+}
+
 impl Filters {
-    /// Checked against the caller's community: a grid or worker elsewhere is
-    /// "not found", as anywhere else.
-    pub async fn query<'a>(
+    /// Checked against the caller's grids: a grid elsewhere is "not found",
+    /// as anywhere else.
+    pub fn query<'a>(
         &'a self,
-        caller: &Caller,
+        grids: &[String],
         community: Option<&'a str>,
         now: i64,
     ) -> Result<LedgerQuery<'a>, ApiError> {
-        let grids = caller.user.visible_grids(&caller.store).await?;
         if let Some(grid) = given(&self.grid)
             && !grids.iter().any(|g| g == grid)
         {
@@ -94,11 +98,7 @@ impl Filters {
         {
             return Err(ApiError::BadRequest("没有这个办理状态".into()));
         }
-        let since = given(&self.from).map(day_start).transpose()?.unwrap_or(0);
-        let until = given(&self.to)
-            .map(|d| day_start(d).map(|t| t + DAY_MS))
-            .transpose()?
-            .unwrap_or(i64::MAX);
+        let (since, until) = days_between(&self.from, &self.to)?;
         Ok(LedgerQuery {
             community,
             grid: given(&self.grid),
@@ -106,8 +106,8 @@ impl Filters {
             category: given(&self.category),
             worker: given(&self.worker),
             overdue_at: (given(&self.overdue) == Some("1")).then_some(now),
-            since,
-            until,
+            since: since.unwrap_or(0),
+            until: until.unwrap_or(i64::MAX),
         })
     }
 
@@ -186,10 +186,10 @@ fn short(text: &str, chars: usize) -> String {
 async fn ledger(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Response, ApiError> {
     let community = lead_scope(&caller).await?;
     let now = now_ms();
-    let query = filters.query(&caller, community.as_deref(), now).await?;
-    let page = filters.page.unwrap_or(0).clamp(0, 10_000);
     let store = &caller.store;
     let grids = caller.user.visible_grids(store).await?;
+    let query = filters.query(&grids, community.as_deref(), now)?;
+    let page = filters.page.unwrap_or(0).clamp(0, 10_000);
     let (rows, total, names, workers, categories) = tokio::try_join!(
         async { Ok::<_, ApiError>(store.request_ledger(&query, PAGE, page * PAGE).await?) },
         async { Ok(store.request_ledger_count(&query).await?) },
@@ -302,7 +302,7 @@ async fn detail_page(
 ) -> Result<Response, ApiError> {
     let store = &caller.store;
     let now = now_ms();
-    let (events, photos, workers, categories) = tokio::try_join!(
+    let (events, photos, workers) = tokio::try_join!(
         async { Ok::<_, ApiError>(store.request_events(&r.id).await?) },
         async { Ok(store.request_photos(&r.id).await?) },
         async {
@@ -311,7 +311,6 @@ async fn detail_page(
             let of = r.grid_id.clone().map_or(grids.clone(), |g| vec![g]);
             Ok(store.grid_workers(&of).await?)
         },
-        async { Ok(store.request_categories().await?) },
     )?;
     let merge_choices = if RequestStatus::parse(&r.status).is_some_and(RequestStatus::is_open) {
         let q = LedgerQuery {
@@ -433,17 +432,13 @@ async fn detail_page(
     if allowed(Action::Decline) {
         forms.push(form(Action::Decline, note("不予受理的理由（会告知居民）").into_any()));
     }
-    let category = categories
-        .iter()
-        .find(|c| c.code == r.category)
-        .map_or(r.category_label.clone(), |c| c.label.clone());
     let body = view! {
         <header><a href="/manage/requests" aria-label="返回">"‹"</a><h1>"诉求详情"</h1></header>
         <main>
             {message.map(|m| view! { <p class="error" role="alert">{m}</p> })}
             <div class="card">
                 <p><b>{status_label(&r.status)}</b>{late.then(|| view! { " " <span class="late">"逾期"</span> })}
-                   " · "{category}" · "{Source::parse(&r.source).map_or("", Source::label)}</p>
+                   " · "{r.category_label.clone()}" · "{Source::parse(&r.source).map_or("", Source::label)}</p>
                 <p>{r.text.clone()}</p>
                 <p class="muted">{location(&r)}</p>
                 <p class="muted">{format!(

@@ -53,7 +53,13 @@ pub fn routes(public: PublicRoutes) -> Router<AppState> {
 /// Pages with a form or a person's own request: never cached anywhere, and
 /// forms may post back here only.
 fn private_page(status: StatusCode, title: &str, body: AnyView) -> Response {
-    let html = document(title.to_owned(), PUBLIC_CSS_WITH_FORMS, false, ().into_any(), body);
+    let html = document(
+        title.to_owned(),
+        PUBLIC_CSS_WITH_FORMS.as_str(),
+        false,
+        ().into_any(),
+        body,
+    );
     (
         status,
         [
@@ -75,20 +81,21 @@ fn private_page(status: StatusCode, title: &str, body: AnyView) -> Response {
         .into_response()
 }
 
-/// The public look, with form controls large enough for old hands.
-const PUBLIC_CSS_WITH_FORMS: &str = "body{margin:0;font:18px/1.7 system-ui,'PingFang SC','Microsoft YaHei',sans-serif;color:#1d2327;background:#f4f6f7}\
-header{background:#1f6f5c;color:#fff;padding:14px 16px}header a{color:#fff}header h1{margin:0;font-size:1.2em}\
-main{max-width:720px;margin:0 auto;padding:12px 16px 32px}\
-article,.card{background:#fff;border-radius:10px;padding:14px 16px;margin:0 0 12px}\
-label{display:grid;gap:4px;margin:0 0 14px;font-weight:600}\
-input,select,textarea{font:inherit;padding:10px;border:1px solid #b9c4c8;border-radius:8px;background:#fff}\
-button{min-height:52px;padding:0 18px;border-radius:10px;border:0;background:#1f6f5c;color:#fff;font:inherit;font-weight:600}\
-.rate{display:grid;gap:12px}.rate button{min-height:64px;font-size:1.2em}\
-.rate .bad{background:#b3261e}.rate .mid{background:#8a6d00}\
-.code{font:700 1.4em/1.4 ui-monospace,monospace;letter-spacing:.05em;word-break:break-all}\
-table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid #d5dde0;padding:6px 8px;text-align:left}\
-.num{text-align:right}.muted{color:#5b6a70;font-size:.85em}.error{color:#b3261e;background:#fdecea;padding:8px 12px;border-radius:8px}\
-.late{color:#b3261e;font-weight:600}";
+/// The notices' public look, and what these pages add: form controls large
+/// enough for old hands, the rating buttons, the receipt code, the figures.
+static PUBLIC_CSS_WITH_FORMS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{PUBLIC_CSS}body{{font-size:18px}}.card{{background:#fff;border-radius:10px;padding:14px 16px;margin:0 0 12px}}\
+label{{display:grid;gap:4px;margin:0 0 14px;font-weight:600}}\
+input,select,textarea{{font:inherit;padding:10px;border:1px solid #b9c4c8;border-radius:8px;background:#fff}}\
+button{{min-height:52px;padding:0 18px;border-radius:10px;border:0;background:#1f6f5c;color:#fff;font:inherit;font-weight:600}}\
+.rate{{display:grid;gap:12px}}.rate button{{min-height:64px;font-size:1.2em}}\
+.rate .bad{{background:#b3261e}}.rate .mid{{background:#8a6d00}}\
+.code{{font:700 1.4em/1.4 ui-monospace,monospace;letter-spacing:.05em;word-break:break-all}}\
+table{{border-collapse:collapse;width:100%;background:#fff}}td,th{{border:1px solid #d5dde0;padding:6px 8px;text-align:left}}\
+.num{{text-align:right}}.muted{{color:#5b6a70;font-size:.85em}}.error{{color:#b3261e;background:#fdecea;padding:8px 12px;border-radius:8px}}"
+    )
+});
 
 #[derive(Debug, Default, Deserialize)]
 struct QuarterQuery {

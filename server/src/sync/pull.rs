@@ -47,10 +47,15 @@ pub async fn pull(
         Some(_) => return Err(ApiError::not_found()),
         None => scope.iter().map(|g| g.id.clone()).collect(),
     };
+    // Two small reads every page carries, side by side.
+    let (policies, categories) = tokio::try_join!(
+        app::policy::ssr::policies(&caller.store),
+        crate::requests::categories(&caller.store),
+    )?;
     let envelope = Envelope {
         scope,
-        policies: app::policy::ssr::policies(&caller.store).await?,
-        categories: crate::requests::categories(&caller.store).await?,
+        policies,
+        categories,
     };
     if grids.is_empty() {
         return Ok(Json(answer(envelope, empty_page(cursor))).into_response());
