@@ -17,7 +17,9 @@ pub async fn caller() -> Result<crate::auth::ssr::Caller, ApiError> {
 
     let state = use_context::<crate::state::AppState>().ok_or(ApiError::Internal)?;
     let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;
-    let user = crate::auth::ssr::user_from_headers(&state.store, &parts.headers).await?;
+    let user = crate::auth::ssr::user_from_headers(&state, &parts.headers)
+        .await?
+        .ready()?;
     Ok(crate::auth::ssr::Caller {
         store: state.store,
         user,

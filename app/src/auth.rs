@@ -14,7 +14,7 @@ pub mod ssr {
     use crate::domain::Role;
     use crate::error::ApiError;
     use crate::model::Me;
-    use crate::state::now_ms;
+    use crate::state::{AppState, now_ms};
 
     #[derive(Debug, Clone)]
     pub struct CurrentUser {
@@ -23,9 +23,22 @@ pub mod ssr {
         pub display_name: String,
         pub role: Role,
         pub community_id: Option<String>,
+        /// Signed in with a password someone else set: only the password
+        /// page and sign-out serve them until they choose their own.
+        pub must_change_password: bool,
+        /// The session's token hash (a person ends their other sessions).
+        pub token_hash: String,
     }
 
     impl CurrentUser {
+        /// Refuses a session that may only change its password.
+        pub fn ready(self) -> Result<Self, ApiError> {
+            if self.must_change_password {
+                return Err(ApiError::Account("请先修改初始密码，再开始工作".into()));
+            }
+            Ok(self)
+        }
+
         pub fn me(&self) -> Me {
             Me {
                 id: self.id.clone(),
@@ -119,16 +132,35 @@ pub mod ssr {
     }
 
     /// The user behind the request's session cookie, if the session is live.
-    pub async fn user_from_headers(store: &Store, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
-        user_from_token(store, session_token(headers).ok_or(ApiError::Unauthorized)?).await
+    pub async fn user_from_headers(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, ApiError> {
+        user_from_token(state, session_token(headers).ok_or(ApiError::Unauthorized)?).await
     }
 
-    /// The user of a live session; disabled users have none.
-    pub async fn user_from_token(store: &Store, token: &str) -> Result<CurrentUser, ApiError> {
-        let row = store
-            .session_user(&hash_token(token), now_ms())
+    /// Sessions note their use this often, not on every request.
+    const TOUCH_EVERY_MS: i64 = 5 * 60_000;
+
+    /// The user of a live session: not expired, used within the idle period,
+    /// its account not disabled (a disabled account's phone is told so).
+    pub async fn user_from_token(state: &AppState, token: &str) -> Result<CurrentUser, ApiError> {
+        let now = now_ms();
+        let token_hash = hash_token(token);
+        let row = state
+            .store
+            .session_user(&token_hash, now, now - state.auth.session_idle_ms)
             .await?
             .ok_or(ApiError::Unauthorized)?;
+        if let Some(at) = row.disabled_at {
+            let when = match at {
+                0 => String::new(),
+                at => format!("于 {} ", crate::domain::CivilDate::from_epoch_ms(at + 8 * 3_600_000)),
+            };
+            return Err(ApiError::Account(format!(
+                "此账号已{when}停用：停用前同步的记录都已保存，之后的记录无法上传，请联系网格长"
+            )));
+        }
+        if now - row.last_seen_at > TOUCH_EVERY_MS {
+            state.store.touch_session(&token_hash, now).await?;
+        }
         let role = Role::parse(&row.role).ok_or_else(|| {
             tracing::error!(user = %row.id, role = %row.role, "unknown role in database");
             ApiError::Internal
@@ -139,6 +171,8 @@ pub mod ssr {
             display_name: row.display_name,
             role,
             community_id: row.community_id,
+            must_change_password: row.must_change_password,
+            token_hash,
         })
     }
 }

@@ -7,12 +7,19 @@ use serde::{Deserialize, Serialize};
 pub enum ApiError {
     #[error("请先登录")]
     Unauthorized,
+    /// Signed in, but the account cannot work now (disabled, or its
+    /// one-time password not yet changed): the reason, as 401.
+    #[error("{0}")]
+    Account(String),
     #[error("没有权限查看此内容")]
     Forbidden,
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// The request clashes with what is there (a name already taken).
+    #[error("{0}")]
+    Conflict(String),
     #[error("尝试次数过多，请{0}秒后再试")]
     RateLimited(u64),
     #[error("提交的内容过大")]
@@ -26,10 +33,11 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::Unauthorized => 401,
+            ApiError::Unauthorized | ApiError::Account(_) => 401,
             ApiError::Forbidden => 403,
             ApiError::NotFound(_) => 404,
             ApiError::BadRequest(_) => 400,
+            ApiError::Conflict(_) => 409,
             ApiError::RateLimited(_) => 429,
             ApiError::TooLarge => 413,
             ApiError::Internal => 500,
@@ -57,9 +65,11 @@ impl From<&ApiError> for ErrorBody {
     fn from(err: &ApiError) -> Self {
         let error = match err {
             ApiError::Unauthorized => "unauthorized",
+            ApiError::Account(_) => "account",
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::Conflict(_) => "conflict",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::TooLarge => "too_large",
             ApiError::Internal => "internal",

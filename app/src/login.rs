@@ -10,6 +10,7 @@ fn error_message(code: &str) -> Option<&'static str> {
         "invalid" => Some("用户名或密码不正确"),
         "limited" => Some("登录尝试过于频繁，请15分钟后再试"),
         "expired" => Some("登录已过期，请重新登录"),
+        "disabled" => Some("此账号已停用，请联系网格长"),
         "" => None,
         _ => Some("登录失败，请重试"),
     }

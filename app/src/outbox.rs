@@ -37,9 +37,10 @@ fn OutboxBody() -> impl IntoView {
                 <p><strong>{move || status.pending.get()}</strong>" 条待同步 · "
                    <strong>{move || status.rejected.get()}</strong>" 条被退回"</p>
                 <p class="muted small">{last_sync}</p>
-                {move || status.needs_login.get().then(|| view! {
-                    <p class="form-error">"登录已过期：本机记录都还在，重新登录后会自动同步。"
-                        <a href="/login" rel="external">"去登录"</a></p>
+                {move || status.needs_login.get().map(|reason| view! {
+                    <p class="form-error" role="alert">
+                        {reason.unwrap_or_else(|| "登录已过期：本机记录都还在，重新登录后会自动同步。".into())}
+                        " "<a href="/login" rel="external">"去登录"</a></p>
                 })}
                 {move || (!status.online.get()).then(|| view! {
                     <p class="muted small">"现在连不上服务器，有信号后会自动同步。"</p>

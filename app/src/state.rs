@@ -19,6 +19,8 @@ pub struct AppState {
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub session_ttl_ms: i64,
+    /// A session unused this long ends (a lost phone stops working).
+    pub session_idle_ms: i64,
     /// Set the cookie's `Secure` flag (behind HTTPS in production).
     pub secure_cookie: bool,
 }

@@ -16,7 +16,6 @@ use axum::routing::{get, post, put};
 
 use crate::auth::{Api, login_json};
 use crate::photos::{self, PhotoStore};
-use crate::users;
 
 /// `sync`: the sync routes (`sync::routes`), with this instance's gate.
 pub fn routes(photos: Arc<PhotoStore>, sync: axum::Router<AppState>) -> axum::Router<AppState> {
@@ -29,7 +28,7 @@ pub fn routes(photos: Arc<PhotoStore>, sync: axum::Router<AppState>) -> axum::Ro
         .route("/households/{id}", get(household))
         .route("/residents/{id}", get(resident))
         .merge(sync)
-        .route("/users/{username}/grids", put(users::assign_grids))
+        .route("/users/{username}/grids", put(crate::staff::users::assign_grids))
         .route("/photos/{hash}", put(photos::upload).get(photos::photo))
         .route("/photos/{hash}/thumb", get(photos::thumb))
         .route("/openapi.json", get(openapi))

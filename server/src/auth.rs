@@ -2,9 +2,8 @@
 //! extractor every JSON route uses to know its caller.
 
 use app::auth::SESSION_COOKIE;
-use app::auth::ssr::{Caller, hash_token, session_token, user_from_headers, user_from_token};
+use app::auth::ssr::{Caller, CurrentUser, hash_token, session_token, user_from_headers, user_from_token};
 use app::error::ApiError;
-use app::model::Me;
 use app::state::{AppState, now_ms};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Request, State};
@@ -14,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
+use store::sessions::NewSession;
 
 use crate::client::ClientIp;
 use crate::limits::{LoginGate, LoginKeys, LoginLimiter};
@@ -33,9 +33,10 @@ async fn authenticate(
     state: &AppState,
     limiter: &LoginLimiter,
     client: ClientIp,
+    headers: &HeaderMap,
     route: &str,
     credentials: Credentials,
-) -> Result<(Me, String), ApiError> {
+) -> Result<(CurrentUser, String), ApiError> {
     // Longer than any account could have: refused before a lookup, a limit
     // row or a password check is spent on it.
     if credentials.username.chars().count() > MAX_USERNAME_CHARS || credentials.password.len() > MAX_PASSWORD_BYTES {
@@ -92,17 +93,24 @@ async fn authenticate(
         ApiError::Internal
     })?;
     let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    state
-        .store
-        .open_session(
-            &hash_token(&token),
-            now + state.auth.session_ttl_ms,
-            entry(&user_id, "sign_in"),
-        )
-        .await?;
-    let user = user_from_token(&state.store, &token).await?;
+    // What the owner will recognise the session by in their list.
+    let user_agent: String = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    let session = NewSession {
+        token_hash: &hash_token(&token),
+        expires_at: now + state.auth.session_ttl_ms,
+        client: &address,
+        user_agent: &user_agent,
+    };
+    state.store.open_session(session, entry(&user_id, "sign_in")).await?;
+    let user = user_from_token(state, &token).await?;
     tracing::info!(user = %user.id, "login");
-    Ok((user.me(), token))
+    Ok((user, token))
 }
 
 fn unknown_user_hash() -> &'static str {
@@ -126,15 +134,16 @@ pub async fn login_json(
     State(state): State<AppState>,
     axum::Extension(limiter): axum::Extension<std::sync::Arc<LoginLimiter>>,
     client: ClientIp,
+    headers: HeaderMap,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(credentials) = body.map_err(|e| match e.status() {
         http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
         _ => ApiError::BadRequest(format!("请求格式不正确：{}", e.body_text())),
     })?;
-    let (me, token) = authenticate(&state, &limiter, client, "/api/login", credentials).await?;
+    let (user, token) = authenticate(&state, &limiter, client, &headers, "/api/login", credentials).await?;
     let cookie = session_cookie(&state, &token, state.auth.session_ttl_ms / 1000);
-    Ok(with_cookie(Json(me).into_response(), cookie))
+    Ok(with_cookie(Json(user.me()).into_response(), cookie))
 }
 
 /// `POST /login` from the HTML form: redirects back with an error code, or home.
@@ -142,14 +151,16 @@ pub async fn login_form(
     State(state): State<AppState>,
     axum::Extension(limiter): axum::Extension<std::sync::Arc<LoginLimiter>>,
     client: ClientIp,
+    headers: HeaderMap,
     form: Result<Form<Credentials>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(credentials)) = form else {
         return Redirect::to("/login?error=invalid").into_response();
     };
-    match authenticate(&state, &limiter, client, "/login", credentials).await {
-        Ok((_, token)) => with_cookie(
-            Redirect::to("/").into_response(),
+    match authenticate(&state, &limiter, client, &headers, "/login", credentials).await {
+        Ok((user, token)) => with_cookie(
+            // A one-time password is replaced before anything else.
+            Redirect::to(if user.must_change_password { PASSWORD_PAGE } else { "/" }).into_response(),
             session_cookie(&state, &token, state.auth.session_ttl_ms / 1000),
         ),
         Err(ApiError::RateLimited(_)) => Redirect::to("/login?error=limited").into_response(),
@@ -158,6 +169,10 @@ pub async fn login_form(
         Err(_) => Redirect::to("/login?error=server").into_response(),
     }
 }
+
+/// Where a person changes their own password (the first stop after signing
+/// in with a one-time password).
+pub const PASSWORD_PAGE: &str = "/account/password";
 
 /// `POST /logout`: ends the session on the server, not just in the browser.
 pub async fn logout(State(state): State<AppState>, client: ClientIp, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -179,20 +194,35 @@ pub async fn logout(State(state): State<AppState>, client: ClientIp, headers: He
     ))
 }
 
-/// The signed-in caller of a JSON route; 401 otherwise.
+/// The signed-in caller of a route, ready to work; 401 otherwise (with the
+/// reason when the account itself is refused).
 pub struct Api(pub Caller);
 
 impl FromRequestParts<AppState> for Api {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = user_from_headers(&state.store, &parts.headers).await?;
+        let SignedIn(caller) = SignedIn::from_request_parts(parts, state).await?;
+        let user = caller.user.ready()?;
+        Ok(Api(Caller { user, ..caller }))
+    }
+}
+
+/// Any signed-in caller, one who must still change a one-time password
+/// included: the account pages serve them.
+pub struct SignedIn(pub Caller);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = user_from_headers(state, &parts.headers).await?;
         let route = parts
             .extensions
             .get::<axum::extract::MatchedPath>()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| parts.uri.path().to_owned());
-        Ok(Api(Caller {
+        Ok(SignedIn(Caller {
             store: state.store.clone(),
             user,
             route,
@@ -208,21 +238,34 @@ pub async fn require_login_for_pages(State(state): State<AppState>, request: Req
         || path == "/sync"
         || path == "/overdue"
         || path == "/requests"
-        || ["/grids/", "/buildings/", "/households/", "/residents/", "/manage/"]
-            .iter()
-            .any(|p| path.starts_with(p));
+        || [
+            "/grids/",
+            "/buildings/",
+            "/households/",
+            "/residents/",
+            "/manage/",
+            "/account",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p));
     let is_login = path == "/login";
     if !(is_page || is_login) || request.method() != http::Method::GET {
         return next.run(request).await;
     }
-    let signed_in = match user_from_headers(&state.store, request.headers()).await {
-        Ok(_) => true,
-        Err(ApiError::Unauthorized) => false,
+    let user = match user_from_headers(&state, request.headers()).await {
+        Ok(user) => Some(user),
+        Err(ApiError::Unauthorized) => None,
+        // A disabled account: the login page says so (and serves).
+        Err(ApiError::Account(_)) if is_page => return Redirect::to("/login?error=disabled").into_response(),
+        Err(ApiError::Account(_)) => None,
         Err(e) => return e.into_response(),
     };
-    match (is_page, signed_in) {
-        (true, false) => Redirect::to("/login").into_response(),
-        (false, true) => Redirect::to("/").into_response(),
+    match (is_page, user) {
+        (true, None) => Redirect::to("/login").into_response(),
+        (_, Some(user)) if user.must_change_password && path != PASSWORD_PAGE => {
+            Redirect::to(PASSWORD_PAGE).into_response()
+        }
+        (false, Some(_)) => Redirect::to("/").into_response(),
         _ => next.run(request).await,
     }
 }

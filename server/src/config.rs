@@ -45,6 +45,9 @@ pub struct Settings {
     pub sync_snapshot_mb: usize,
     /// Long: a worker may be offline for days and must not lose the session mid-walk.
     pub session_ttl_hours: i64,
+    /// A session not used for this long ends before its expiry (a lost or
+    /// shelved phone). Long: workers walk offline for days.
+    pub session_idle_hours: i64,
     /// Mark the session cookie `Secure`; always so when `public_url` is https.
     pub secure_cookie: bool,
     /// Proxies in front of this instance (comma-separated addresses or
@@ -74,6 +77,17 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// SQLite: a folder for scheduled copies of the database
+    /// (`gridwalk-20261207T030000Z.db`, named by UTC time). Unset: none
+    /// (`server backup PATH` still makes one by hand). PostgreSQL is backed
+    /// up with its own tools, so it refuses this setting.
+    pub backup_dir: Option<String>,
+    /// A new copy when the newest in `backup_dir` is this old (checked every
+    /// ten minutes, so a restart does not postpone it).
+    pub backup_every_hours: u64,
+    /// Copies kept in `backup_dir`; older ones (only files named like a
+    /// copy) are deleted.
+    pub backup_keep: usize,
 }
 
 impl Default for Settings {
@@ -92,6 +106,7 @@ impl Default for Settings {
             sync_retry_after_secs: 5,
             sync_snapshot_mb: 32,
             session_ttl_hours: 24 * 30,
+            session_idle_hours: 24 * 10,
             secure_cookie: false,
             trusted_proxies: String::new(),
             login_max_failures: 5,
@@ -102,6 +117,9 @@ impl Default for Settings {
             photo_daily_quota: 300,
             public_url: None,
             log_format: "text".into(),
+            backup_dir: None,
+            backup_every_hours: 24,
+            backup_keep: 7,
         }
     }
 }

@@ -4,12 +4,14 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod client;
 pub mod config;
 pub mod coverage;
 pub mod db;
 pub mod demo;
 pub mod html;
+pub mod import;
 pub mod limits;
 pub mod notices;
 pub mod passwords;
@@ -17,10 +19,10 @@ pub mod photos;
 pub mod requests;
 pub mod resident_edits;
 pub mod same_site;
+pub mod staff;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;
-pub mod users;
 pub mod visits;
 
 pub use startup::{Server, build};

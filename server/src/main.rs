@@ -7,9 +7,15 @@
 //! <households> <per-household> <database>` one with two years of requests
 //! (the request benchmarks). `<database>` is an SQLite file or a
 //! `sqlite://` / `postgres://` URL of an empty database.
+//! `server user …` adds, resets, disables and assigns accounts (the first
+//! admin of a new install is made this way).
+//! `server backup <path>` writes a checked copy of the configured SQLite
+//! database while the server runs; `server restore <path>` checks a copy and
+//! puts it in place of the database while no server runs (README, "Backups";
+//! PostgreSQL is backed up with its own tools).
 
 use gridwalk_server::config::Settings;
-use gridwalk_server::{demo, startup, telemetry};
+use gridwalk_server::{backup, demo, staff, startup, telemetry};
 
 /// mimalloc rather than glibc's malloc: glibc kept each Argon2 check's 19 MiB
 /// (and the big buffers of pull pages) in its per-thread arenas, so the
@@ -70,12 +76,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 demo::DemoSpec::one_community(households, 1, app::state::now_ms()).with_requests(730, per_household);
             generate(settings, database, spec).await?;
         }
+        ["user", ref rest @ ..] => {
+            let store = gridwalk_server::db::connect(&settings).await?;
+            let said = staff::cli::run(&store, rest).await;
+            store.close().await;
+            println!("{}", said?);
+        }
+        ["backup", path] => println!("{}", backup::backup(&settings, path.as_ref()).await?),
+        ["restore", path] => println!("{}", backup::restore(&settings, path.as_ref()).await?),
         _ => {
             eprintln!(
                 "usage: server [serve] | server seed | server generate <households> <database>\n       \
                  | server generate-community <households> <visit-multiplier> <database>\n       \
-                 | server generate-requests <households> <requests-per-household> <database>\n\
-                 <database>: an SQLite file, or a sqlite:// or postgres:// URL"
+                 | server generate-requests <households> <requests-per-household> <database>\n       \
+                 | server backup <path> | server restore <path>\n       \
+                 | {}\n\
+                 <database>: an SQLite file, or a sqlite:// or postgres:// URL\n\
+                 backup, restore: the configured SQLite database (PostgreSQL: pg_dump, pg_restore)",
+                staff::cli::USAGE
             );
             std::process::exit(2);
         }

@@ -28,7 +28,7 @@ use crate::photos::PhotoStore;
 use crate::photos::check::Rules;
 use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
-use crate::{api, coverage, db, demo, notices, requests, telemetry};
+use crate::{api, backup, coverage, db, demo, import, notices, requests, staff, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -40,17 +40,27 @@ pub enum StartupError {
     PhotoStore(#[from] object_store::Error),
     #[error("settings: {0}")]
     Settings(String),
+    #[error("{0}")]
+    Backup(#[from] backup::BackupError),
 }
 
 pub struct Server {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// Scheduled copies of the SQLite file (`backup_dir`), run alongside.
+    backups: Option<backup::Schedule>,
+    /// Held while the server lives: `server restore` refuses to replace the
+    /// file under it.
+    _database_lock: Option<backup::DatabaseLock>,
 }
 
 /// Everything up to accepting connections: the caller learns the bound address
 /// (port 0 in tests) before the server runs.
 pub async fn build(settings: Settings) -> Result<Server, StartupError> {
+    let backups = backup::Schedule::from_settings(&settings).map_err(StartupError::Settings)?;
+    // Before the migrations: a restore in progress must not be migrated under.
+    let database_lock = backup::hold_for_serving(&settings)?;
     let store = db::connect(&settings).await?;
     let photos = Arc::new(
         PhotoStore::open(
@@ -101,6 +111,7 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         leptos_options,
         auth: Arc::new(AuthSettings {
             session_ttl_ms: settings.session_ttl_hours * 3_600_000,
+            session_idle_ms: settings.session_idle_hours * 3_600_000,
             secure_cookie: settings.secure_cookie || https,
         }),
         stylesheet: assets.stylesheet.clone().into(),
@@ -124,6 +135,8 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         listener,
         router,
         state,
+        backups,
+        _database_lock: database_lock,
     })
 }
 
@@ -168,6 +181,8 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
         ))
         .merge(notices::routes(edge.public, edge.public_url, photos.clone()))
         .merge(coverage::routes())
+        .merge(staff::routes())
+        .merge(import::page::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(
@@ -262,19 +277,33 @@ impl Server {
 
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
-        axum::serve(
+        let backups = self
+            .backups
+            .map(|schedule| tokio::spawn(schedule.run(self.state.store.clone())));
+        let served = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        if let Some(task) = backups {
+            task.abort();
+        }
+        // Closing checkpoints SQLite's WAL into the file, before the
+        // database lock goes with `self` and a restore may replace the file.
+        self.state.store.close().await;
+        served
     }
 
     /// The URL and the demo accounts, for a newcomer's first start.
     pub async fn print_banner(&self) {
         println!("\n  网格通 Gridwalk 已启动: http://{}\n", self.local_addr());
-        match self.state.store.demo_accounts().await {
-            Ok(accounts) if !accounts.is_empty() => {
+        let store = &self.state.store;
+        // The demo's accounts and their published password, only where the
+        // demo was seeded: a real install has no known password to print.
+        let demo = matches!(store.install_fact("demo_seeded").await, Ok(Some(_)));
+        match store.demo_accounts().await {
+            Ok(accounts) if demo && !accounts.is_empty() => {
                 println!("  演示账号 (密码均为 {}):", demo::DEMO_PASSWORD);
                 for a in accounts {
                     let role = app::domain::Role::parse(&a.role).map_or("?", |r| r.label());
@@ -283,6 +312,10 @@ impl Server {
                 }
                 println!();
             }
+            Ok(accounts) if accounts.is_empty() => println!(
+                "  还没有任何账号。创建第一个管理员：\n    server user add --role admin <用户名>\n  \
+                 （初始密码只显示一次，首次登录后须修改）\n"
+            ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not list demo accounts"),
         }

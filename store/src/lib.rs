@@ -11,11 +11,14 @@
 //! Where the engines truly differ the code says so and why.
 
 pub mod audit;
+pub mod backup;
+pub mod bulk;
 pub mod coverage;
 pub mod demo;
 mod engine;
 pub mod households;
 mod ids;
+pub mod import;
 pub mod limits;
 pub mod notices;
 pub mod ops;
@@ -26,6 +29,7 @@ pub mod requests;
 pub mod residents;
 pub mod scope;
 pub mod sessions;
+pub mod staff;
 pub mod territory;
 pub mod visits;
 

@@ -290,7 +290,7 @@ mod client {
                 return Ok(false);
             };
             if reply.status == 401 {
-                status.needs_login.set(true);
+                status.signed_out(&reply.body);
                 return Ok(false);
             }
             if status.back_off(reply.status, &reply.body) {
@@ -300,7 +300,7 @@ mod client {
             if !reply.ok() {
                 return Err(StoreError(format!("服务器返回 {}", reply.status)));
             }
-            status.needs_login.set(false);
+            status.needs_login.set(None);
             let Ok(answer) = serde_json::from_str::<PushResponse>(&reply.body) else {
                 return Err(StoreError("服务器应答无法解析".into()));
             };

@@ -360,7 +360,7 @@ mod client {
             return Ok(None);
         };
         if reply.status == 401 {
-            status.needs_login.set(true);
+            status.signed_out(&reply.body);
             return Ok(None);
         }
         if status.back_off(reply.status, &reply.body) {

@@ -282,7 +282,7 @@ mod client {
                     set(record, "bytes", &JsValue::from_f64(thumb));
                 }
                 401 => {
-                    status.needs_login.set(true);
+                    status.signed_out(&body);
                     break;
                 }
                 // Final refusals; a 400 (cut body, hash mismatch) is retried.

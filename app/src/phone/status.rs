@@ -12,8 +12,10 @@ pub struct SyncStatus {
     pub syncing: RwSignal<bool>,
     pub online: RwSignal<bool>,
     pub last_sync: RwSignal<Option<i64>>,
-    /// The server answered 401: the outbox waits for the next login.
-    pub needs_login: RwSignal<bool>,
+    /// The server answered 401: the outbox waits for the next login. `Some`
+    /// with the server's reason when the account itself was refused
+    /// (disabled, or its one-time password not yet changed).
+    pub needs_login: RwSignal<Option<Option<String>>>,
     /// Bumped whenever the outbox changed, so lists reload.
     pub revision: RwSignal<u64>,
     /// What the running sync is doing ("上传 100/300", "已下载 2000 条").
@@ -34,12 +36,22 @@ impl SyncStatus {
             syncing: RwSignal::new(false),
             online: RwSignal::new(true),
             last_sync: RwSignal::new(None),
-            needs_login: RwSignal::new(false),
+            needs_login: RwSignal::new(None),
             revision: RwSignal::new(0),
             progress: RwSignal::new(None),
             counted: RwSignal::new(false),
             not_before: RwSignal::new(0),
         }
+    }
+
+    /// A 401: signed out, and why if the server said.
+    #[cfg(feature = "hydrate")]
+    pub fn signed_out(&self, body: &str) {
+        let reason = serde_json::from_str::<crate::error::ErrorBody>(body)
+            .ok()
+            .filter(|b| b.error == "account")
+            .map(|b| b.message);
+        self.needs_login.set(Some(reason));
     }
 
     /// A 503 from a busy server names when to come back (`retry_after`, in

@@ -8,7 +8,7 @@ mod rng;
 
 use app::domain::{CivilDate, KeyGroup, Outcome, VisitType};
 use app::state::DAY_MS;
-use store::demo::{
+use store::bulk::{
     BuildingRow, CommunityRow, GridRow, HouseholdRow, ResidentRow, ResidentTagRow, StreetRow, UserGridRow, UserRow,
     VisitRow,
 };
@@ -235,6 +235,8 @@ pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCount
             counts.requests += requests.len();
         }
     }
+    // The banner may print the demo's published password on this install.
+    tx.set_install_fact("demo_seeded", "1").await?;
     tx.commit().await?;
     store.analyze().await?;
     Ok(Some(counts))

@@ -8,7 +8,7 @@
 use app::policy::BEIJING_OFFSET_MS;
 use app::requests::{Action, RequestStatus, Satisfaction, Source, due_after_working_days};
 use app::state::DAY_MS;
-use store::demo::{RequestEventRow, RequestRow};
+use store::bulk::{RequestEventRow, RequestRow};
 
 use super::rng::Rng;
 

@@ -1,0 +1,244 @@
+//! Grids and buildings as a community arranges them: grids added, renamed
+//! and (by an admin) moved to another community; buildings renamed and moved
+//! between the community's grids. New buildings arrive by import (with their
+//! floors, units and doors). Phones receive the changes by pull.
+
+use std::collections::HashMap;
+
+use app::api::parse_id;
+use app::auth::ssr::Caller;
+use app::error::ApiError;
+use app::state::{AppState, now_ms};
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use leptos::prelude::*;
+
+use super::{administered, field, page};
+use crate::auth::Api;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/manage/territory", get(territory_page).post(add_grid))
+        .route("/manage/territory/grids/{id}", get(grid_page).post(update_grid))
+        .route("/manage/territory/buildings/{id}", post(update_building))
+}
+
+/// Grid and building names as people write them on a door: short, one line.
+fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
+    if name.is_empty() || name.chars().count() > 30 || name.contains(['\n', '\r']) {
+        return Err(ApiError::BadRequest(format!("{what}名称为1到30个字")));
+    }
+    Ok(())
+}
+
+async fn territory_page(Api(caller): Api) -> Result<Response, ApiError> {
+    territory_view(&caller, None, StatusCode::OK).await
+}
+
+async fn territory_view(caller: &Caller, message: Option<&str>, status: StatusCode) -> Result<Response, ApiError> {
+    let community = administered(caller, "territory").await?;
+    let grids = caller.store.territory_grids(community.as_deref().unwrap_or("")).await?;
+    let communities = caller.store.communities().await?;
+    let communities: Vec<_> = communities
+        .into_iter()
+        .filter(|c| community.as_deref().is_none_or(|own| own == c.id))
+        .collect();
+    let body = view! {
+        <table>
+            <thead><tr><th>"社区"</th><th>"网格"</th><th>"楼栋"</th></tr></thead>
+            <tbody>
+                {grids.into_iter().map(|g| view! {
+                    <tr><td>{g.community_name}</td>
+                        <td><a href=format!("/manage/territory/grids/{}", g.id)>{g.name}</a></td>
+                        <td>{g.buildings}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <h2>"新增网格"</h2>
+        <form method="post" action="/manage/territory" class="stack">
+            <label>"社区"<select name="community">
+                {communities.into_iter().map(|c| view! { <option value=c.id>{c.name}</option> }).collect_view()}
+            </select></label>
+            <label>"网格名称"<input name="name" required maxlength="30" placeholder="如 第五网格"/></label>
+            <button type="submit">"新增"</button>
+        </form>
+        <p class="muted small">"楼栋、单元和门牌请用「导入台账」批量建立。"</p>
+    }
+    .into_any();
+    Ok(page("网格与楼栋", "/manage/users", message, status, body))
+}
+
+/// The community id if the caller may put grids there.
+async fn own_community(caller: &Caller, community: &str) -> Result<String, ApiError> {
+    let id = parse_id(community)?;
+    match administered(caller, "grid").await? {
+        Some(own) if own != id => {
+            caller.audit("denied", "grid", &id).await?;
+            Err(ApiError::not_found())
+        }
+        _ if caller.store.community(&id).await?.is_none() => Err(ApiError::BadRequest("没有这个社区".into())),
+        _ => Ok(id),
+    }
+}
+
+async fn add_grid(
+    Api(caller): Api,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Err(ApiError::BadRequest("表单格式不正确".into()));
+    };
+    let community = own_community(&caller, field(&form, "community")).await?;
+    let name = field(&form, "name");
+    if let Err(ApiError::BadRequest(m)) = check_name(name, "网格") {
+        return territory_view(&caller, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let id = store::new_id();
+    let mut tx = caller.store.begin().await?;
+    tx.insert_grid(&id, &community, name).await?;
+    tx.audit(caller.audit_entry(now_ms(), "create", "grid", &id)).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/manage/territory/grids/{id}")).into_response())
+}
+
+/// The grid if the caller runs its community.
+async fn run_grid(caller: &Caller, id: &str) -> Result<store::staff::TerritoryGridRow, ApiError> {
+    let id = parse_id(id)?;
+    let community = administered(caller, "grid").await?;
+    let grids = caller.store.territory_grids(community.as_deref().unwrap_or("")).await?;
+    match grids.into_iter().find(|g| g.id == id) {
+        Some(grid) => Ok(grid),
+        None => {
+            caller.audit("denied", "grid", &id).await?;
+            Err(ApiError::not_found())
+        }
+    }
+}
+
+async fn grid_page(Api(caller): Api, Path(id): Path<String>) -> Result<Response, ApiError> {
+    grid_view(&caller, &id, None, StatusCode::OK).await
+}
+
+async fn grid_view(caller: &Caller, id: &str, message: Option<&str>, status: StatusCode) -> Result<Response, ApiError> {
+    let grid = run_grid(caller, id).await?;
+    let community = administered(caller, "grid").await?;
+    let admin = community.is_none();
+    let buildings = caller.store.grid_buildings(&grid.id, 0).await?;
+    let siblings = caller.store.territory_grids(&grid.community_id).await?;
+    let communities = if admin {
+        caller.store.communities().await?
+    } else {
+        Vec::new()
+    };
+    let body = view! {
+        <form method="post" action=format!("/manage/territory/grids/{}", grid.id) class="stack">
+            <label>"网格名称"<input name="name" required maxlength="30" value=grid.name.clone()/></label>
+            {admin.then(|| view! {
+                <label>"所属社区"<select name="community">
+                    {communities.into_iter().map(|c| {
+                        let selected = c.id == grid.community_id;
+                        view! { <option value=c.id selected=selected>{c.name}</option> }
+                    }).collect_view()}
+                </select></label>
+            })}
+            <button type="submit">"保存"</button>
+        </form>
+        <h2>"楼栋"</h2>
+        <ul class="list">
+            {buildings.into_iter().map(|b| view! {
+                <li class="card">
+                    <form method="post" action=format!("/manage/territory/buildings/{}", b.id) class="row">
+                        <input name="name" required maxlength="30" value=b.name.clone() aria-label="楼栋名称"/>
+                        <select name="grid" aria-label="所属网格">
+                            {siblings.iter().map(|g| {
+                                let selected = g.id == grid.id;
+                                view! { <option value=g.id.clone() selected=selected>{g.name.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                        <button type="submit">"保存"</button>
+                    </form>
+                    <p class="muted small">{format!("{} 户 · {} 单元 · {} 层", b.households, b.units, b.floors)}</p>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any();
+    Ok(page(
+        &format!("{} · {}", grid.community_name, grid.name),
+        "/manage/territory",
+        message,
+        status,
+        body,
+    ))
+}
+
+async fn update_grid(
+    Api(caller): Api,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let grid = run_grid(&caller, &id).await?;
+    let Ok(Form(form)) = form else {
+        return Err(ApiError::BadRequest("表单格式不正确".into()));
+    };
+    let name = field(&form, "name");
+    if let Err(ApiError::BadRequest(m)) = check_name(name, "网格") {
+        return grid_view(&caller, &grid.id, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    // Only an admin moves a grid between communities (the form offers it to them alone).
+    let community = match field(&form, "community") {
+        "" => grid.community_id.clone(),
+        other => own_community(&caller, other).await?,
+    };
+    let mut tx = caller.store.begin().await?;
+    tx.update_grid(&grid.id, name, &community).await?;
+    tx.audit(caller.audit_entry(now_ms(), "update", "grid", &grid.id))
+        .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/manage/territory/grids/{}", grid.id)).into_response())
+}
+
+async fn update_building(
+    Api(caller): Api,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let Some(building) = caller.store.building(&id).await? else {
+        return Err(ApiError::not_found());
+    };
+    let from = run_grid(&caller, &building.grid_id).await?;
+    let Ok(Form(form)) = form else {
+        return Err(ApiError::BadRequest("表单格式不正确".into()));
+    };
+    let name = field(&form, "name");
+    if let Err(ApiError::BadRequest(m)) = check_name(name, "楼栋") {
+        return grid_view(&caller, &from.id, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let to = match field(&form, "grid") {
+        "" => from.id.clone(),
+        other => run_grid(&caller, other).await?.id,
+    };
+    if to != from.id && caller.store.grid_community(&to).await? != Some(from.community_id.clone()) {
+        return grid_view(
+            &caller,
+            &from.id,
+            Some("楼栋只能移到同一社区的网格"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let at = now_ms();
+    let mut tx = caller.store.begin().await?;
+    tx.rename_building(&id, &to, name, at).await?;
+    if to != from.id {
+        tx.move_building(&id, &to, at).await?;
+    }
+    tx.audit(caller.audit_entry(at, "update", "building", &id)).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/manage/territory/grids/{}", from.id)).into_response())
+}
