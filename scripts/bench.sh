@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gridwalk benchmarks, one command. Prints Markdown for BENCHMARKS.md.
 #   scripts/bench.sh           sizes, idle memory, page latency under load, sync, photos, coverage and
-#                              requests in Chromium; sync, pull, coverage and requests again on PostgreSQL
+#                              requests in Chromium; sync, pull, coverage and requests again on PostgreSQL;
+#                              spreadsheet import on both
 #   scripts/bench.sh --build   also cold / warm build times (scripts/bench-build.sh)
 # Load comes from wrk on loopback; every figure is taken beside a baseline in
 # the same run (GET /healthz), because these machines are shared and noisy.
@@ -136,6 +137,12 @@ for bench in sync pull coverage requests; do
   (cd tests && GRIDWALK_E2E_POSTGRES="$PG_URL" node "bench/$bench.mjs")
   echo
 done
+# Spreadsheet import, in-process server over HTTP, both engines (an empty database of its own).
+echo "### Spreadsheet import (cargo bench -p server --bench import)"
+echo
+psql "$PG_URL" -qc 'CREATE DATABASE import_bench' >/dev/null
+GRIDWALK_BENCH_POSTGRES="${PG_URL/\/postgres?/\/import_bench?}" cargo bench -q -p server --bench import 2>/dev/null
+echo
 pg_stop
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 # The CouchDB-replication comparison needs its own packages (registry only).

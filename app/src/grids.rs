@@ -86,6 +86,8 @@ fn MyGridsBody(home: MyGrids) -> impl IntoView {
             <span class="grow">
                 <strong>{me.display_name}</strong>
                 <span class="muted small">{me.role.label()}" · "{me.username}</span>
+                // Password and signed-in devices: a plain server page.
+                <a class="small" href="/account" rel="external">"密码与登录设备"</a>
             </span>
             <form method="post" action="/logout">
                 <button type="submit" class="btn btn-plain">"退出登录"</button>

@@ -255,6 +255,37 @@ async fn a_lead_imports_territory_residents_and_staff_from_messy_ledgers() {
     assert!(page.contains("将新建 0 · 更新 0 · 不变 4"), "{page}");
     assert!(page.contains("没有需要导入的内容"));
 
+    // A surveyed outline replaces the plain-grid place; unknown names are listed.
+    let laid_out = server
+        .scalar("SELECT footprint FROM buildings WHERE id = $1", &building)
+        .await;
+    assert!(laid_out.starts_with(r#"{"type":"Polygon""#), "{laid_out}");
+    let geojson = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"楼栋名称":"锦绣园7栋","网格":"第七网格"},"geometry":{"type":"Polygon",
+         "coordinates":[[[120.2,30.3],[120.2003,30.3],[120.2003,30.3001],[120.2,30.3001],[120.2,30.3]]]}},
+        {"type":"Feature","properties":{"name":"没有这栋楼"},"geometry":{"type":"Polygon",
+         "coordinates":[[[120.2,30.3],[120.2003,30.3],[120.2003,30.3001],[120.2,30.3]]]}}]}"#;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(geojson.as_bytes().to_vec()).file_name("楼栋.geojson"),
+    );
+    let response = lead
+        .post(server.url("/manage/import/footprints"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap().replace("<!>", "");
+    assert!(
+        page.contains("已更新 1 栋楼的轮廓") && page.contains("没有这栋楼"),
+        "{page}"
+    );
+    let surveyed = server
+        .scalar("SELECT footprint FROM buildings WHERE id = $1", &building)
+        .await;
+    assert!(surveyed.contains("[120.200300,30.300000]"), "{surveyed}");
+
     // Residents, columns in another order and named otherwise.
     let moving = server
         .scalar(

@@ -146,6 +146,7 @@ const MOVING_IN_SQLITE: &str = residents_where!(sqlite, "WHERE r.id_number = ANY
 
 const UPDATE_BUILDING: &str =
     "UPDATE buildings SET address = $2, units = $3, floors = $4, doors_per_floor = $5, footprint = $6 WHERE id = $1";
+const SET_FOOTPRINT: &str = "UPDATE buildings SET footprint = $2 WHERE id = $1";
 const UPDATE_FLOOR: &str = "UPDATE households SET floor = $2, updated_at = $3 WHERE id = $1";
 const UPDATE_RESIDENT: &str = "UPDATE residents SET household_id = $2, name = $3, gender = $4, birth_date = $5,
             id_number = $6, phone = $7, registration_type = $8, moved_out = FALSE, updated_at = $9 WHERE id = $1";
@@ -257,6 +258,18 @@ impl Tx {
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// A building's surveyed outline; the phones of its grid receive it by pull.
+    pub async fn set_footprint(&mut self, id: &str, grid_id: &str, footprint: &str, at: i64) -> Result<()> {
+        on_tx!(self, |c| sqlx::query(SET_FOOTPRINT)
+            .bind(id)
+            .bind(footprint)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        self.record_change("building", id, grid_id, at);
         Ok(())
     }
 

@@ -385,6 +385,7 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
                 <a class="plain-link" href=format!("/manage/coverage/households.csv?{query}")>"覆盖 CSV"</a>
                 <a class="btn plain" href="/manage/policies">"走访频次"</a>
                 <a class="btn" href="/manage/requests">"诉求台账 · 办理情况"</a>
+                <a class="btn plain" href="/manage/users">"工作人员 · 网格 · 导入"</a>
             </p>
             <div class="map-wrap" inner_html=map></div>
             <p class="legend">

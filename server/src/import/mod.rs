@@ -17,6 +17,7 @@
 pub mod apply;
 pub mod cells;
 pub mod fields;
+pub mod footprints;
 pub mod page;
 pub mod plan;
 pub mod sheet;

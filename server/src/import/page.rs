@@ -30,6 +30,10 @@ pub fn routes() -> Router<AppState> {
                 // The file and the form around it.
                 .layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 64 * 1024)),
         )
+        .route(
+            "/manage/import/footprints",
+            post(footprints).layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 64 * 1024)),
+        )
         .route("/manage/import/template/{kind}", get(template_file))
         .route("/manage/import/{id}/errors.xlsx", get(error_file))
         .route("/manage/import/{id}", post(apply))
@@ -61,6 +65,13 @@ fn upload_view(message: Option<&str>, status: StatusCode) -> Response {
             <button type="submit">"上传并检查"</button>
         </form>
         <p class="muted small">"顺序：房屋台账（社区、网格、楼栋、门牌）→ 居民台账 → 工作人员。"</p>
+        <h2>"楼栋轮廓（地图）"</h2>
+        <form method="post" action="/manage/import/footprints" enctype="multipart/form-data" class="stack">
+            <label>"GeoJSON 文件（测绘或地图软件导出，WGS84 经纬度，每个面以楼栋名称命名）"
+                <input type="file" name="file" required accept=".geojson,.json"/></label>
+            <button type="submit">"上传轮廓"</button>
+        </form>
+        <p class="muted small">"按楼栋名称对应（同名楼栋请在属性中写明网格）；没有轮廓的楼栋在地图上按方格排列。"</p>
     }
     .into_any();
     page("导入台账", "/manage/users", message, status, body)
@@ -164,6 +175,58 @@ async fn dry_run(Api(caller): Api, multipart: Result<Multipart, MultipartRejecti
     caller.store.keep_upload(upload, now - KEEP_UPLOAD_MS).await?;
     let plan = plan(&caller.store, &table, community.as_deref(), now).await?;
     Ok(plan_view(&id, &name, &table, &plan))
+}
+
+/// `POST /manage/import/footprints`: outlines matched by name and written
+/// at once (nothing else changes: a wrong file is put right by the next one).
+async fn footprints(Api(caller): Api, multipart: Result<Multipart, MultipartRejection>) -> Result<Response, ApiError> {
+    let community = administered(&caller, "import").await?;
+    let mut file = None;
+    if let Ok(mut multipart) = multipart {
+        while let Ok(Some(field)) = multipart.next_field().await {
+            if field.name() == Some("file") {
+                file = field.bytes().await.ok();
+            }
+        }
+    }
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        return Ok(upload_view(
+            Some("请选择 GeoJSON 文件（20 MB 以内）"),
+            StatusCode::BAD_REQUEST,
+        ));
+    };
+    let (outlines, unnamed) = match super::footprints::read(&bytes) {
+        Ok(read) => read,
+        Err(m) => return Ok(upload_view(Some(&m), StatusCode::UNPROCESSABLE_ENTITY)),
+    };
+    let territory = caller
+        .store
+        .import_territory(community.as_deref().unwrap_or(""))
+        .await?;
+    let matched = super::footprints::match_buildings(&territory, outlines);
+    let now = now_ms();
+    let mut tx = caller.store.begin().await?;
+    for (building, grid, polygon) in &matched.found {
+        tx.set_footprint(building, grid, polygon, now).await?;
+    }
+    tx.audit(caller.audit_entry(now, "update", "import", "footprints"))
+        .await?;
+    tx.commit().await?;
+    let body = view! {
+        <section class="card">
+            <p><strong>{format!("已更新 {} 栋楼的轮廓", matched.found.len())}</strong></p>
+            {(unnamed > 0).then(|| view! { <p class="muted">{format!("{unnamed} 个面没有名称，已跳过")}</p> })}
+        </section>
+        {(!matched.unknown.is_empty()).then(|| view! {
+            <p>"没有找到这些楼栋（请核对名称）："{matched.unknown.join("、")}</p>
+        })}
+        {(!matched.ambiguous.is_empty()).then(|| view! {
+            <p>"这些名称对应多栋楼，请在属性中写明网格："{matched.ambiguous.join("、")}</p>
+        })}
+        <p><a class="btn" href="/manage/import">"返回导入"</a></p>
+    }
+    .into_any();
+    Ok(page("楼栋轮廓", "/manage/import", None, StatusCode::OK, body))
 }
 
 /// Reading a large workbook takes a second or more: not on the async threads.

@@ -472,20 +472,35 @@ fn lay_out(buildings: &mut [NewBuilding], territory: &Territory) {
         b.row.doors_per_floor = doors.map_or(most_doors, i64::from).clamp(1, 20);
         let slot = per_grid.entry(b.row.grid_id.clone()).or_default();
         let grid_index = grids.iter().position(|g| *g == b.row.grid_id).unwrap_or(grids.len()) as f64;
+        // Rows of eight, 65 m apart, 55 m between rows, each grid's block
+        // south of the one before; slabs 16 m a unit wide and 12 m deep.
         let (col, line) = ((*slot % 8) as f64, (*slot / 8) as f64);
         *slot += 1;
-        let west = origin.0 + col * 0.0008;
-        let north = origin.1 - (grid_index * 4.0 + line) * 0.0006;
-        let (w, h) = (0.0002 * b.row.units as f64, 0.00025);
-        b.row.footprint = format!(
-            r#"{{"type":"Polygon","coordinates":[[[{west:.6},{north:.6}],[{:.6},{north:.6}],[{:.6},{:.6}],[{west:.6},{:.6}],[{west:.6},{north:.6}]]]}}"#,
-            west + w,
-            west + w,
-            north - h,
-            north - h
-        );
+        let x = col * 65.0;
+        let y = -(grid_index * 4.0 + line + 1.0) * 55.0;
+        let corners = [
+            (0.0, 0.0),
+            (16.0 * b.row.units as f64, 0.0),
+            (16.0 * b.row.units as f64, 12.0),
+            (0.0, 12.0),
+            (0.0, 0.0),
+        ];
+        let m_per_deg_lon = M_PER_DEG_LAT * origin.1.to_radians().cos();
+        let ring: Vec<String> = corners
+            .iter()
+            .map(|(dx, dy)| {
+                format!(
+                    "[{:.6},{:.6}]",
+                    origin.0 + (x + dx) / m_per_deg_lon,
+                    origin.1 + (y + dy) / M_PER_DEG_LAT
+                )
+            })
+            .collect();
+        b.row.footprint = format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring.join(","));
     }
 }
+
+const M_PER_DEG_LAT: f64 = 111_320.0;
 
 fn first_point(footprint: &str) -> Option<(f64, f64)> {
     let value: serde_json::Value = serde_json::from_str(footprint).ok()?;
