@@ -13,28 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{TestServer, new_id};
+use common::{TestServer, routine_visit};
 use gridwalk_server::backup::{self, BackupError, Schedule};
 use gridwalk_server::config::Settings;
-use serde_json::{Value, json};
 
 fn on_postgres() -> bool {
     common::postgres_admin_url().is_some()
-}
-
-fn visit_op(household: &str) -> Value {
-    json!({
-        "op_id": new_id(),
-        "created_at": app::state::now_ms(),
-        "change": {"record_visit": {
-            "id": new_id(),
-            "household_id": household,
-            "visited_at": app::state::now_ms() - 60_000,
-            "visit_type": "routine",
-            "outcome": "met",
-            "notes": "备份时的走访",
-        }},
-    })
 }
 
 /// Settings for a database file no server runs on.
@@ -80,7 +64,10 @@ async fn phone(
     let client = server.login_as(worker).await;
     let (household, _) = server.household_in(grid).await;
     while !stop.load(Ordering::Relaxed) {
-        let ops = [visit_op(&household), visit_op(&household)];
+        let ops = [
+            routine_visit(&household, "备份时的走访"),
+            routine_visit(&household, "备份时的走访"),
+        ];
         let (status, body) = server.push(&client, worker, &ops).await;
         assert_eq!(status, 200, "{body}");
         let results = body["results"].as_array().expect("results");

@@ -7,8 +7,8 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{PASSWORD, TestServer, new_id};
-use serde_json::{Value, json};
+use common::{PASSWORD, TestServer, routine_visit};
+use serde_json::Value;
 
 /// The one-time password shown on the page after creating or resetting.
 fn shown_password(html: &str) -> String {
@@ -21,21 +21,6 @@ fn shown_password(html: &str) -> String {
 
 async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
     client.post(url).form(form).send().await.expect("form post")
-}
-
-fn visit_op(household: &str) -> Value {
-    json!({
-        "op_id": new_id(),
-        "created_at": app::state::now_ms(),
-        "change": {"record_visit": {
-            "id": new_id(),
-            "household_id": household,
-            "visited_at": app::state::now_ms() - 60_000,
-            "visit_type": "routine",
-            "outcome": "met",
-            "notes": "",
-        }},
-    })
 }
 
 #[tokio::test]
@@ -128,13 +113,13 @@ async fn an_admin_makes_a_worker_who_changes_the_password_walks_a_grid_and_is_di
         .collect();
     assert_eq!(scope, [grid.as_str()]);
     let (household, _) = server.household_in("第2网格").await;
-    let (status, body) = server.push(&worker, "phone-z", &[visit_op(&household)]).await;
+    let (status, body) = server.push(&worker, "phone-z", &[routine_visit(&household, "")]).await;
     assert_eq!(status, 200, "{body}");
 
     // Disabled: the next push is refused with the reason, and so is a login.
     let disabled = post_form(&admin, server.url("/manage/users/zhao.min/disable"), &[]).await;
     assert_eq!(disabled.status(), 303);
-    let (status, body) = server.push(&worker, "phone-z", &[visit_op(&household)]).await;
+    let (status, body) = server.push(&worker, "phone-z", &[routine_visit(&household, "")]).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "account");
     assert!(body["message"].as_str().unwrap().contains("停用"), "{body}");

@@ -114,27 +114,30 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// The upload's kind, name and bytes, or a sentence saying what was wrong.
-async fn read_upload(mut multipart: Multipart) -> Result<(Kind, String, Bytes), String> {
+/// The upload's kind, name and bytes, or what was wrong and its status.
+async fn read_upload(mut multipart: Multipart) -> Result<(Kind, String, Bytes), (StatusCode, String)> {
+    let bad = |m: &str| (StatusCode::BAD_REQUEST, m.to_owned());
     let mut kind = None;
     let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| "上传没有完成，请重试".to_owned())?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|_| bad("上传没有完成，请重试"))? {
         match field.name().unwrap_or_default() {
-            "kind" => kind = Kind::parse(&field.text().await.map_err(|_| "表单格式不正确".to_owned())?),
+            "kind" => kind = Kind::parse(&field.text().await.map_err(|_| bad("表单格式不正确"))?),
             "file" => {
                 let name = field.file_name().unwrap_or("upload").to_owned();
-                let bytes = field.bytes().await.map_err(|_| ReadError::TooLarge.to_string())?;
+                // Cut off at the body limit: too large (or the upload broke off).
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, ReadError::TooLarge.to_string()))?;
                 file = Some((name, bytes));
             }
             _ => {}
         }
     }
-    let kind = kind.ok_or("请选择台账类型")?;
-    let (name, bytes) = file.filter(|(_, b)| !b.is_empty()).ok_or("请选择要上传的文件")?;
+    let kind = kind.ok_or_else(|| bad("请选择台账类型"))?;
+    let (name, bytes) = file
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or_else(|| bad("请选择要上传的文件"))?;
     Ok((kind, name.chars().take(100).collect(), bytes))
 }
 
@@ -142,11 +145,11 @@ async fn dry_run(Api(caller): Api, multipart: Result<Multipart, MultipartRejecti
     let community = administered(&caller, "import").await?;
     let upload = match multipart {
         Ok(multipart) => read_upload(multipart).await,
-        Err(_) => Err("表单格式不正确".to_owned()),
+        Err(_) => Err((StatusCode::BAD_REQUEST, "表单格式不正确".to_owned())),
     };
     let (kind, name, bytes) = match upload {
         Ok(upload) => upload,
-        Err(m) => return Ok(upload_view(Some(&m), StatusCode::BAD_REQUEST)),
+        Err((status, m)) => return Ok(upload_view(Some(&m), status)),
     };
     let table = match read_off_thread(bytes.clone(), name.clone(), kind).await? {
         Ok(table) => table,

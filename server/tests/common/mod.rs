@@ -144,6 +144,22 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// A push operation recording a plain visit a minute ago, with `notes`.
+pub fn routine_visit(household: &str, notes: &str) -> serde_json::Value {
+    serde_json::json!({
+        "op_id": new_id(),
+        "created_at": app::state::now_ms(),
+        "change": {"record_visit": {
+            "id": new_id(),
+            "household_id": household,
+            "visited_at": app::state::now_ms() - 60_000,
+            "visit_type": "routine",
+            "outcome": "met",
+            "notes": notes,
+        }},
+    })
+}
+
 /// Where a test's photos go: a folder of its own, or its own prefix in the
 /// bucket named by `GRIDWALK_TEST_S3_BUCKET` on the S3-compatible server the
 /// `AWS_*` environment points at (scripts/test.sh starts a local one).
