@@ -248,6 +248,28 @@ async fn a_lead_runs_only_the_workers_and_grids_of_their_community() {
     )
     .await;
     assert_eq!(moved.status(), 303);
+    // A new building by hand: its doors numbered floor by floor.
+    let buildings_url = server.url(&format!("/manage/territory/grids/{new_grid}/buildings"));
+    let shape = [
+        ("name", "新12号楼"),
+        ("units", "2"),
+        ("floors", "3"),
+        ("doors", "2"),
+        ("address", ""),
+    ];
+    assert_eq!(post_form(&lead, buildings_url.clone(), &shape).await.status(), 303);
+    let twice = post_form(&lead, buildings_url, &shape).await.status();
+    assert_eq!(twice, 409, "the same name twice in a grid");
+    let added = server
+        .scalar("SELECT id FROM buildings WHERE name = $1", "新12号楼")
+        .await;
+    let doors = server
+        .scalar(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM households WHERE building_id = $1 AND door_number IN ('101', '302')",
+            &added,
+        )
+        .await;
+    assert_eq!(doors, "4", "101 and 302 in each of two units");
     post_form(&lead, server.url("/manage/users/qian/grids"), &[("grid", &new_grid)]).await;
     let households = server
         .scalar(
@@ -285,6 +307,8 @@ async fn a_lead_runs_only_the_workers_and_grids_of_their_community() {
     assert_eq!(pulled_building["name"], "新3号楼");
     let pulled_households = records.iter().filter(|r| r["building_id"] == building.as_str()).count();
     assert_eq!(pulled_households.to_string(), households);
+    let pulled_new = records.iter().filter(|r| r["building_id"] == added.as_str()).count();
+    assert_eq!(pulled_new, 12);
 }
 
 #[tokio::test]

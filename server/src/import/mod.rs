@@ -18,6 +18,7 @@ pub mod apply;
 pub mod cells;
 pub mod fields;
 pub mod footprints;
+pub mod layout;
 pub mod page;
 pub mod plan;
 pub mod sheet;

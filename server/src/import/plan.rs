@@ -14,6 +14,7 @@ use app::sync::{ResidentInput, describe};
 use store::bulk::{BuildingRow, CommunityRow, GridRow, HouseholdRow, ResidentRow, ResidentTagRow, StreetRow};
 use store::import::{BuildingUpdate, KnownBuilding, KnownResident, ResidentUpdate, Territory, Writes};
 
+use super::layout::Layout;
 use super::{Field, Kind, Row, Table, cells};
 
 /// A refused row: where, and why, for the person and for the error report.
@@ -446,66 +447,18 @@ fn required_text(what: &'static str) -> impl Fn(&super::Cell) -> Result<String, 
 }
 
 /// New buildings' shapes: the file's floors × units × doors where it gives
-/// them, else what its doors show; and a place on the map in a plain grid
-/// beside the grid's other buildings (real footprints come from a GeoJSON file).
+/// them, else what its doors show; and a place on the map beside the grid's
+/// other buildings (real footprints come from a GeoJSON file).
 fn lay_out(buildings: &mut [NewBuilding], territory: &Territory) {
-    // Near the territory's first building, or central Beijing for a new install.
-    let origin = territory
-        .buildings
-        .first()
-        .and_then(|b| first_point(&b.footprint))
-        .unwrap_or((116.397, 39.909));
-    let mut per_grid: HashMap<String, usize> = HashMap::new();
-    for b in &territory.buildings {
-        *per_grid.entry(b.grid_id.clone()).or_default() += 1;
-    }
-    let grids: Vec<String> = {
-        let mut g: Vec<String> = territory.buildings.iter().map(|b| b.grid_id.clone()).collect();
-        g.dedup();
-        g
-    };
+    let mut layout = Layout::new(territory);
     for b in buildings.iter_mut() {
         let (units, floors, doors) = b.given;
         b.row.units = units.map_or(b.row.units, i64::from).clamp(1, 20);
         b.row.floors = floors.map_or(b.row.floors, i64::from).clamp(1, 120);
         let most_doors = b.doors.values().copied().max().unwrap_or(1) as i64;
         b.row.doors_per_floor = doors.map_or(most_doors, i64::from).clamp(1, 20);
-        let slot = per_grid.entry(b.row.grid_id.clone()).or_default();
-        let grid_index = grids.iter().position(|g| *g == b.row.grid_id).unwrap_or(grids.len()) as f64;
-        // Rows of eight, 65 m apart, 55 m between rows, each grid's block
-        // south of the one before; slabs 16 m a unit wide and 12 m deep.
-        let (col, line) = ((*slot % 8) as f64, (*slot / 8) as f64);
-        *slot += 1;
-        let x = col * 65.0;
-        let y = -(grid_index * 4.0 + line + 1.0) * 55.0;
-        let corners = [
-            (0.0, 0.0),
-            (16.0 * b.row.units as f64, 0.0),
-            (16.0 * b.row.units as f64, 12.0),
-            (0.0, 12.0),
-            (0.0, 0.0),
-        ];
-        let m_per_deg_lon = M_PER_DEG_LAT * origin.1.to_radians().cos();
-        let ring: Vec<String> = corners
-            .iter()
-            .map(|(dx, dy)| {
-                format!(
-                    "[{:.6},{:.6}]",
-                    origin.0 + (x + dx) / m_per_deg_lon,
-                    origin.1 + (y + dy) / M_PER_DEG_LAT
-                )
-            })
-            .collect();
-        b.row.footprint = format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring.join(","));
+        b.row.footprint = layout.place(&b.row.grid_id, b.row.units);
     }
-}
-
-const M_PER_DEG_LAT: f64 = 111_320.0;
-
-fn first_point(footprint: &str) -> Option<(f64, f64)> {
-    let value: serde_json::Value = serde_json::from_str(footprint).ok()?;
-    let point = &value["coordinates"][0][0];
-    Some((point[0].as_f64()?, point[1].as_f64()?))
 }
 
 fn residents_plan(

@@ -1,7 +1,8 @@
 //! Grids and buildings as a community arranges them: grids added, renamed
 //! and (by an admin) moved to another community; buildings renamed and moved
-//! between the community's grids. New buildings arrive by import (with their
-//! floors, units and doors). Phones receive the changes by pull.
+//! between the community's grids; a new building added with its doors
+//! numbered floor by floor (301, 302 …), or many at once by import. Phones
+//! receive the changes by pull.
 
 use std::collections::HashMap;
 
@@ -17,13 +18,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use leptos::prelude::*;
 
+use store::bulk::{BuildingRow, HouseholdRow};
+use store::import::Writes;
+
 use super::{administered, field, page};
 use crate::auth::Api;
+use crate::import::layout::Layout;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/manage/territory", get(territory_page).post(add_grid))
         .route("/manage/territory/grids/{id}", get(grid_page).post(update_grid))
+        .route("/manage/territory/grids/{id}/buildings", post(add_building))
         .route("/manage/territory/buildings/{id}", post(update_building))
 }
 
@@ -66,7 +72,7 @@ async fn territory_view(caller: &Caller, message: Option<&str>, status: StatusCo
             <label>"网格名称"<input name="name" required maxlength="30" placeholder="如 第五网格"/></label>
             <button type="submit">"新增"</button>
         </form>
-        <p class="muted small">"楼栋、单元和门牌请用「导入台账」批量建立。"</p>
+        <p class="muted small">"楼栋和门牌较多时，请用「导入台账」批量建立。"</p>
     }
     .into_any();
     Ok(page("网格与楼栋", "/manage/users", message, status, body))
@@ -146,6 +152,15 @@ async fn grid_view(caller: &Caller, id: &str, message: Option<&str>, status: Sta
                 </select></label>
             })}
             <button type="submit">"保存"</button>
+        </form>
+        <h2>"新增楼栋"</h2>
+        <form method="post" action=format!("/manage/territory/grids/{}/buildings", grid.id) class="stack">
+            <label>"楼栋名称"<input name="name" required maxlength="30" placeholder="如 12号楼"/></label>
+            <label>"单元数"<input name="units" type="number" min="1" max="20" value="2" required/></label>
+            <label>"层数"<input name="floors" type="number" min="1" max="120" value="6" required/></label>
+            <label>"每层户数"<input name="doors" type="number" min="1" max="20" value="2" required/></label>
+            <label>"地址（可不填）"<input name="address" maxlength="100"/></label>
+            <button type="submit">"新增楼栋并生成门牌（如 301、302）"</button>
         </form>
         <h2>"楼栋"</h2>
         <ul class="list">
@@ -241,4 +256,86 @@ async fn update_building(
     tx.audit(caller.audit_entry(at, "update", "building", &id)).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/manage/territory/grids/{}", from.id)).into_response())
+}
+
+/// Households a building added by hand may get; beyond, an import.
+const MAX_GENERATED_DOORS: i64 = 5_000;
+
+async fn add_building(
+    Api(caller): Api,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let grid = run_grid(&caller, &id).await?;
+    let Ok(Form(form)) = form else {
+        return Err(ApiError::BadRequest("表单格式不正确".into()));
+    };
+    let name = field(&form, "name");
+    let number = |key: &str, max: i64| field(&form, key).parse::<i64>().ok().filter(|n| (1..=max).contains(n));
+    let shape = (number("units", 20), number("floors", 120), number("doors", 20));
+    let (Some(units), Some(floors), Some(doors)) = shape else {
+        let message = "单元数1到20、层数1到120、每层户数1到20";
+        return grid_view(&caller, &grid.id, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    if let Err(ApiError::BadRequest(m)) = check_name(name, "楼栋") {
+        return grid_view(&caller, &grid.id, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    if units * floors * doors > MAX_GENERATED_DOORS {
+        let message = format!("超过 {MAX_GENERATED_DOORS} 户：请用「导入台账」");
+        return grid_view(&caller, &grid.id, Some(&message), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let territory = caller.store.import_territory(&grid.community_id).await?;
+    if territory
+        .buildings
+        .iter()
+        .any(|b| b.grid_id == grid.id && b.name == name)
+    {
+        let message = format!("本网格已有「{name}」");
+        return grid_view(&caller, &grid.id, Some(&message), StatusCode::CONFLICT).await;
+    }
+    let at = now_ms();
+    let building = BuildingRow {
+        id: store::new_id(),
+        grid_id: grid.id.clone(),
+        number: name
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or(0),
+        name: name.to_owned(),
+        address: match field(&form, "address") {
+            "" => format!("{}{name}", grid.community_name),
+            given => given.chars().take(100).collect(),
+        },
+        units,
+        floors,
+        doors_per_floor: doors,
+        footprint: Layout::new(&territory).place(&grid.id, units),
+    };
+    let mut writes = Writes::default();
+    for unit in 1..=units {
+        for floor in 1..=floors {
+            for door in 1..=doors {
+                let household = HouseholdRow {
+                    id: store::new_id(),
+                    building_id: building.id.clone(),
+                    unit,
+                    floor,
+                    door_number: format!("{floor}{door:02}"),
+                    created_at: at,
+                    updated_at: at,
+                };
+                writes.households.push((household, grid.id.clone()));
+            }
+        }
+    }
+    let building_id = building.id.clone();
+    writes.buildings.push(building);
+    let mut tx = caller.store.begin().await?;
+    tx.apply_import(&writes, at, "territory").await?;
+    tx.audit(caller.audit_entry(at, "create", "building", &building_id))
+        .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/manage/territory/grids/{}", grid.id)).into_response())
 }
