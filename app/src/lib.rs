@@ -115,6 +115,10 @@ pub fn App() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // A panic in a development build says what and where in the console; a
+    // release build (panic = abort) only traps, to keep the WASM small.
+    #[cfg(debug_assertions)]
+    std::panic::set_hook(Box::new(|info| leptos::logging::error!("{info}")));
     let offline_shell = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.body())

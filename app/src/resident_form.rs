@@ -215,11 +215,13 @@ fn ResidentForm(target: Target, on_done: Callback<bool>) -> impl IntoView {
         {
             saving.set(true);
             leptos::task::spawn_local(async move {
-                match crate::phone::engine::save_change(status, change, label, household_id).await {
+                let saved = crate::phone::engine::save_change(status, change, label, household_id).await;
+                // Before the form closes and disposes the signal (see visits.rs).
+                saving.set(false);
+                match saved {
                     Ok(()) => on_done.run(true),
                     Err(e) => errors.set(vec![("form", e)]),
                 }
-                saving.set(false);
             });
         }
     };

@@ -133,7 +133,11 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                 let on_done = on_done.clone();
                 let household_id = household_id.clone();
                 leptos::task::spawn_local(async move {
-                    match save_changes(status, changes, household_id).await {
+                    let saved = save_changes(status, changes, household_id).await;
+                    // Before the form closes: closing disposes these signals,
+                    // and an update queued after that would read a dead one.
+                    saving.set(false);
+                    match saved {
                         Ok(()) => {
                             for (r, f) in follow_ups {
                                 if let Ok(next) =
@@ -149,7 +153,6 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                         }
                         Err(e) => error.set(Some(e)),
                     }
-                    saving.set(false);
                 });
             }
         }

@@ -45,7 +45,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         ["seed"] => {
             let store = gridwalk_server::db::connect(&settings).await?;
-            if demo::seed(&store).await?.is_none() {
+            // The notices' files go where the server will look for them.
+            let rules = gridwalk_server::photos::check::Rules {
+                max_bytes: settings.photo_max_bytes,
+                max_pixels: settings.photo_max_pixels,
+            };
+            let photos = gridwalk_server::photos::PhotoStore::open(&settings.photo_store, rules).await?;
+            if demo::seed(&store, &photos).await?.is_none() {
                 println!("the database already holds data; nothing seeded");
             }
         }

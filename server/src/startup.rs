@@ -38,6 +38,8 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("photo store: {0}")]
     PhotoStore(#[from] object_store::Error),
+    #[error("demo data: {0}")]
+    Demo(#[from] demo::SeedError),
     #[error("settings: {0}")]
     Settings(String),
     #[error("{0}")]
@@ -74,7 +76,7 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         .with_daily_quota(settings.photo_daily_quota),
     );
     if settings.demo_data {
-        demo::seed(&store).await?;
+        demo::seed(&store, &photos).await?;
     }
     let listener = TcpListener::bind(&settings.addr)
         .await
@@ -206,6 +208,7 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
             HeaderValue::from_static("same-origin"),
         ))
         .layer(axum::middleware::map_response(cache_policy))
+        .layer(axum::middleware::map_response(page_policy))
         // Static assets come precompressed (cargo leptos --precompress); dynamic
         // answers are compressed at a level that costs well under a millisecond.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
@@ -227,18 +230,90 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
     }
 }
 
-/// Files under /pkg/ have content-hashed names and never change; everything
-/// else is revalidated unless its handler said otherwise.
+/// For answers whose handler did not say (public pages, photos, files and
+/// ledgers set their own): files under /pkg/ have content-hashed names and
+/// never change; pages, and whatever else /manage and /account answer, carry
+/// residents' data and are kept by no cache and written to no disk by the
+/// browser; the rest (icons, scripts, redirects) is revalidated.
+///
+/// The service worker still keeps the app pages for offline use: it stores
+/// them itself through the Cache API, which does not read Cache-Control
+/// (sw.js, `networkFirst` and the precached `/shell`).
 async fn cache_policy(uri: axum::http::Uri, mut response: axum::response::Response) -> axum::response::Response {
     if !response.headers().contains_key(header::CACHE_CONTROL) {
-        let policy = if uri.path().starts_with("/pkg/") && response.status().is_success() {
+        let path = uri.path();
+        let policy = if path.starts_with("/pkg/") && response.status().is_success() {
             "public, max-age=31536000, immutable"
+        } else if is_html(&response) || path.starts_with("/manage/") || path.starts_with("/account") {
+            "private, no-store"
         } else {
             "no-cache"
         };
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+fn is_html(response: &axum::response::Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// What every page allows besides its scripts and styles: images from here,
+/// from `data:` and from `blob:` (photos shown from the phone's own store);
+/// requests to this site only; no plugins, no `<base>`, forms posting here,
+/// never framed.
+macro_rules! shared_page_policy {
+    () => {
+        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    };
+}
+
+/// A page rendered by Leptos (the app's pages, the login page, the offline
+/// shell). Its inline scripts are the WASM loader and the data of resources
+/// rendered on the server. They carry a per-answer nonce, but the policy
+/// cannot name it reliably: leptos_axum applies the headers of some renders
+/// (seen: the home page of a session created by a browser) without the one
+/// the app's context set, and a policy without the nonce stops the app. So
+/// inline scripts are allowed on these pages; every other source of script,
+/// and of everything else, is this site only. `wasm-unsafe-eval` lets the
+/// loader compile the WASM. The stylesheet is a file, so no `<style>`
+/// element; `style` attributes are allowed (progress-bar widths).
+const APP_PAGE_POLICY: &str = concat!(
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; ",
+    "style-src 'self' 'unsafe-inline'; style-src-elem 'self'; ",
+    shared_page_policy!()
+);
+
+/// Every other page (management, coverage, account, the static offline page):
+/// no inline script at all; inline styles, as these pages bring their CSS in
+/// the page (html.rs).
+const SERVER_PAGE_POLICY: &str = concat!(
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; ",
+    shared_page_policy!()
+);
+
+/// Every HTML answer without a policy of its own gets one: the server's own
+/// pages (management, account) the one without inline scripts, the app's
+/// pages theirs.
+async fn page_policy(uri: axum::http::Uri, mut response: axum::response::Response) -> axum::response::Response {
+    if is_html(&response) && !response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        let path = uri.path();
+        let server_page = path.starts_with("/manage/") || path.starts_with("/account") || path.ends_with(".html");
+        let policy = if server_page {
+            SERVER_PAGE_POLICY
+        } else {
+            APP_PAGE_POLICY
+        };
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
     }
     response
 }

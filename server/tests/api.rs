@@ -442,3 +442,95 @@ async fn signing_in_and_out_is_audited_and_the_log_cannot_be_rewritten() {
     assert!(erase.is_err(), "audit rows were deleted");
     assert_eq!(count("sign_in").await.unwrap(), 1);
 }
+
+/// Makes the audit log refuse (or, with `None`, accept again) rows about
+/// `entity`, as a full disk or a failing write would at the worst moment.
+async fn audit_log_refuses(server: &TestServer, entity: Option<&str>) {
+    let postgres = common::postgres_admin_url().is_some();
+    let statements: Vec<String> = match (entity, postgres) {
+        (Some(entity), false) => vec![format!(
+            "CREATE TRIGGER audit_log_down BEFORE INSERT ON audit_log WHEN NEW.entity = '{entity}'
+             BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
+        )],
+        (Some(entity), true) => vec![
+            format!(
+                "CREATE FUNCTION audit_log_down() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                     IF NEW.entity = '{entity}' THEN RAISE EXCEPTION 'audit log unavailable'; END IF;
+                     RETURN NEW;
+                 END $$"
+            ),
+            "CREATE TRIGGER audit_log_down BEFORE INSERT ON audit_log
+             FOR EACH ROW EXECUTE FUNCTION audit_log_down()"
+                .into(),
+        ],
+        (None, false) => vec!["DROP TRIGGER audit_log_down".into()],
+        (None, true) => vec![
+            "DROP TRIGGER audit_log_down ON audit_log".into(),
+            "DROP FUNCTION audit_log_down()".into(),
+        ],
+    };
+    for sql in statements {
+        sqlx::query(&sql).execute(&server.pool).await.expect(&sql);
+    }
+}
+
+#[tokio::test]
+async fn a_change_is_never_saved_without_its_audit_row() {
+    let server = TestServer::start().await;
+    let lead = server.login_as("lead1").await;
+    let community = server.community_of("lead1").await;
+    let count = |sql: &'static str, bind: String| {
+        let pool = server.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(bind)
+                .fetch_one(&pool)
+                .await
+                .expect(sql)
+        }
+    };
+    let create = || {
+        lead.post(server.url("/manage/notices"))
+            .form(&[
+                ("community_id", community.as_str()),
+                ("category", "finance"),
+                ("title", "账目公开"),
+                ("body", "第三季度收支"),
+            ])
+            .send()
+    };
+    let notices = "SELECT COUNT(*) FROM notices WHERE title = $1";
+
+    audit_log_refuses(&server, Some("notice")).await;
+    let refused = create().await.unwrap();
+    assert!(refused.status().is_server_error(), "{}", refused.status());
+    assert_eq!(
+        count(notices, "账目公开".into()).await,
+        0,
+        "the notice was saved, its audit row was not"
+    );
+
+    audit_log_refuses(&server, None).await;
+    let saved = create().await.unwrap();
+    assert_eq!(saved.status(), 303);
+    let id = saved.headers()["location"].to_str().unwrap()["/manage/notices/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE entity = 'notice' AND entity_id = $1";
+    assert_eq!(count(audited, id.clone()).await, 1);
+
+    // A change of state, the same way.
+    audit_log_refuses(&server, Some("notice")).await;
+    let publish = lead
+        .post(server.url(&format!("/manage/notices/{id}/publish")))
+        .send()
+        .await
+        .unwrap();
+    assert!(publish.status().is_server_error(), "{}", publish.status());
+    let published = "SELECT COUNT(*) FROM notices WHERE id = $1 AND status = 'published'";
+    assert_eq!(count(published, id.clone()).await, 0, "published unaudited");
+    assert_eq!(count(audited, id.clone()).await, 1);
+}

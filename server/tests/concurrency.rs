@@ -173,11 +173,23 @@ async fn instances_starting_together_migrate_and_seed_once() {
             stores.push(gridwalk_server::db::connect(&settings).await.expect("connects"));
         }
     }
+    // One photo store, as the instances would share (the notices' files).
+    let photos = std::sync::Arc::new(
+        gridwalk_server::photos::PhotoStore::open(
+            &dir.path().join("photos").display().to_string(),
+            gridwalk_server::photos::check::Rules {
+                max_bytes: settings.photo_max_bytes,
+                max_pixels: settings.photo_max_pixels,
+            },
+        )
+        .await
+        .expect("photo store"),
+    );
     let seeds: Vec<_> = stores
         .iter()
         .map(|store| {
-            let store = store.clone();
-            tokio::spawn(async move { demo::seed(&store).await })
+            let (store, photos) = (store.clone(), photos.clone());
+            tokio::spawn(async move { demo::seed(&store, &photos).await })
         })
         .collect();
     let mut seeded = 0;

@@ -449,3 +449,64 @@ async fn xlsx_ledgers_read_back_match_the_database_and_follow_the_filters() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+/// The visit ledger's CSV rows as (grid, building, unit, door, worker, notes).
+async fn csv_visits(client: &reqwest::Client, server: &TestServer, path: &str) -> Vec<[String; 6]> {
+    let response = client.get(server.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let bytes = response.bytes().await.unwrap();
+    csv::Reader::from_reader(&bytes[3..])
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            [&r[1], &r[2], &r[3], &r[4], &r[7], &r[8]].map(str::to_owned)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_ledger_longer_than_a_page_comes_whole_and_in_order() {
+    let server = TestServer::start().await;
+    let admin = server.login_as("admin").await;
+    // Every visit three times, the copies at the same moment: several pages
+    // (of 5,000 rows), and as every group of visits at one moment is a
+    // multiple of three, the pages' edges at 5,000 and 10,000 fall inside one.
+    for copy in ["-copy1", "-copy2"] {
+        sqlx::query(
+            "INSERT INTO visits (id, household_id, worker_id, visited_at, visit_type, outcome, notes, created_at)
+             SELECT id || $1, household_id, worker_id, visited_at, visit_type, outcome, notes, created_at
+             FROM visits WHERE id NOT LIKE '%-copy%'",
+        )
+        .bind(copy)
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    }
+    // Newest first, ties in time by id: the order the pages are cut in.
+    let sql = "SELECT g.name, b.name, h.unit, h.door_number, u.display_name, v.notes
+         FROM visits v JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id
+           JOIN grids g ON g.id = b.grid_id JOIN users u ON u.id = v.worker_id
+         WHERE v.visited_at >= $1 AND ($2 = '' OR h.id IN (
+           SELECT r.household_id FROM residents r JOIN resident_tags t ON t.resident_id = r.id
+           WHERE t.tag = $2 AND NOT r.moved_out))
+         ORDER BY v.visited_at DESC, v.id";
+    let since = app::clock::now_ms() - 400 * DAY;
+    for (tag, query) in [("", ""), ("empty_nest", "&tag=empty_nest")] {
+        let want: Vec<(String, String, i64, String, String, String)> = sqlx::query_as(sql)
+            .bind(since)
+            .bind(tag)
+            .fetch_all(&server.pool)
+            .await
+            .unwrap();
+        let want: Vec<[String; 6]> = want
+            .into_iter()
+            .map(|(g, b, u, d, w, n)| [g, b, u.to_string(), d, w, n])
+            .collect();
+        let got = csv_visits(&admin, &server, &format!("/manage/coverage/visits.csv?days=366{query}")).await;
+        assert_eq!(got.len(), want.len(), "{tag}");
+        assert!(got == want, "{tag}: the rows differ from the database's order");
+        if tag.is_empty() {
+            assert!(got.len() > 10_000, "more than two pages of 5,000: {}", got.len());
+        }
+    }
+}

@@ -243,3 +243,135 @@ async fn changes_from_another_site_are_refused_login_included() {
         .unwrap();
     assert!(by_origin.status().is_redirection(), "{}", by_origin.status());
 }
+
+/// The directive `name` of a policy, e.g. `script-src 'self'`.
+fn directive<'a>(policy: &'a str, name: &str) -> &'a str {
+    policy
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.split(' ').next() == Some(name))
+        .unwrap_or_else(|| panic!("no {name} in {policy}"))
+}
+
+/// A page's `Cache-Control`, its policy and its HTML.
+async fn page(client: &reqwest::Client, url: String) -> (String, String, String) {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.url());
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let (cache, policy) = (header("cache-control"), header("content-security-policy"));
+    (cache, policy, response.text().await.unwrap())
+}
+
+/// What every page's policy says besides scripts and styles.
+fn assert_shared_directives(policy: &str) {
+    for expected in [
+        "default-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(
+            policy.split(';').any(|d| d.trim() == expected),
+            "{expected} in {policy}"
+        );
+    }
+}
+
+/// Leptos pages: scripts from this site and inline (the WASM loader and
+/// the resources' data), WebAssembly, no `<style>` element.
+fn assert_app_page(cache: &str, policy: &str, html: &str) {
+    assert_eq!(cache, "private, no-store");
+    assert_shared_directives(policy);
+    assert_eq!(
+        directive(policy, "script-src"),
+        "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'"
+    );
+    assert_eq!(directive(policy, "style-src-elem"), "style-src-elem 'self'");
+    assert!(html.contains("<script"), "the WASM loader is inline: {html}");
+    assert!(!html.contains("<style"), "app pages link their stylesheet: {html}");
+}
+
+#[tokio::test]
+async fn pages_are_kept_by_no_cache_and_carry_a_content_security_policy() {
+    let server = TestServer::start().await;
+
+    // The login page, to anyone.
+    let (cache, policy, html) = page(&server.client(), server.url("/login")).await;
+    assert_app_page(&cache, &policy, &html);
+
+    // The phone's pages: a list, and one rendered with its data.
+    let worker = server.login_as("worker1").await;
+    let (cache, policy, html) = page(&worker, server.url("/")).await;
+    assert_app_page(&cache, &policy, &html);
+    let (household, _) = server.household_in("第1网格").await;
+    let (cache, policy, html) = page(&worker, server.url(&format!("/households/{household}"))).await;
+    assert_app_page(&cache, &policy, &html);
+    // The shell the service worker falls back to offline.
+    let (cache, policy, html) = page(&worker, server.url("/shell")).await;
+    assert_app_page(&cache, &policy, &html);
+
+    // Server-rendered pages for leads: no inline script at all, their CSS
+    // inline.
+    let lead = server.login_as("lead1").await;
+    for path in ["/manage/notices", "/manage/coverage", "/account"] {
+        let (cache, policy, html) = page(&lead, server.url(path)).await;
+        // The staff pages say `no-store` themselves; `private` adds nothing to it.
+        assert!(cache.split(',').any(|d| d.trim() == "no-store"), "{path}: {cache}");
+        assert_shared_directives(&policy);
+        assert_eq!(directive(&policy, "script-src"), "script-src 'self'", "{path}");
+        assert!(html.contains("<style>"), "{path}");
+        assert!(!html.contains("<script>"), "{path}");
+    }
+
+    // Public pages keep their own policies; the API stays out of every cache
+    // and has no page policy.
+    let community = server.community_of("lead1").await;
+    let notices = server
+        .client()
+        .get(server.url(&format!("/n/{community}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(notices.headers()["cache-control"], "public, no-cache");
+    assert!(
+        notices.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    let me = worker.get(server.url("/api/me")).send().await.unwrap();
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    assert!(!me.headers().contains_key("content-security-policy"));
+
+    // Built files: hashed ones for ever; the static offline page (inline
+    // style, no script) as a page.
+    let site = std::path::Path::new(&server.settings.site_root);
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/gridwalk.0123abcd.js"), "export {}").unwrap();
+    std::fs::write(
+        site.join("offline.html"),
+        "<!DOCTYPE html><style>p{}</style><p>离线</p>",
+    )
+    .unwrap();
+    let script = server
+        .client()
+        .get(server.url("/pkg/gridwalk.0123abcd.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert!(!script.headers().contains_key("content-security-policy"));
+    let (cache, policy, _) = page(&server.client(), server.url("/offline.html")).await;
+    assert_eq!(cache, "private, no-store");
+    assert_eq!(directive(&policy, "script-src"), "script-src 'self'");
+    assert_eq!(directive(&policy, "style-src"), "style-src 'self' 'unsafe-inline'");
+}

@@ -79,9 +79,10 @@ async fn draft_published_withdrawn_as_the_public_sees_it() {
     assert_eq!(status, StatusCode::SEE_OTHER, "{id}");
     let public = format!("/n/{community}/{id}");
 
-    // A draft does not exist publicly, not even by its URL.
+    // A draft does not exist publicly, not even by its URL. (The demo's own
+    // notices are there: look for this one's link.)
     assert_eq!(get(&server, &public).await.0, StatusCode::NOT_FOUND);
-    assert!(!get(&server, &format!("/n/{community}")).await.1.contains("第三季度"));
+    assert!(!get(&server, &format!("/n/{community}")).await.1.contains(&public));
 
     assert_eq!(lead.act(&server, &id, "publish").await, StatusCode::SEE_OTHER);
     let (status, page) = get(&server, &public).await;
@@ -105,7 +106,7 @@ async fn draft_published_withdrawn_as_the_public_sees_it() {
     // Withdrawn: gone again, and the history says who did what.
     assert_eq!(lead.act(&server, &id, "withdraw").await, StatusCode::SEE_OTHER);
     assert_eq!(get(&server, &public).await.0, StatusCode::NOT_FOUND);
-    assert!(!get(&server, &format!("/n/{community}")).await.1.contains("第三季度"));
+    assert!(!get(&server, &format!("/n/{community}")).await.1.contains(&public));
     let edit = lead
         .client
         .get(server.url(&format!("/manage/notices/{id}")))
@@ -454,4 +455,75 @@ async fn uploads_at_the_same_moment_never_pass_the_file_limit() {
         .await
         .unwrap();
     assert_eq!(files, 10);
+}
+
+/// A new install with the demo on, seeded by the server as it starts (not
+/// copied from the tests' template): each community's public page shows its
+/// lead's notices of every category, the pinned one first, and the quarter's
+/// finance table with its chart.
+#[tokio::test]
+async fn a_freshly_seeded_demo_shows_notices_of_every_category() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::empty_postgres_database()
+        .await
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("demo.db").display()));
+    let server = TestServer::start_with(|s| {
+        s.database_url = database;
+        s.demo_data = true;
+    })
+    .await;
+    let communities: Vec<(String,)> = sqlx::query_as("SELECT id FROM communities ORDER BY name")
+        .fetch_all(&server.pool)
+        .await
+        .unwrap();
+    assert_eq!(communities.len(), 2);
+    for (community,) in &communities {
+        let (status, page) = get(&server, &format!("/n/{community}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let page = page.replace("<!>", "");
+        let items: Vec<&str> = page.split("<li>").skip(1).collect();
+        assert!(items.len() >= 15, "{} notices", items.len());
+        assert!(items[0].contains("置顶"), "the pinned notice first: {}", items[0]);
+        assert!(!page.contains("暂无公告"));
+        for (code, label) in gridwalk_server::notices::CATEGORIES {
+            let listed = items
+                .iter()
+                .filter(|item| item.contains(&format!("{label} · ")))
+                .count();
+            assert!(listed >= 3, "{label}: {listed}");
+            let (_, tab) = get(&server, &format!("/n/{community}?c={code}")).await;
+            assert!(tab.matches("<li>").count() >= 3, "{code}");
+        }
+
+        // The newest quarter's figures: the table, and its chart as a file.
+        let (notice, hash): (String, String) = sqlx::query_as(
+            "SELECT n.id, a.hash FROM notices n JOIN notice_attachments a ON a.notice_id = n.id
+             WHERE n.community_id = $1 AND n.category = 'finance'",
+        )
+        .bind(community)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        let (status, page) = get(&server, &format!("/n/{community}/{notice}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("季度财务收支公开") && page.contains("<table>"));
+        assert!(page.contains("期末结余"), "{page}");
+        let file = format!("/n/{community}/{notice}/files/{hash}");
+        assert!(page.contains(&format!("src=\"{file}\"")), "{page}");
+        let response = server.client().get(server.url(&file)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "image/jpeg");
+
+        // The history says who published them.
+        let revisions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notice_revisions r JOIN notices n ON n.id = r.notice_id
+             JOIN users u ON u.id = r.user_id
+             WHERE n.community_id = $1 AND r.action = 'publish' AND u.role = 'lead'",
+        )
+        .bind(community)
+        .fetch_one(&server.pool)
+        .await
+        .unwrap();
+        assert_eq!(revisions, items.len() as i64);
+    }
 }

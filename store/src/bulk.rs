@@ -13,6 +13,7 @@ pub enum Value<'a> {
     OptionalText(Option<&'a str>),
     Int(i64),
     OptionalInt(Option<i64>),
+    Bool(bool),
 }
 
 impl<'a> From<&'a String> for Value<'a> {
@@ -36,6 +37,12 @@ impl From<&Option<i64>> for Value<'_> {
 impl From<&i64> for Value<'_> {
     fn from(value: &i64) -> Self {
         Value::Int(*value)
+    }
+}
+
+impl From<&bool> for Value<'_> {
+    fn from(value: &bool) -> Self {
+        Value::Bool(*value)
     }
 }
 
@@ -165,6 +172,42 @@ bulk_rows! {
         to_status: String,
         note: String,
     }
+    /// A notice as its author left it (`status`: `draft`, `published` or
+    /// `withdrawn`; see `notices::NoticeRow` for reading one back).
+    NoticeRow => "notices" {
+        id: String,
+        community_id: String,
+        category: String,
+        title: String,
+        body: String,
+        status: String,
+        pinned: bool,
+        published_at: Option<i64>,
+        created_by: String,
+        created_at: i64,
+        updated_at: i64,
+    }
+    /// One line of a notice's history: the text as it stood at that step.
+    NoticeRevisionRow => "notice_revisions" {
+        id: String,
+        notice_id: String,
+        action: String,
+        title: String,
+        body: String,
+        category: String,
+        user_id: String,
+        at: i64,
+    }
+    /// A file listed on a notice, already stored under its hash.
+    NoticeAttachmentRow => "notice_attachments" {
+        notice_id: String,
+        hash: String,
+        kind: String,
+        name: String,
+        bytes: i64,
+        added_by: String,
+        added_at: i64,
+    }
 }
 
 impl Tx {
@@ -182,6 +225,7 @@ impl Tx {
                         Value::OptionalText(v) => query.bind(v),
                         Value::Int(v) => query.bind(v),
                         Value::OptionalInt(v) => query.bind(v),
+                        Value::Bool(v) => query.bind(v),
                     };
                 }
                 query.execute(&mut *c).await.map(|r| r.rows_affected())

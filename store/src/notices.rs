@@ -5,6 +5,7 @@
 //! replica: a notice published a moment ago may show a moment later. Authoring
 //! reads its own writes back, so it reads the primary.
 
+use crate::audit::Entry;
 use crate::engine::{Pool, on_pool, on_tx};
 use crate::{Result, Store, Tx};
 
@@ -319,7 +320,15 @@ impl Store {
     ///   commit. (Reading first and writing later would not do: in WAL mode
     ///   the later write fails with SQLITE_BUSY_SNAPSHOT when another writer
     ///   committed in between, without waiting.)
-    pub async fn add_notice_file(&self, file: &NewAttachment<'_>, max_files: i64) -> Result<Attached> {
+    ///
+    /// `audit` is written with the file, in the same transaction; nothing is
+    /// written when the notice is full.
+    pub async fn add_notice_file(
+        &self,
+        file: &NewAttachment<'_>,
+        max_files: i64,
+        audit: Entry<'_>,
+    ) -> Result<Attached> {
         let mut tx = self.begin().await?;
         on_tx!(tx, |c| sqlx::query(LOCK_NOTICE)
             .bind(file.notice_id)
@@ -345,23 +354,24 @@ impl Store {
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
+        tx.audit(audit).await?;
         tx.commit().await?;
         Ok(Attached::Added)
-    }
-
-    /// Takes a file off a notice (the stored object may serve other notices).
-    pub async fn delete_notice_file(&self, notice_id: &str, hash: &str) -> Result<()> {
-        on_pool!(self.primary(), |c| sqlx::query(DELETE_FILE)
-            .bind(notice_id)
-            .bind(hash)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
     }
 }
 
 impl Tx {
+    /// Takes a file off a notice (the stored object may serve other notices).
+    pub async fn delete_notice_file(&mut self, notice_id: &str, hash: &str) -> Result<()> {
+        on_tx!(self, |c| sqlx::query(DELETE_FILE)
+            .bind(notice_id)
+            .bind(hash)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// A new draft; its `create` revision goes with it (`insert_notice_revision`).
     pub async fn insert_notice(&mut self, notice: &NewNotice<'_>) -> Result<()> {
         on_tx!(self, |c| sqlx::query(INSERT_NOTICE)

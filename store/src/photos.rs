@@ -1,5 +1,6 @@
 //! Photos (`photos`, `resident_photos`, `visit_photos`; `request_photos` name them too).
 
+use crate::audit::Entry;
 use crate::engine::{on_pool, on_tx};
 use crate::{Result, Store, Tx};
 
@@ -69,9 +70,10 @@ impl Store {
 
     /// Records a photo once its objects are stored, so a row always means both
     /// exist. The same photo uploaded twice at once is recorded once; the
-    /// first uploader stays its uploader.
-    pub async fn insert_photo(&self, photo: &NewPhoto<'_>) -> Result<()> {
-        on_pool!(self.primary(), |c| sqlx::query(INSERT_PHOTO)
+    /// first uploader stays its uploader. `audit` commits with the row.
+    pub async fn insert_photo(&self, photo: &NewPhoto<'_>, audit: Entry<'_>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(tx, |c| sqlx::query(INSERT_PHOTO)
             .bind(photo.hash)
             .bind(photo.bytes)
             .bind(photo.width)
@@ -79,9 +81,11 @@ impl Store {
             .bind(photo.thumb_bytes)
             .bind(photo.uploaded_by)
             .bind(photo.at)
-            .execute(c)
+            .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
+        tx.audit(audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 

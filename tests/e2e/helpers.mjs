@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -100,18 +101,48 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
+/**
+ * Uncaught page errors and WASM panics seen by any page of any browser
+ * started here: every test fails on them (the hook below), whatever it checks.
+ */
+const pageErrors = [];
+
+function watchPage(page) {
+  page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+  page.on('console', (message) => {
+    // The panic hook's message, and what a panic without it looks like.
+    if (message.type() === 'error' && /panicked|RuntimeError|unreachable/.test(message.text())) {
+      pageErrors.push(`${page.url()}: ${message.text()}`);
+    }
+  });
+}
+
+function watchContext(context) {
+  context.pages().forEach(watchPage);
+  context.on('page', watchPage);
+  return context;
+}
+
+afterEach(() => {
+  const seen = pageErrors.splice(0);
+  if (seen.length > 0) throw new Error(`page errors or WASM panics during the test:\n${seen.join('\n')}`);
+});
+
 export async function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => watchContext(await newContext(options));
+  return browser;
 }
 
 /** A phone-sized browser whose profile lives in `userDataDir`: it survives a restart. */
 export async function launchPersistentPhone(userDataDir) {
-  return chromium.launchPersistentContext(userDataDir, {
+  return watchContext(await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
     viewport: { width: 360, height: 740 },
     locale: 'zh-CN',
-  });
+  }));
 }
 
 /** A phone: 360 x 740 CSS pixels, touch, Chinese locale. */

@@ -68,7 +68,8 @@ test('a lead publishes, an anonymous phone reads it with JavaScript off and offl
 
   // Withdrawn: the same URL is a 404.
   await lead.goto(`${server.url}/manage/notices`);
-  await lead.getByRole('button', { name: '撤回' }).click();
+  // The demo's own notices are published too: this one, changed last, is first.
+  await lead.getByRole('button', { name: '撤回' }).first().click();
   await lead.getByText('已撤回').first().waitFor();
   assert.equal((await resident.goto(`${server.url}${publicUrl}`)).status(), 404);
   await residentContext.close();

@@ -8,8 +8,8 @@ use app::state::now_ms;
 use axum::extract::Query;
 use axum::response::Response;
 
-use super::ledger::{Cell, FileType, Table, download};
-use super::{Filters, Household, api_result, policies, scope, workers_by_grid};
+use super::ledger::{Cell, FileType, Pages, Table, download, stream_download};
+use super::{Filters, Household, Scope, api_result, policies, scope, workers_by_grid};
 use crate::auth::Api;
 
 pub const VISIT_HEADERS: &[&str] = &[
@@ -38,36 +38,70 @@ pub const HOUSEHOLD_HEADERS: &[&str] = &[
     "网格员",
 ];
 
-/// Visits in scope since the period's first Beijing midnight, newest first.
-/// With a key-group filter, visits to households with such a resident.
-async fn visit_table(caller: &app::auth::ssr::Caller, filters: &Filters) -> Result<Table, ApiError> {
-    let scope = scope(caller, filters).await?;
-    let rows = caller
-        .store
-        .visit_ledger(&scope.grids, scope.tag(), filters.since_ms(now_ms()))
-        .await?;
-    let rows = rows
-        .into_iter()
-        .map(|row| {
-            vec![
-                Cell::Time(row.visited_at),
-                Cell::Text(scope.name(&row.grid_id).to_owned()),
-                Cell::Text(row.building),
-                Cell::Number(row.unit),
-                Cell::Text(row.door_number),
-                Cell::Text(VisitType::parse(&row.visit_type).map_or(row.visit_type.clone(), |t| t.label().to_owned())),
-                Cell::Text(Outcome::parse(&row.outcome).map_or(row.outcome.clone(), |o| o.label().to_owned())),
-                Cell::Text(row.worker),
-                Cell::Text(row.notes),
-            ]
+/// Rows of the visit ledger fetched at a time. An export holds about a page
+/// however many visits it writes (measured: the server's peak +15 to +40 MiB
+/// for 115,000 or 351,000 visits, where holding every row took +70 and +220
+/// MiB); pages of 10,000 held twice as much and saved no time.
+const VISIT_PAGE: i64 = 5_000;
+
+/// Visits in scope since the period's first Beijing midnight, newest first,
+/// a page at a time. With a key-group filter, visits to households with such
+/// a resident.
+struct VisitPages {
+    store: store::Store,
+    scope: Scope,
+    since: i64,
+    /// The last visit sent (its time and id); `None` before the first page.
+    after: Option<(i64, String)>,
+    done: bool,
+}
+
+impl VisitPages {
+    async fn new(caller: &app::auth::ssr::Caller, filters: &Filters) -> Result<Self, ApiError> {
+        let scope = scope(caller, filters).await?;
+        caller.audit("read", "visit_ledger", &filters.query()).await?;
+        Ok(VisitPages {
+            store: caller.store.clone(),
+            scope,
+            since: filters.since_ms(now_ms()),
+            after: None,
+            done: false,
         })
-        .collect();
-    caller.audit("read", "visit_ledger", &filters.query()).await?;
-    Ok(Table {
-        title: "走访台账",
-        headers: VISIT_HEADERS,
-        rows,
-    })
+    }
+}
+
+impl Pages for VisitPages {
+    async fn next(&mut self) -> Result<Vec<Vec<Cell>>, ApiError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let after = self.after.as_ref().map(|(at, id)| (*at, id.as_str()));
+        let rows = self
+            .store
+            .visit_ledger_page(&self.scope.grids, self.scope.tag(), self.since, after, VISIT_PAGE)
+            .await?;
+        self.done = (rows.len() as i64) < VISIT_PAGE;
+        self.after = rows.last().map(|row| (row.visited_at, row.id.clone()));
+        let scope = &self.scope;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                vec![
+                    Cell::Time(row.visited_at),
+                    Cell::Text(scope.name(&row.grid_id).to_owned()),
+                    Cell::Text(row.building),
+                    Cell::Number(row.unit),
+                    Cell::Text(row.door_number),
+                    Cell::Text(
+                        VisitType::parse(&row.visit_type).map_or(row.visit_type.clone(), |t| t.label().to_owned()),
+                    ),
+                    Cell::Text(Outcome::parse(&row.outcome).map_or(row.outcome.clone(), |o| o.label().to_owned())),
+                    Cell::Text(row.worker),
+                    Cell::Text(row.notes),
+                ]
+            })
+            .collect())
+    }
 }
 
 /// Every household in scope with its cadence, last visit and status.
@@ -114,14 +148,22 @@ async fn household_table(caller: &app::auth::ssr::Caller, filters: &Filters) -> 
     })
 }
 
+/// Every visit of a year may be 100,000 rows and more: streamed.
+async fn visit_download(
+    caller: &app::auth::ssr::Caller,
+    filters: &Filters,
+    format: FileType,
+) -> Result<Response, ApiError> {
+    let pages = VisitPages::new(caller, filters).await?;
+    stream_download("走访台账", VISIT_HEADERS, pages, format, "visit-ledger").await
+}
+
 pub async fn visits_csv(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Response, ApiError> {
-    let table = visit_table(&caller, &filters).await?;
-    spawn_download(table, FileType::Csv, "visit-ledger").await
+    visit_download(&caller, &filters, FileType::Csv).await
 }
 
 pub async fn visits_xlsx(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Response, ApiError> {
-    let table = visit_table(&caller, &filters).await?;
-    spawn_download(table, FileType::Xlsx, "visit-ledger").await
+    visit_download(&caller, &filters, FileType::Xlsx).await
 }
 
 pub async fn households_csv(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Response, ApiError> {

@@ -519,7 +519,8 @@ async fn save_policies(
     for (tag, days) in &updates {
         tx.set_visit_cadence(tag, *days, now_ms()).await?;
     }
+    tx.audit(caller.audit_entry(now_ms(), "update", "visit_policies", "-"))
+        .await?;
     tx.commit().await?;
-    caller.audit("update", "visit_policies", "-").await?;
     Ok(Redirect::to("/manage/policies").into_response())
 }

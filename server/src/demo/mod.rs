@@ -1,7 +1,9 @@
 //! The deterministic demo and benchmark data generator: one street office, its
 //! communities laid out as city blocks of buildings, households floor by floor,
-//! residents, users, 90 days of visits and a year of requests.
+//! residents, users, 90 days of visits, a year of requests and the last
+//! months' public notices.
 
+mod notices;
 mod people;
 mod requests;
 mod rng;
@@ -9,10 +11,13 @@ mod rng;
 use app::domain::{CivilDate, KeyGroup, Outcome, VisitType};
 use app::state::DAY_MS;
 use store::bulk::{
-    BuildingRow, CommunityRow, GridRow, HouseholdRow, ResidentRow, ResidentTagRow, StreetRow, UserGridRow, UserRow,
-    VisitRow,
+    BuildingRow, CommunityRow, GridRow, HouseholdRow, NoticeAttachmentRow, ResidentRow, ResidentTagRow, StreetRow,
+    UserGridRow, UserRow, VisitRow,
 };
 use store::{Store, Tx};
+
+use crate::notices::attachments;
+use crate::photos::PhotoStore;
 
 use rng::Rng;
 
@@ -33,7 +38,19 @@ pub struct DemoSpec {
     pub request_days: i64,
     /// this many per household on average.
     pub requests_per_household: f64,
+    /// Each community's lead has published notices of every category.
+    pub notices: bool,
     pub now_ms: i64,
+}
+
+/// Why the demo could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// A notice's file could not be checked or stored.
+    #[error("demo notice file: {0}")]
+    File(String),
 }
 
 impl DemoSpec {
@@ -48,6 +65,7 @@ impl DemoSpec {
             visit_multiplier: 1,
             request_days: 365,
             requests_per_household: 0.25,
+            notices: true,
             now_ms,
         }
     }
@@ -65,6 +83,7 @@ impl DemoSpec {
             visit_multiplier: multiplier.max(1),
             request_days: 0,
             requests_per_household: 0.0,
+            notices: false,
             now_ms,
         }
     }
@@ -83,6 +102,7 @@ impl DemoSpec {
             visit_multiplier: 1,
             request_days: 0,
             requests_per_household: 0.0,
+            notices: false,
             now_ms,
         }
     }
@@ -103,6 +123,7 @@ pub struct DemoCounts {
     pub residents: usize,
     pub visits: usize,
     pub requests: usize,
+    pub notices: usize,
 }
 
 /// Building shapes of an ordinary compound: six-storey walk-ups, mid-rises,
@@ -129,10 +150,10 @@ const NOTES: &[&str] = &[
 
 /// Seeds the demo street into an empty database, logging what it wrote; a
 /// database that holds data is left alone. Safe to run from several
-/// instances at once (see `generate`).
-pub async fn seed(store: &Store) -> Result<Option<DemoCounts>, store::Error> {
+/// instances at once (see `generate`). The notices' files go into `photos`.
+pub async fn seed(store: &Store, photos: &PhotoStore) -> Result<Option<DemoCounts>, SeedError> {
     let started = std::time::Instant::now();
-    let counts = generate(store, &DemoSpec::standard(app::state::now_ms())).await?;
+    let counts = write(store, Some(photos), &DemoSpec::standard(app::state::now_ms())).await?;
     match &counts {
         Some(counts) => tracing::info!(
             ?counts,
@@ -146,12 +167,18 @@ pub async fn seed(store: &Store) -> Result<Option<DemoCounts>, store::Error> {
 
 /// Writes the whole data set in one transaction into an empty database;
 /// returns what it wrote, or `None` when the database already held a street
-/// (another instance may have seeded it a moment before).
-pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCounts>, store::Error> {
+/// (another instance may have seeded it a moment before). Without a photo
+/// store at hand the notices carry no files (`seed` attaches them).
+pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCounts>, SeedError> {
+    write(store, None, spec).await
+}
+
+async fn write(store: &Store, photos: Option<&PhotoStore>, spec: &DemoSpec) -> Result<Option<DemoCounts>, SeedError> {
     let mut generator = Generator::new(spec);
-    // A stream of their own: requests came later, and drawing them from the
-    // main stream would have changed every record after the first.
+    // Streams of their own: requests and notices came later, and drawing them
+    // from the main stream would have changed every record after the first.
     let mut request_rng = Rng::new(spec.seed ^ 0x5EED_2EC0_E575);
+    let mut notice_rng = Rng::new(spec.seed ^ 0x0071_CE5E_ED00);
     let mut tx = store.begin().await?;
     if !tx.claim_empty().await? {
         return Ok(None);
@@ -180,6 +207,14 @@ pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCount
         let lead_name = LEAD_NAMES[c % LEAD_NAMES.len()];
         let lead = generator.user(format!("lead{}", c + 1), lead_name, "lead", Some(community_id.clone()));
         tx.insert_bulk(std::slice::from_ref(&lead)).await?;
+        if spec.notices {
+            let community = notices::Community {
+                id: &community_id,
+                place,
+                lead_id: &lead.id,
+            };
+            counts.notices += write_notices(&mut tx, photos, &mut notice_rng, &community, spec.now_ms).await?;
+        }
 
         let mut building_no = 0;
         for g in 0..spec.grids_per_community {
@@ -240,6 +275,46 @@ pub async fn generate(store: &Store, spec: &DemoSpec) -> Result<Option<DemoCount
     tx.commit().await?;
     store.analyze().await?;
     Ok(Some(counts))
+}
+
+/// A community's notices with their histories; with a photo store, their
+/// files too, checked and stored as a lead's upload is. Returns how many.
+async fn write_notices(
+    tx: &mut Tx,
+    photos: Option<&PhotoStore>,
+    rng: &mut Rng,
+    community: &notices::Community<'_>,
+    now: i64,
+) -> Result<usize, SeedError> {
+    let notices = notices::generate(rng, community, now);
+    tx.insert_bulk(&notices.notices).await?;
+    tx.insert_bulk(&notices.revisions).await?;
+    let Some(photos) = photos else {
+        return Ok(notices.notices.len());
+    };
+    let mut files = Vec::new();
+    for file in notices.files {
+        let (kind, stored) = attachments::accept(&file.png, photos.rules())
+            .map_err(|refusal| SeedError::File(refusal.into_parts().2))?;
+        let bytes = stored.len() as i64;
+        // Stored before the rows that name it are committed: a listed file
+        // is always there (objects are named by content, so a second
+        // instance storing it too changes nothing).
+        let hash = attachments::store(photos, kind, stored)
+            .await
+            .map_err(|e| SeedError::File(e.to_string()))?;
+        files.push(NoticeAttachmentRow {
+            notice_id: file.notice_id,
+            hash,
+            kind: kind.into(),
+            name: file.name,
+            bytes,
+            added_by: file.added_by,
+            added_at: file.added_at,
+        });
+    }
+    tx.insert_bulk(&files).await?;
+    Ok(notices.notices.len())
 }
 
 impl DemoCounts {

@@ -56,7 +56,8 @@ pub fn to_html(source: &str) -> String {
 
 /// The first characters of the body as plain text, for lists and the feed.
 pub fn summary(source: &str, chars: usize) -> String {
-    let text: String = Parser::new(source)
+    // Parsed as `to_html` parses it: a table is its cells' text, not its pipes.
+    let text: String = Parser::new_ext(source, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH)
         .filter_map(|event| match event {
             Event::Text(t) | Event::Code(t) => Some(t.to_string()),
             Event::SoftBreak
@@ -163,5 +164,9 @@ mod tests {
     #[test]
     fn summaries_are_plain_text() {
         assert_eq!(summary("## 标题\n\n**一**二三四五六", 5), "标题 一二…");
+        assert_eq!(
+            summary("收支如下：\n\n| 项目 | 金额 |\n|---|---:|\n| 绿化 | 300 |", 40),
+            "收支如下： 项目 金额 绿化 300"
+        );
     }
 }

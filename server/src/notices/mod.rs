@@ -446,6 +446,7 @@ async fn create(Api(caller): Api, form: FormResult) -> Result<Response, ApiError
 pub async fn save_draft(caller: &Caller, draft: &Draft) -> Result<String, ApiError> {
     let id = store::new_id();
     let text = draft.text();
+    let now = now_ms();
     let mut tx = caller.store.begin().await?;
     tx.insert_notice(&NewNotice {
         id: &id,
@@ -454,12 +455,12 @@ pub async fn save_draft(caller: &Caller, draft: &Draft) -> Result<String, ApiErr
         title: text.title,
         body: text.body,
         created_by: &caller.user.id,
-        at: now_ms(),
+        at: now,
     })
     .await?;
     revision(&mut tx, caller, &id, "create", draft).await?;
+    tx.audit(caller.audit_entry(now, "create", "notice", &id)).await?;
     tx.commit().await?;
-    caller.audit("create", "notice", &id).await?;
     Ok(id)
 }
 
@@ -501,11 +502,13 @@ async fn update(Api(caller): Api, Path(id): Path<String>, form: FormResult) -> R
             pages::edit_form(&communities, Some(&notice), &draft, Some(&message), &history, &files),
         ));
     }
+    let now = now_ms();
     let mut tx = caller.store.begin().await?;
-    tx.update_notice_text(&notice.id, draft.text(), now_ms()).await?;
+    tx.update_notice_text(&notice.id, draft.text(), now).await?;
     revision(&mut tx, &caller, &notice.id, "edit", &draft).await?;
+    tx.audit(caller.audit_entry(now, "update", "notice", &notice.id))
+        .await?;
     tx.commit().await?;
-    caller.audit("update", "notice", &notice.id).await?;
     Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
 }
 
@@ -527,8 +530,9 @@ async fn schedule(
     let mut tx = caller.store.begin().await?;
     tx.schedule_notice(&notice.id, at, now).await?;
     revision(&mut tx, &caller, &notice.id, "publish", &draft).await?;
+    tx.audit(caller.audit_entry(now, "update", "notice", &notice.id))
+        .await?;
     tx.commit().await?;
-    caller.audit("update", "notice", &notice.id).await?;
     Ok(Redirect::to("/manage/notices").into_response())
 }
 
@@ -574,8 +578,9 @@ async fn change_status(
     let mut tx = caller.store.begin().await?;
     tx.change_notice_status(&notice.id, change, now).await?;
     revision(&mut tx, &caller, &notice.id, change.action(), &draft).await?;
+    tx.audit(caller.audit_entry(now, "update", "notice", &notice.id))
+        .await?;
     tx.commit().await?;
-    caller.audit("update", "notice", &notice.id).await?;
     Ok(Redirect::to("/manage/notices").into_response())
 }
 
@@ -659,6 +664,7 @@ async fn upload_file(
     };
     let stored_bytes = stored.len() as i64;
     let hash = attachments::store(&photos, kind, stored).await?;
+    let now = now_ms();
     let file = NewAttachment {
         notice_id: &notice.id,
         hash: &hash,
@@ -666,15 +672,19 @@ async fn upload_file(
         name: &name,
         bytes: stored_bytes,
         added_by: &caller.user.id,
-        at: now_ms(),
+        at: now,
     };
+    let audit = caller.audit_entry(now, "create", "notice_file", &hash);
     // Full by now (another upload won the last place): the stored object
     // stays, unlisted; objects are named by content and may serve other
     // notices, so none is deleted here.
-    if caller.store.add_notice_file(&file, attachments::MAX_FILES).await? == Attached::Full {
+    let attached = caller
+        .store
+        .add_notice_file(&file, attachments::MAX_FILES, audit)
+        .await?;
+    if attached == Attached::Full {
         return refuse(StatusCode::BAD_REQUEST, too_many_files()).await;
     }
-    caller.audit("create", "notice_file", &hash).await?;
     Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
 }
 
@@ -685,8 +695,11 @@ fn too_many_files() -> String {
 async fn delete_file(Api(caller): Api, Path((id, hash)): Path<(String, String)>) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
     let notice = own_notice(&caller, &communities, &id).await?;
-    caller.store.delete_notice_file(&notice.id, &hash).await?;
-    caller.audit("update", "notice", &notice.id).await?;
+    let mut tx = caller.store.begin().await?;
+    tx.delete_notice_file(&notice.id, &hash).await?;
+    tx.audit(caller.audit_entry(now_ms(), "update", "notice", &notice.id))
+        .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
 }
 

@@ -302,19 +302,18 @@ pub async fn keep(
             .await
             .map_err(storage_error)?;
     }
-    caller
-        .store
-        .insert_photo(&NewPhoto {
-            hash: &hash,
-            bytes: cleaned.photo.len() as i64,
-            width: i64::from(cleaned.width),
-            height: i64::from(cleaned.height),
-            thumb_bytes: cleaned.thumb.len() as i64,
-            uploaded_by: &caller.user.id,
-            at: now_ms(),
-        })
-        .await?;
-    caller.audit("create", "photo", &hash).await?;
+    let now = now_ms();
+    let photo = NewPhoto {
+        hash: &hash,
+        bytes: cleaned.photo.len() as i64,
+        width: i64::from(cleaned.width),
+        height: i64::from(cleaned.height),
+        thumb_bytes: cleaned.thumb.len() as i64,
+        uploaded_by: &caller.user.id,
+        at: now,
+    };
+    let audit = caller.audit_entry(now, "create", "photo", &hash);
+    caller.store.insert_photo(&photo, audit).await?;
     let timing = format!(
         "decode;dur={:.1}, encode;dur={:.1}, thumb;dur={:.1}",
         cleaned.decode.as_secs_f64() * 1000.0,
