@@ -24,3 +24,20 @@ pub fn document(title: String, css: &'static str, large: bool, extra_head: AnyVi
 pub fn date(epoch_ms: i64) -> String {
     app::domain::CivilDate::from_epoch_ms(epoch_ms + 8 * 3_600_000).to_string()
 }
+
+/// `Content-Disposition` of a download named `name`, Chinese included
+/// (RFC 5987: the UTF-8 name survives in every browser; `fallback` is for
+/// those that read only the plain one).
+pub fn attachment(fallback: &str, name: &str) -> String {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}

@@ -88,10 +88,7 @@ async fn template_file(Api(caller): Api, Path(kind): Path<String>) -> Result<Res
 }
 
 fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
-    let disposition = format!(
-        "attachment; filename=\"import.xlsx\"; filename*=UTF-8''{}",
-        percent_encode(name)
-    );
+    let disposition = crate::html::attachment("import.xlsx", name);
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -103,15 +100,6 @@ fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The upload's kind, name and bytes, or what was wrong and its status.

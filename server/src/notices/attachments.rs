@@ -164,22 +164,7 @@ pub async fn serve(
     let (content_type, disposition) = if file.is_image() {
         ("image/jpeg", "inline".to_owned())
     } else {
-        // RFC 5987: the Chinese file name survives in every browser.
-        let name: String = file
-            .name
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        (
-            "application/pdf",
-            format!("attachment; filename=\"file.pdf\"; filename*=UTF-8''{name}"),
-        )
+        ("application/pdf", crate::html::attachment("file.pdf", &file.name))
     };
     Ok((
         headers,

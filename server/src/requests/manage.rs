@@ -40,14 +40,7 @@ pub fn routes() -> Router<AppState> {
 /// The ledger is for leads (their community) and admins (every community:
 /// `None`). Workers work their requests on the phone.
 pub async fn lead_scope(caller: &Caller) -> Result<Option<String>, ApiError> {
-    match (caller.user.role, caller.user.community_id.as_deref()) {
-        (Role::Admin, _) => Ok(None),
-        (Role::Lead, Some(community)) => Ok(Some(community.to_owned())),
-        _ => {
-            caller.audit("denied", "request_ledger", "-").await?;
-            Err(ApiError::Forbidden)
-        }
-    }
+    crate::staff::administered(caller, "request_ledger").await
 }
 
 /// The ledger's filters, as the form sends them; empty is "any".
