@@ -2,7 +2,7 @@
 # Gridwalk benchmarks, one command. Prints Markdown for BENCHMARKS.md.
 #   scripts/bench.sh           sizes, idle memory, page latency under load, sync, photos, coverage and
 #                              requests in Chromium; sync, pull, coverage and requests again on PostgreSQL;
-#                              spreadsheet import on both
+#                              spreadsheet import on both; first sync; Lighthouse on the worker pages
 #   scripts/bench.sh --build   also cold / warm build times (scripts/bench-build.sh)
 # Load comes from wrk on loopback; every figure is taken beside a baseline in
 # the same run (GET /healthz), because these machines are shared and noisy.
@@ -148,6 +148,10 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 # The CouchDB-replication comparison needs its own packages (registry only).
 [[ -d tests/bench/pouch/node_modules ]] || npm ci --prefix tests/bench/pouch --no-audit --no-fund >/dev/null
 (cd tests && node bench/firstsync.mjs)
+echo
+# Lighthouse's mobile profile on the worker pages, fresh and warm phone (its own packages, registry only).
+[[ -d tests/bench/lighthouse/node_modules ]] || npm ci --prefix tests/bench/lighthouse --no-audit --no-fund >/dev/null
+(cd tests && node bench/lighthouse/run.mjs)
 echo
 
 if [[ "${1:-}" == "--build" ]]; then

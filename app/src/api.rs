@@ -40,15 +40,22 @@ mod client {
 
     use crate::error::{ApiError, ErrorBody};
 
-    /// A finished HTTP exchange: status and body text.
+    /// A finished HTTP exchange: status and body text. The text stays a
+    /// JavaScript string until Rust asks for it: a pull page of 5,000 records
+    /// goes straight to the browser's JSON parser, without two copies through
+    /// WASM memory on the way.
     pub struct Reply {
         pub status: u16,
-        pub body: String,
+        pub text: js_sys::JsString,
     }
 
     impl Reply {
         pub fn ok(&self) -> bool {
             (200..300).contains(&self.status)
+        }
+
+        pub fn body(&self) -> String {
+            self.text.clone().into()
         }
     }
 
@@ -69,10 +76,10 @@ mod client {
             let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
                 .await?
                 .dyn_into()?;
-            let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+            let text = JsFuture::from(response.text()?).await?.dyn_into()?;
             Ok(Reply {
                 status: response.status(),
-                body,
+                text,
             })
         })
         .await
@@ -91,10 +98,11 @@ mod client {
             ));
         }
         let reply = fetch("GET", &url, None).await.map_err(|_| ApiError::Network)?;
+        let body = reply.body();
         if reply.ok() {
-            return serde_json::from_str(&reply.body).map_err(|_| ApiError::Internal);
+            return serde_json::from_str(&body).map_err(|_| ApiError::Internal);
         }
-        let message = serde_json::from_str::<ErrorBody>(&reply.body)
+        let message = serde_json::from_str::<ErrorBody>(&body)
             .map(|b| b.message)
             .unwrap_or_default();
         Err(match reply.status {

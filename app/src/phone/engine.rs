@@ -67,6 +67,8 @@ mod client {
     use crate::sync::{MAX_BATCH, OpStatus, PushResponse};
 
     const SYNC_EVERY: Duration = Duration::from_secs(30);
+    /// How long a phone with a copy waits after the page appeared before its first sync.
+    const WARM_START: Duration = Duration::from_secs(3);
 
     impl OutboxEntry {
         pub fn new(op: &crate::sync::Operation, label: String, household_id: String) -> Result<Self, String> {
@@ -241,7 +243,10 @@ mod client {
             Ok(true) => {
                 // Photos go in a queue of their own, beside the pull: a slow
                 // photo never holds a record up.
-                leptos::task::spawn_local(crate::phone::photo_queue::upload_photos(status));
+                leptos::task::spawn_local(async move {
+                    crate::clock::idle(5_000).await;
+                    crate::phone::photo_queue::upload_photos(status).await;
+                });
                 crate::phone::local::pull(status).await
             }
             Ok(false) => Ok(false),
@@ -290,10 +295,10 @@ mod client {
                 return Ok(false);
             };
             if reply.status == 401 {
-                status.signed_out(&reply.body);
+                status.signed_out(&reply.body());
                 return Ok(false);
             }
-            if status.back_off(reply.status, &reply.body) {
+            if status.back_off(reply.status, &reply.body()) {
                 // Busy: the ops stay "sent" and go again when it said.
                 return Ok(false);
             }
@@ -301,7 +306,7 @@ mod client {
                 return Err(StoreError(format!("服务器返回 {}", reply.status)));
             }
             status.needs_login.set(None);
-            let Ok(answer) = serde_json::from_str::<PushResponse>(&reply.body) else {
+            let Ok(answer) = serde_json::from_str::<PushResponse>(&reply.body()) else {
                 return Err(StoreError("服务器应答无法解析".into()));
             };
             let mut done = Vec::new();
@@ -330,7 +335,17 @@ mod client {
     pub fn start(status: SyncStatus) {
         request_persistent_storage();
         leptos::task::spawn_local(async move {
+            // The page is hydrated and shown: let it answer a first tap
+            // before the outbox and the copy are read and the chunks loaded.
+            gloo_timers::future::sleep(Duration::ZERO).await;
             refresh_counts(status).await;
+            // A phone that holds a copy shows it already: its routine sync
+            // (loading its code, a push, a pull) waits until the worker has
+            // had the page to themselves for a moment. A fresh phone syncs
+            // at once, since it has nothing to show offline yet.
+            if meta_get("gridwalk.last_sync").is_some() {
+                gloo_timers::future::sleep(WARM_START).await;
+            }
             loop {
                 sync_now(status).await;
                 let told_to_wait = status.not_before.get_untracked() - now_ms();

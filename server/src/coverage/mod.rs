@@ -113,6 +113,16 @@ impl Filters {
         query
     }
 
+    /// The same filters narrowed to one grid: the page's map then shows only
+    /// that grid's buildings, large enough to tap on a phone.
+    fn query_for_grid(&self, grid: &str) -> String {
+        Filters {
+            grid: Some(grid.to_owned()),
+            ..self.clone()
+        }
+        .query()
+    }
+
     /// Beijing midnight starting the period's first day.
     fn since_ms(&self, now: i64) -> i64 {
         (beijing_day(now) - self.days() + 1) * DAY_MS - BEIJING_OFFSET_MS
@@ -270,10 +280,10 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
         _ => 0,
     });
     caller.audit("read", "coverage", &format!("{days}d")).await?;
-    let row = |name: String, f: &GridFigures, workers: Option<String>| {
+    let row = |name: AnyView, f: &GridFigures, workers: Option<String>| {
         view! {
             <tr>
-                <td>{name}</td>
+                <th scope="row">{name}</th>
                 <td class="num">{f.households}</td>
                 <td class="num">{f.visited}</td>
                 <td class="num">{f.share()}"%"</td>
@@ -282,6 +292,7 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
             </tr>
         }
     };
+    let zoomed = given(&filters.grid).is_some();
     let mut total = GridFigures::default();
     let mut table: Vec<_> = scope
         .grids
@@ -291,12 +302,19 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
             total.households += f.households;
             total.visited += f.visited;
             total.overdue_key += f.overdue_key;
-            row(scope.name(id).to_owned(), &f, workers.get(id).map(|w| w.join("、")))
+            let name = scope.name(id).to_owned();
+            // A grid's name zooms the page (its map, figures and list) to it.
+            let name = if zoomed {
+                name.into_any()
+            } else {
+                view! { <a href=format!("/manage/coverage?{}", filters.query_for_grid(id))>{name}</a> }.into_any()
+            };
+            row(name, &f, workers.get(id).map(|w| w.join("、")))
         })
         .collect();
     // The whole scope (a lead's community) below its grids.
     if scope.grids.len() > 1 {
-        table.push(row("合计".into(), &total, None));
+        table.push(row("合计".into_any(), &total, None));
     }
     let list = overdue
         .iter()
@@ -330,7 +348,7 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
         .into_iter()
         .map(|w| {
             view! {
-                <tr><td>{w.name}</td><td class="num">{w.visits}</td><td class="num">{w.households}</td></tr>
+                <tr><th scope="row">{w.name}</th><td class="num">{w.visits}</td><td class="num">{w.households}</td></tr>
             }
         })
         .collect_view();
@@ -387,23 +405,33 @@ async fn page(Api(caller): Api, Query(filters): Query<Filters>) -> Result<Respon
                 <a class="btn" href="/manage/requests">"诉求台账 · 办理情况"</a>
                 <a class="btn plain" href="/manage/users">"工作人员 · 网格 · 导入"</a>
             </p>
-            <div class="map-wrap" inner_html=map></div>
+            {zoomed.then(|| {
+                let all = Filters { grid: None, ..filters.clone() }.query();
+                view! { <p><a class="plain-link" href=format!("/manage/coverage?{all}")>"‹ 全部网格的地图"</a></p> }
+            })}
+            // A whole community is drawn wider than a phone (scrolled sideways);
+            // one grid fits the screen.
+            <div class=if zoomed { "map-wrap" } else { "map-wrap whole" } inner_html=map></div>
             <p class="legend">
                 <span class="key good"></span>{format!("近{days}天走访 ≥ 80%")}
                 <span class="key fair"></span>"50–80%"
                 <span class="key poor"></span>"< 50%"
                 <span class="key late-key"></span>"有逾期重点户（红框）"
-                " · 点楼栋看各户"
+                " · 点楼栋看各户"{(!zoomed).then_some("，点网格名放大")}
             </p>
-            <table class="figures">
-                <thead><tr><th>"网格"</th><th>"户数"</th><th>{format!("近{days}天走访户")}</th><th>"覆盖率"</th><th>"逾期重点户"</th><th>"网格员"</th></tr></thead>
-                <tbody>{table.collect_view()}</tbody>
-            </table>
+            <div class="scroll">
+                <table class="figures">
+                    <thead><tr><th>"网格"</th><th>"户数"</th><th>{format!("近{days}天走访户")}</th><th>"覆盖率"</th><th>"逾期重点户"</th><th>"网格员"</th></tr></thead>
+                    <tbody>{table.collect_view()}</tbody>
+                </table>
+            </div>
             <h2>"网格员走访"</h2>
-            <table class="figures workers">
-                <thead><tr><th>"网格员"</th><th>{format!("近{days}天走访次数")}</th><th>"走访户数"</th></tr></thead>
-                <tbody>{worker_rows}</tbody>
-            </table>
+            <div class="scroll">
+                <table class="figures workers">
+                    <thead><tr><th>"网格员"</th><th>{format!("近{days}天走访次数")}</th><th>"走访户数"</th></tr></thead>
+                    <tbody>{worker_rows}</tbody>
+                </table>
+            </div>
             <h2>{format!("逾期的重点人群户（{count}）")}</h2>
             <p class="muted">"按走访频次（重点人群取最严的一项）计算，从未走访的排在最前。"</p>
             <ul class="plain-list">{list}</ul>
@@ -423,10 +451,14 @@ button,.btn{min-height:40px;padding:0 14px;border-radius:8px;border:0;background
 input,select{font:inherit;padding:6px 8px;border:1px solid #d5dde0;border-radius:8px;background:#fff}\
 .plain-link{color:#155244}\
 table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid #d5dde0;padding:6px 8px;text-align:left}\
+.scroll{overflow-x:auto;margin:0 0 12px}.scroll table{white-space:nowrap}\
+.scroll th[scope=row]{position:sticky;left:0;background:#fff;font-weight:600;max-width:9em;overflow:hidden;text-overflow:ellipsis}\
+.scroll thead th:first-child{position:sticky;left:0;background:#fff}\
 .num{text-align:right}.plain-list{list-style:none;padding:0}\
 li.overdue{background:#fff;border-radius:10px;margin:0 0 8px;padding:10px 12px;display:grid;gap:2px}\
 .late{color:#b3261e;font-weight:600}\
-.map-wrap{background:#fff;border-radius:10px;padding:6px;margin:0 0 8px}svg.map{width:100%;height:auto;display:block}\
+.map-wrap{background:#fff;border-radius:10px;padding:6px;margin:0 0 8px;overflow-x:auto}svg.map{width:100%;height:auto;display:block}\
+@media(max-width:600px){main{padding:10px 8px 32px}.map-wrap.whole svg.map{width:250%}}\
 svg.map .b{stroke:#5b6a70;stroke-width:1}svg.map .b.late{stroke:#b3261e;stroke-width:3}\
 svg.map text{font-size:18px;font-weight:600;text-anchor:middle;fill:#1d2327;pointer-events:none}\
 .good{fill:#2e9e6a;background:#2e9e6a}.fair{fill:#e6b422;background:#e6b422}.poor{fill:#e5735d;background:#e5735d}\
