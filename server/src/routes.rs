@@ -19,7 +19,8 @@ use leptos::IntoView;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use tower::{Layer, Service};
 
-/// One method on one path, as the router matches it (`/grids/{id}`).
+/// One method on one path, as the router matches it (`/grids/{id}`). A GET
+/// stands for HEAD too: axum answers HEAD with the GET handler.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Route {
     pub method: Method,
