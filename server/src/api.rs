@@ -8,18 +8,17 @@ use std::sync::Arc;
 use app::api::parse_id;
 use app::error::ApiError;
 use app::model::{BuildingDetail, GridDetail, GridSummary, HouseholdDetail, Me, ResidentDetail};
-use app::state::AppState;
 use app::{buildings, grids, households, residents};
 use axum::Json;
 use axum::extract::{Extension, Path, Query};
-use axum::routing::{get, post, put};
 
 use crate::auth::{Api, login_json};
 use crate::photos::{self, PhotoStore};
+use crate::routes::{Routes, get, post, put};
 
 /// `sync`: the sync routes (`sync::routes`), with this instance's gate.
-pub fn routes(photos: Arc<PhotoStore>, sync: axum::Router<AppState>) -> axum::Router<AppState> {
-    axum::Router::new()
+pub fn routes(photos: Arc<PhotoStore>, sync: Routes) -> Routes {
+    Routes::new()
         .route("/login", post(login_json))
         .route("/me", get(me))
         .route("/grids", get(my_grids))

@@ -18,6 +18,7 @@ pub mod passwords;
 pub mod photos;
 pub mod requests;
 pub mod resident_edits;
+pub mod routes;
 pub mod same_site;
 pub mod staff;
 pub mod startup;

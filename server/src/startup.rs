@@ -9,10 +9,9 @@ use app::{App, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -26,6 +25,7 @@ use crate::config::Settings;
 use crate::limits::{LoginLimiter, RateLimiter};
 use crate::photos::PhotoStore;
 use crate::photos::check::Rules;
+use crate::routes::{Route, Routes, get, post};
 use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
 use crate::{api, backup, coverage, db, demo, import, notices, requests, staff, telemetry};
@@ -49,6 +49,7 @@ pub enum StartupError {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    routes: Vec<Route>,
     state: AppState,
     /// Scheduled copies of the SQLite file (`backup_dir`), run alongside.
     backups: Option<backup::Schedule>,
@@ -132,10 +133,11 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         public_url: settings.public_url.clone(),
         https,
     };
-    let router = router(state.clone(), assets, sync::routes(&settings), photos, edge);
+    let (router, routes) = router(state.clone(), assets, sync::routes(&settings), photos, edge);
     Ok(Server {
         listener,
         router,
+        routes,
         state,
         backups,
         _database_lock: database_lock,
@@ -153,8 +155,14 @@ struct Edge {
     https: bool,
 }
 
-fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: Arc<PhotoStore>, edge: Edge) -> Router {
-    let routes = generate_route_list(App);
+/// The router, and every route it answers besides its fallback (static files).
+fn router(
+    state: AppState,
+    assets: Arc<Assets>,
+    sync: Routes,
+    photos: Arc<PhotoStore>,
+    edge: Edge,
+) -> (Router, Vec<Route>) {
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -168,7 +176,7 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));
-    let router = Router::new()
+    let (router, routes) = Routes::new()
         .route("/healthz", get(healthz))
         .route("/sw.js", get(move || service_worker(assets.clone())))
         .route("/shell", get(offline_shell))
@@ -185,7 +193,9 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
         .merge(coverage::routes())
         .merge(staff::routes())
         .merge(import::page::routes())
-        .leptos_routes_with_context(&state, routes, context.clone(), app_shell)
+        .leptos_routes(&state, generate_route_list(App), context.clone(), app_shell)
+        .into_parts();
+    let router = router
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -220,14 +230,15 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
         .layer(CatchPanicLayer::new())
         .with_state(state);
     // Over https, browsers are told never to try plain http here again.
-    if edge.https {
+    let router = if edge.https {
         router.layer(SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),
         ))
     } else {
         router
-    }
+    };
+    (router, routes)
 }
 
 /// For answers whose handler did not say (public pages, photos, files and
@@ -348,6 +359,11 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 impl Server {
     pub fn local_addr(&self) -> SocketAddr {
         self.state.leptos_options.site_addr
+    }
+
+    /// Every method and path the router answers (the access matrix checks each).
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
     }
 
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {

@@ -16,20 +16,19 @@ use app::domain::{KeyGroup, Role};
 use app::error::ApiError;
 use app::policy::ssr::policies;
 use app::policy::{BEIJING_OFFSET_MS, Policy, VisitStatus, beijing_day, cadence, status};
-use app::state::{AppState, now_ms};
-use axum::Router;
+use app::state::now_ms;
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use leptos::prelude::*;
 use serde::Deserialize;
 use store::coverage::HouseholdRow;
 
 use crate::auth::Api;
+use crate::routes::{Routes, get};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/manage/coverage", get(page))
         .route("/manage/coverage/visits.csv", get(exports::visits_csv))
         .route("/manage/coverage/visits.xlsx", get(exports::visits_xlsx))

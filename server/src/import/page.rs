@@ -5,24 +5,23 @@
 
 use app::auth::ssr::Caller;
 use app::error::ApiError;
-use app::state::{AppState, now_ms};
-use axum::Router;
+use app::state::now_ms;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use leptos::prelude::*;
 
 use super::plan::{Plan, plan};
 use super::sheet::MAX_FILE_BYTES;
 use super::{Kind, ReadError, Table, read, template};
 use crate::auth::Api;
+use crate::routes::{Routes, get, post};
 use crate::staff::{administered, page};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             "/manage/import",
             get(import_page)

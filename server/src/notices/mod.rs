@@ -18,12 +18,10 @@ use app::auth::ssr::Caller;
 use app::domain::Role;
 use app::error::ApiError;
 use app::state::{AppState, now_ms};
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use store::notices::{Attached, CommunityRow, NewAttachment, NewNotice, NoticeRow, NoticeText, Revision, StatusChange};
@@ -32,6 +30,7 @@ use crate::auth::Api;
 use crate::client::ClientIp;
 use crate::limits::RateLimiter;
 use crate::photos::PhotoStore;
+use crate::routes::{Routes, get, post};
 
 /// The categories communities must publish under, in display order.
 pub const CATEGORIES: [(&str, &str); 5] = [
@@ -52,8 +51,8 @@ const MAX_TITLE_CHARS: usize = 100;
 #[derive(Clone)]
 struct PublicUrl(Option<Arc<str>>);
 
-pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc<PhotoStore>) -> Router<AppState> {
-    let public = Router::new()
+pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc<PhotoStore>) -> Routes {
+    let public = Routes::new()
         .route("/n/sw.js", get(pages::service_worker))
         .route("/n/register.js", get(pages::register_script))
         .route("/n/{community}", get(public_index))
@@ -62,7 +61,7 @@ pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc
         .route("/n/{community}/{notice}", get(public_notice))
         .route("/n/{community}/{notice}/files/{hash}", get(public_file))
         .layer(axum::middleware::from_fn_with_state(limiter, limit_by_address));
-    Router::new()
+    Routes::new()
         .merge(public)
         .route("/manage/notices", get(manage_list).post(create))
         .route("/manage/notices/new", get(new_form))

@@ -6,12 +6,10 @@ use std::collections::HashMap;
 
 use app::domain::Role;
 use app::error::ApiError;
-use app::state::{AppState, now_ms};
-use axum::Router;
+use app::state::now_ms;
 use axum::extract::Form;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use leptos::prelude::*;
 use store::requests::CategoryRow;
 
@@ -19,9 +17,10 @@ use super::manage::lead_scope;
 use super::new_code;
 use crate::auth::Api;
 use crate::coverage::html_page;
+use crate::routes::{Routes, get};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/manage/request-categories", get(categories_page).post(save_categories))
+pub fn routes() -> Routes {
+    Routes::new().route("/manage/request-categories", get(categories_page).post(save_categories))
 }
 
 async fn categories_page(Api(caller): Api) -> Result<Response, ApiError> {

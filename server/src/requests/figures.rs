@@ -14,11 +14,9 @@ use app::domain::{CivilDate, Role};
 use app::error::ApiError;
 use app::policy::BEIJING_OFFSET_MS;
 use app::requests::{RequestStatus, Satisfaction, Source};
-use app::state::{AppState, now_ms};
-use axum::Router;
+use app::state::now_ms;
 use axum::extract::{Form, Query};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use leptos::prelude::*;
 use serde::Deserialize;
 use store::requests::FigureRow;
@@ -28,9 +26,10 @@ use crate::auth::Api;
 use crate::coverage::given;
 use crate::coverage::html_page;
 use crate::coverage::ledger::{Cell, FileType, Table, download};
+use crate::routes::{Routes, get, post};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/manage/requests/figures", get(page))
         .route("/manage/requests/figures.csv", get(figures_csv))
         .route("/manage/requests/figures.xlsx", get(figures_xlsx))

@@ -6,14 +6,12 @@ use app::auth::ssr::Caller;
 use app::domain::PhoneNumber;
 use app::error::ApiError;
 use app::requests::{Source, category_code, check_text};
-use app::state::{AppState, now_ms};
+use app::state::now_ms;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Extension, Multipart};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use leptos::prelude::*;
 
 use super::manage::lead_scope;
@@ -21,15 +19,16 @@ use super::{NewRequestText, Place, categories, format_code, insert_request, new_
 use crate::auth::Api;
 use crate::coverage::html_page;
 use crate::photos::{PhotoStore, UploadError, keep_sent};
+use crate::routes::{Routes, get};
 
 /// Photos one request may carry, as from the phone.
 const MAX_PHOTOS: usize = app::sync::MAX_VISIT_PHOTOS;
 
-pub fn routes(photos: Arc<PhotoStore>) -> Router<AppState> {
+pub fn routes(photos: Arc<PhotoStore>) -> Routes {
     // The photos travel in the form: room for six of the largest (each is
     // checked against the configured limit on its own).
     let limit = MAX_PHOTOS * 8 * 1024 * 1024 + 64 * 1024;
-    Router::new()
+    Routes::new()
         .route(
             "/manage/requests/new",
             get(intake_form).post(intake).layer(DefaultBodyLimit::max(limit)),

@@ -12,12 +12,10 @@ use app::domain::{CivilDate, Role, mask_phone};
 use app::error::ApiError;
 use app::policy::BEIJING_OFFSET_MS;
 use app::requests::{Action, FollowUp, RequestStatus, Satisfaction, Source};
-use app::state::{AppState, now_ms};
-use axum::Router;
+use app::state::now_ms;
 use axum::extract::{Form, Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use leptos::prelude::*;
 use serde::Deserialize;
 use store::requests::{LedgerQuery, RequestRow};
@@ -27,11 +25,12 @@ use crate::auth::Api;
 use crate::coverage::given;
 use crate::coverage::html_page;
 use crate::html::date;
+use crate::routes::{Routes, get, post};
 
 const PAGE: i64 = 100;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/manage/requests", get(ledger))
         .route("/manage/requests/{id}", get(detail))
         .route("/manage/requests/{id}/act", post(take_action))

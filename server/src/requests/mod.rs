@@ -26,14 +26,14 @@ use app::error::ApiError;
 use app::requests::{
     Action, Category, FollowUp, RequestStatus, Source, check_text, due_after_working_days, next_status,
 };
-use app::state::AppState;
-use axum::Router;
 use store::Tx;
 use store::requests::{NewEvent, NewRequest, RequestState};
 
+use crate::routes::Routes;
+
 pub use public::PublicRoutes;
 
-pub fn routes(public: PublicRoutes, photos: std::sync::Arc<crate::photos::PhotoStore>) -> Router<AppState> {
+pub fn routes(public: PublicRoutes, photos: std::sync::Arc<crate::photos::PhotoStore>) -> Routes {
     manage::routes()
         .merge(intake::routes(photos))
         .merge(categories::routes())

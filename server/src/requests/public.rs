@@ -14,11 +14,9 @@ use app::domain::PhoneNumber;
 use app::error::ApiError;
 use app::requests::{Action, FollowUp, RequestStatus, Satisfaction, Source, category_code, check_text};
 use app::state::{AppState, now_ms};
-use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use leptos::prelude::*;
 use serde::Deserialize;
 use store::notices::CommunityRow;
@@ -32,6 +30,7 @@ use crate::client::ClientIp;
 use crate::html::{date, document};
 use crate::limits::RateLimiter;
 use crate::notices::{PUBLIC_CSS, PublicError, limit_by_address, public_community, public_error};
+use crate::routes::{Routes, get};
 
 /// A resident's submissions a day, per address and per phone number.
 const PER_ADDRESS_A_DAY: i64 = 5;
@@ -41,8 +40,8 @@ pub struct PublicRoutes {
     pub limiter: Arc<RateLimiter>,
 }
 
-pub fn routes(public: PublicRoutes) -> Router<AppState> {
-    Router::new()
+pub fn routes(public: PublicRoutes) -> Routes {
+    Routes::new()
         .route("/n/{community}/requests", get(figures_page))
         .route("/n/{community}/requests/new", get(submit_form).post(submit))
         .route("/status", get(status_page))

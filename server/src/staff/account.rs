@@ -7,20 +7,19 @@ use std::collections::HashMap;
 use app::auth::ssr::Caller;
 use app::error::ApiError;
 use app::state::{AppState, now_ms};
-use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use leptos::prelude::*;
 
 use super::{field, page};
 use crate::auth::{PASSWORD_PAGE, SignedIn};
 use crate::passwords;
+use crate::routes::{Routes, get, post};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/account", get(account_page))
         .route(PASSWORD_PAGE, get(password_page).post(change_password))
         .route("/account/sessions/end", post(end_session))

@@ -13,13 +13,13 @@ pub mod users;
 use app::auth::ssr::Caller;
 use app::domain::Role;
 use app::error::ApiError;
-use app::state::AppState;
-use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use leptos::prelude::*;
 
-pub fn routes() -> Router<AppState> {
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
     users::routes().merge(account::routes()).merge(territory::routes())
 }
 

@@ -9,13 +9,11 @@ use std::collections::HashMap;
 use app::api::parse_id;
 use app::auth::ssr::Caller;
 use app::error::ApiError;
-use app::state::{AppState, now_ms};
-use axum::Router;
+use app::state::now_ms;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use leptos::prelude::*;
 
 use store::bulk::{BuildingRow, HouseholdRow};
@@ -24,9 +22,10 @@ use store::import::Writes;
 use super::{administered, field, page};
 use crate::auth::Api;
 use crate::import::layout::Layout;
+use crate::routes::{Routes, get, post};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/manage/territory", get(territory_page).post(add_grid))
         .route("/manage/territory/grids/{id}", get(grid_page).post(update_grid))
         .route("/manage/territory/grids/{id}/buildings", post(add_building))

@@ -9,14 +9,13 @@ use app::api::parse_id;
 use app::auth::ssr::Caller;
 use app::domain::Role;
 use app::error::ApiError;
-use app::state::{AppState, now_ms};
+use app::state::now_ms;
 use app::sync::GridRef;
+use axum::Json;
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::{Form, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use leptos::prelude::*;
 use serde::Deserialize;
 use store::Store;
@@ -25,9 +24,10 @@ use store::staff::{NewUser, StaffRow};
 use super::{administered, field, page};
 use crate::auth::Api;
 use crate::passwords;
+use crate::routes::{Routes, get, post};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/manage/users", get(list_page).post(create_form))
         .route("/manage/users/{username}", get(user_page))
         .route("/manage/users/{username}/reset", post(reset_form))

@@ -15,17 +15,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::error::ApiError;
-use app::state::AppState;
 use axum::extract::{DefaultBodyLimit, Extension};
-use axum::routing::{get, post};
 
 use crate::config::Settings;
+use crate::routes::{Routes, get, post};
 use gate::SyncGate;
 use snapshot::Snapshots;
 
 /// `/sync/push` and `/sync/pull` behind this instance's gate, the pull with
 /// its shared pages.
-pub fn routes(settings: &Settings) -> axum::Router<AppState> {
+pub fn routes(settings: &Settings) -> Routes {
     let gate = Arc::new(SyncGate::new(
         settings.sync_max_concurrent as usize,
         Duration::from_millis(settings.sync_queue_ms),
@@ -34,7 +33,7 @@ pub fn routes(settings: &Settings) -> axum::Router<AppState> {
     let snapshots = Arc::new(Snapshots::new(settings.sync_snapshot_mb * 1024 * 1024));
     // A full outbox batch (MAX_BATCH ops with notes and requests) is far
     // above the global 64 KiB limit; only the push gets 1 MiB.
-    axum::Router::new()
+    Routes::new()
         .route("/sync/push", post(push::push).layer(DefaultBodyLimit::max(1024 * 1024)))
         .route("/sync/pull", get(pull::pull).layer(Extension(snapshots)))
         .route_layer(axum::middleware::from_fn_with_state(gate, gate::gate))

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 
 use gridwalk_server::config::Settings;
 use gridwalk_server::demo;
+use gridwalk_server::routes::Route;
 use sqlx::AnyPool;
 use tempfile::TempDir;
 use tokio::sync::{Mutex, OnceCell};
@@ -176,6 +177,8 @@ pub struct TestServer {
     pub base: String,
     /// Every instance's address, `base` first; `url` takes them in turn.
     bases: Vec<String>,
+    /// Every method and path the router answers, as the server registered them.
+    pub routes: Vec<Route>,
     next: std::sync::atomic::AtomicUsize,
     /// This test's database, for looking into it (engine-neutral).
     pub pool: AnyPool,
@@ -193,7 +196,7 @@ pub struct TestServer {
 /// rather than on the test's single-threaded one: the test's client then never
 /// competes with the server for one thread, and the server's tasks never
 /// outlive their runtime.
-fn run_on_own_runtime(settings: Settings) -> (tokio::sync::oneshot::Sender<()>, String) {
+fn run_on_own_runtime(settings: Settings) -> (tokio::sync::oneshot::Sender<()>, (String, Vec<Route>)) {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (ready, address) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -205,7 +208,7 @@ fn run_on_own_runtime(settings: Settings) -> (tokio::sync::oneshot::Sender<()>, 
         runtime.block_on(async move {
             let server = gridwalk_server::build(settings).await.expect("server starts");
             ready
-                .send(format!("http://{}", server.local_addr()))
+                .send((format!("http://{}", server.local_addr()), server.routes().to_vec()))
                 .expect("test is waiting");
             server
                 .run(async {
@@ -250,9 +253,10 @@ impl TestServer {
     /// Started one after the other: the first has migrated the database when
     /// the next starts (starting together is tested on its own).
     async fn launch(settings: Settings, dir: std::sync::Arc<TempDir>, instances: usize) -> TestServer {
-        let (shutdown, bases): (Vec<_>, Vec<_>) = (0..instances.max(1))
+        let (shutdown, started): (Vec<_>, Vec<_>) = (0..instances.max(1))
             .map(|_| run_on_own_runtime(settings.clone()))
             .unzip();
+        let (bases, mut routes): (Vec<_>, Vec<_>) = started.into_iter().unzip();
         sqlx::any::install_default_drivers();
         let pool = sqlx::pool::PoolOptions::new()
             .max_connections(2)
@@ -262,6 +266,7 @@ impl TestServer {
         TestServer {
             base: bases[0].clone(),
             bases,
+            routes: routes.swap_remove(0),
             next: std::sync::atomic::AtomicUsize::new(0),
             pool,
             database_url: settings.database_url.clone(),
