@@ -46,7 +46,7 @@ mod client {
     /// WASM memory on the way.
     pub struct Reply {
         pub status: u16,
-        pub text: js_sys::JsString,
+        pub text: JsValue,
     }
 
     impl Reply {
@@ -55,7 +55,7 @@ mod client {
         }
 
         pub fn body(&self) -> String {
-            self.text.clone().into()
+            self.text.as_string().unwrap_or_default()
         }
     }
 
@@ -76,7 +76,7 @@ mod client {
             let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
                 .await?
                 .dyn_into()?;
-            let text = JsFuture::from(response.text()?).await?.dyn_into()?;
+            let text = JsFuture::from(response.text()?).await?;
             Ok(Reply {
                 status: response.status(),
                 text,

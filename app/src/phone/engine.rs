@@ -241,13 +241,12 @@ mod client {
         // counts as done only when both finished.
         let done = match push_outbox(status).await {
             Ok(true) => {
-                // Photos go in a queue of their own, beside the pull: a slow
-                // photo never holds a record up.
-                leptos::task::spawn_local(async move {
-                    crate::clock::idle(5_000).await;
-                    crate::phone::photo_queue::upload_photos(status).await;
-                });
-                crate::phone::local::pull(status).await
+                let pulled = crate::phone::local::pull(status).await;
+                // Photos go in a queue of their own once the records are up
+                // and the copy is current: a slow photo never holds a record
+                // up, and a first screen never waits for a photo's bytes.
+                leptos::task::spawn_local(crate::phone::photo_queue::upload_photos(status));
+                pulled
             }
             Ok(false) => Ok(false),
             Err(e) => Err(e.to_string()),

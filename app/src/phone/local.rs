@@ -358,7 +358,7 @@ mod client {
         /// `JSON.parse` of a string that never entered WASM memory (js-sys's
         /// binding takes a Rust `&str`).
         #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-        fn parse_json(text: &js_sys::JsString) -> Result<JsValue, JsValue>;
+        fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
     }
 
     /// `None` when the server cannot be reached or the session has expired.
