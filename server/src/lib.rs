@@ -21,6 +21,7 @@ pub mod resident_edits;
 pub mod same_site;
 pub mod staff;
 pub mod startup;
+pub mod sweep;
 pub mod sync;
 pub mod telemetry;
 pub mod visits;

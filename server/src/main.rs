@@ -13,9 +13,12 @@
 //! database while the server runs; `server restore <path>` checks a copy and
 //! puts it in place of the database while no server runs (README, "Backups";
 //! PostgreSQL is backed up with its own tools).
+//! `server sweep [--dry-run]` removes (or lists) the photos and notice files
+//! no record names that are older than `sweep_grace_hours`, as the server's
+//! schedule does.
 
 use gridwalk_server::config::Settings;
-use gridwalk_server::{backup, demo, staff, startup, telemetry};
+use gridwalk_server::{backup, demo, staff, startup, sweep, telemetry};
 
 /// mimalloc rather than glibc's malloc: glibc kept each Argon2 check's 19 MiB
 /// (and the big buffers of pull pages) in its per-thread arenas, so the
@@ -90,12 +93,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         ["backup", path] => println!("{}", backup::backup(&settings, path.as_ref()).await?),
         ["restore", path] => println!("{}", backup::restore(&settings, path.as_ref()).await?),
+        ["sweep"] => run_sweep(&settings, false).await?,
+        ["sweep", "--dry-run"] => run_sweep(&settings, true).await?,
         _ => {
             eprintln!(
                 "usage: server [serve] | server seed | server generate <households> <database>\n       \
                  | server generate-community <households> <visit-multiplier> <database>\n       \
                  | server generate-requests <households> <requests-per-household> <database>\n       \
-                 | server backup <path> | server restore <path>\n       \
+                 | server backup <path> | server restore <path> | server sweep [--dry-run]\n       \
                  | {}\n\
                  <database>: an SQLite file, or a sqlite:// or postgres:// URL\n\
                  backup, restore: the configured SQLite database (PostgreSQL: pg_dump, pg_restore)",
@@ -104,6 +109,33 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
     }
+    Ok(())
+}
+
+/// `server sweep [--dry-run]`: one sweep now, with the configured grace period.
+async fn run_sweep(settings: &Settings, dry_run: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let grace = sweep::grace(settings)?;
+    let store = gridwalk_server::db::connect(settings).await?;
+    let objects = gridwalk_server::photos::open_objects(&settings.photo_store)?;
+    let cutoff = app::state::now_ms() - grace.as_millis() as i64;
+    let swept = sweep::sweep(&store, &objects, cutoff, dry_run, sweep::Source::Command).await;
+    store.close().await;
+    let swept = swept?;
+    if dry_run {
+        for hash in &swept.photos {
+            println!("photo {hash}");
+        }
+        for file in &swept.files {
+            println!("file {file}");
+        }
+    }
+    let verb = if dry_run { "would remove" } else { "removed" };
+    println!(
+        "{verb} {} photos and {} notice files no record names, older than {} hours",
+        swept.photos.len(),
+        swept.files.len(),
+        settings.sweep_grace_hours
+    );
     Ok(())
 }
 

@@ -28,7 +28,7 @@ use crate::photos::PhotoStore;
 use crate::photos::check::Rules;
 use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
-use crate::{api, backup, coverage, db, demo, import, notices, requests, staff, telemetry};
+use crate::{api, backup, coverage, db, demo, import, notices, requests, staff, sweep, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -52,6 +52,8 @@ pub struct Server {
     state: AppState,
     /// Scheduled copies of the SQLite file (`backup_dir`), run alongside.
     backups: Option<backup::Schedule>,
+    /// Sweeps of photos and files no record names, run alongside.
+    sweeps: Option<(sweep::Schedule, Arc<dyn object_store::ObjectStore>)>,
     /// Held while the server lives: `server restore` refuses to replace the
     /// file under it.
     _database_lock: Option<backup::DatabaseLock>,
@@ -61,6 +63,7 @@ pub struct Server {
 /// (port 0 in tests) before the server runs.
 pub async fn build(settings: Settings) -> Result<Server, StartupError> {
     let backups = backup::Schedule::from_settings(&settings).map_err(StartupError::Settings)?;
+    let sweeps = sweep::Schedule::from_settings(&settings).map_err(StartupError::Settings)?;
     // Before the migrations: a restore in progress must not be migrated under.
     let database_lock = backup::hold_for_serving(&settings)?;
     let store = db::connect(&settings).await?;
@@ -132,12 +135,14 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         public_url: settings.public_url.clone(),
         https,
     };
+    let sweeps = sweeps.map(|schedule| (schedule, photos.objects().clone()));
     let router = router(state.clone(), assets, sync::routes(&settings), photos, edge);
     Ok(Server {
         listener,
         router,
         state,
         backups,
+        sweeps,
         _database_lock: database_lock,
     })
 }
@@ -355,13 +360,16 @@ impl Server {
         let backups = self
             .backups
             .map(|schedule| tokio::spawn(schedule.run(self.state.store.clone())));
+        let sweeps = self
+            .sweeps
+            .map(|(schedule, objects)| tokio::spawn(schedule.run(self.state.store.clone(), objects)));
         let served = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        if let Some(task) = backups {
+        for task in [backups, sweeps].into_iter().flatten() {
             task.abort();
         }
         // Closing checkpoints SQLite's WAL into the file, before the

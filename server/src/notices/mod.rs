@@ -663,7 +663,7 @@ async fn upload_file(
         }
     };
     let stored_bytes = stored.len() as i64;
-    let hash = attachments::store(&photos, kind, stored).await?;
+    let hash = attachments::store(&photos, kind, &stored).await?;
     let now = now_ms();
     let file = NewAttachment {
         notice_id: &notice.id,
@@ -685,6 +685,7 @@ async fn upload_file(
     if attached == Attached::Full {
         return refuse(StatusCode::BAD_REQUEST, too_many_files()).await;
     }
+    attachments::store_again_if_swept(&photos, kind, &hash, &stored).await?;
     Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
 }
 
