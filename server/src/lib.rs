@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod coverage;
 pub mod db;
+pub mod deadline;
 pub mod demo;
 pub mod html;
 pub mod import;

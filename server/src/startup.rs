@@ -17,7 +17,6 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::assets::Assets;
 use crate::auth::{login_form, logout, require_login_for_pages};
@@ -28,7 +27,7 @@ use crate::photos::PhotoStore;
 use crate::photos::check::Rules;
 use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
-use crate::{api, backup, coverage, db, demo, import, notices, requests, staff, sweep, telemetry};
+use crate::{api, backup, coverage, db, deadline, demo, import, notices, requests, staff, sweep, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -64,6 +63,11 @@ pub struct Server {
 pub async fn build(settings: Settings) -> Result<Server, StartupError> {
     let backups = backup::Schedule::from_settings(&settings).map_err(StartupError::Settings)?;
     let sweeps = sweep::Schedule::from_settings(&settings).map_err(StartupError::Settings)?;
+    if settings.request_timeout_secs == 0 || settings.upload_idle_secs == 0 {
+        return Err(StartupError::Settings(
+            "request_timeout_secs and upload_idle_secs must be at least 1".into(),
+        ));
+    }
     // Before the migrations: a restore in progress must not be migrated under.
     let database_lock = backup::hold_for_serving(&settings)?;
     let store = db::connect(&settings).await?;
@@ -132,6 +136,10 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         )),
         proxies: Arc::new(TrustedProxies::parse(&settings.trusted_proxies).map_err(StartupError::Settings)?),
         site: Arc::new(SiteAuthority::from_public_url(settings.public_url.as_deref())),
+        deadline: deadline::Limits {
+            request: Duration::from_secs(settings.request_timeout_secs),
+            upload_idle: Duration::from_secs(settings.upload_idle_secs),
+        },
         public_url: settings.public_url.clone(),
         https,
     };
@@ -154,6 +162,7 @@ struct Edge {
     public: Arc<RateLimiter>,
     proxies: Arc<TrustedProxies>,
     site: Arc<SiteAuthority>,
+    deadline: deadline::Limits,
     public_url: Option<String>,
     https: bool,
 }
@@ -217,10 +226,7 @@ fn router(state: AppState, assets: Arc<Assets>, sync: Router<AppState>, photos: 
         // Static assets come precompressed (cargo leptos --precompress); dynamic
         // answers are compressed at a level that costs well under a millisecond.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(axum::middleware::from_fn_with_state(edge.deadline, deadline::enforce))
         .layer(telemetry::trace_layer())
         .layer(CatchPanicLayer::new())
         .with_state(state);

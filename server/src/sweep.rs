@@ -94,8 +94,8 @@ pub async fn sweep(
         tx.lock_object(&hash).await?;
         if tx.photo_sweepable(&hash, cutoff).await? {
             if !dry_run {
-                for prefix in ["photos", "thumbs"] {
-                    remove(objects, &format!("{prefix}/{}/{hash}.jpg", &hash[..2]).into()).await?;
+                for location in crate::photos::locations(&hash) {
+                    remove(objects, &location).await?;
                 }
                 tx.forget_photo(&hash).await?;
             }

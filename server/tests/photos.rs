@@ -706,3 +706,94 @@ async fn a_photo_named_while_the_sweep_waits_for_it_survives() {
     assert_eq!(worker.get(&url).send().await.unwrap().status(), 200);
     store.close().await;
 }
+
+/// Sends a request over a plain TCP connection, its body in `pieces` pieces
+/// `gap` apart, stopping after `stop_after` pieces if given (a stalled phone);
+/// answers the response's status and text, read while the body is still
+/// being sent, and how long after the start it came.
+async fn send_slowly(
+    server: &TestServer,
+    head: &str,
+    body: Vec<u8>,
+    pieces: usize,
+    gap: std::time::Duration,
+    stop_after: Option<usize>,
+) -> (u16, String, std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = std::time::Instant::now();
+    let address = server.base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!("{head}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let sending = tokio::spawn(async move {
+        for (n, piece) in body.chunks(body.len().div_ceil(pieces)).enumerate() {
+            if stop_after == Some(n) {
+                // Stalled, the connection left open.
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
+            tokio::time::sleep(gap).await;
+            // The server may have answered and closed already.
+            if writer.write_all(piece).await.is_err() {
+                return;
+            }
+        }
+        let _ = writer.flush().await;
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    });
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), reader.read_to_end(&mut response)).await;
+    let elapsed = started.elapsed();
+    sending.abort();
+    read.expect("an answer within a minute").ok();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text, elapsed)
+}
+
+#[tokio::test]
+async fn a_slow_upload_passes_while_its_bytes_keep_coming_and_a_stalled_one_gets_408() {
+    use std::time::Duration;
+    // The limits scaled down (30 s and 20 s in production) to keep the test short.
+    let server = TestServer::start_with(|s| {
+        s.request_timeout_secs = 2;
+        s.upload_idle_secs = 1;
+    })
+    .await;
+    let cookie = server.session_cookie("worker1").await;
+    let put = |hash: &str| {
+        format!(
+            "PUT /api/photos/{hash} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nContent-Type: image/jpeg\r\n"
+        )
+    };
+
+    // Four seconds in all, twice the request timeout, a piece every 0.4 s.
+    let photo = camera_jpeg(1200, 900, 51);
+    let hash = sha256(&photo);
+    let (status, text, elapsed) = send_slowly(&server, &put(&hash), photo, 10, Duration::from_millis(400), None).await;
+    assert_eq!(status, 201, "{text}");
+    assert!(elapsed > Duration::from_secs(3), "{elapsed:?}");
+
+    // Half the photo, then nothing: refused once a second passes without a
+    // byte (and never before the usual timeout), with the reason.
+    let photo = camera_jpeg(1200, 900, 52);
+    let hash = sha256(&photo);
+    let (status, text, elapsed) =
+        send_slowly(&server, &put(&hash), photo, 10, Duration::from_millis(300), Some(5)).await;
+    assert_eq!(status, 408, "{text}");
+    assert!(text.contains("上传中断"), "{text}");
+    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    assert_eq!(
+        count(&server, &format!("SELECT COUNT(*) FROM photos WHERE hash = '{hash}'")).await,
+        0
+    );
+
+    // Any other route keeps its timeout, however steadily its body comes.
+    let push = format!(
+        "POST /api/sync/push HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nContent-Type: application/json\r\n"
+    );
+    let batch = serde_json::to_vec(&json!({"device_id": "phone-1", "operations": []})).unwrap();
+    let (status, text, elapsed) = send_slowly(&server, &push, batch, 10, Duration::from_millis(400), None).await;
+    assert_eq!(status, 408, "{text}");
+    assert!(elapsed < Duration::from_millis(3500), "{elapsed:?}");
+}

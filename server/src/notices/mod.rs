@@ -70,7 +70,9 @@ pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc
         .route("/manage/notices/{id}/{action}", post(change_status))
         .route(
             "/manage/notices/{id}/files",
-            post(upload_file).layer(DefaultBodyLimit::max(attachments::MAX_PDF_BYTES + 64 * 1024)),
+            post(upload_file)
+                .layer(DefaultBodyLimit::max(attachments::MAX_PDF_BYTES + 64 * 1024))
+                .layer(axum::middleware::from_fn(crate::deadline::allow_slow_body)),
         )
         .route("/manage/notices/{id}/files/{hash}", get(manage_file))
         .route("/manage/notices/{id}/files/{hash}/delete", post(delete_file))

@@ -126,6 +126,11 @@ enum Variant {
     Thumb,
 }
 
+/// Where a photo's objects are stored: the photo and its thumbnail.
+pub fn locations(hash: &str) -> [object_store::path::Path; 2] {
+    [Variant::Photo.location(hash), Variant::Thumb.location(hash)]
+}
+
 impl Variant {
     fn location(self, hash: &str) -> object_store::path::Path {
         match self {

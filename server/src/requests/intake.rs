@@ -32,7 +32,10 @@ pub fn routes(photos: Arc<PhotoStore>) -> Router<AppState> {
     Router::new()
         .route(
             "/manage/requests/new",
-            get(intake_form).post(intake).layer(DefaultBodyLimit::max(limit)),
+            get(intake_form)
+                .post(intake)
+                .layer(DefaultBodyLimit::max(limit))
+                .layer(axum::middleware::from_fn(crate::deadline::allow_slow_body)),
         )
         .layer(Extension(photos))
 }
