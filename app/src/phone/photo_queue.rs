@@ -325,8 +325,8 @@ mod client {
             let _ = put(record, &photo.hash).await;
             status.revision.update(|r| *r += 1);
             let sent = send(&photo.hash, &blob).await.ok();
+            let outcome = answer(sent.as_ref().map(|(code, _)| *code));
             let (code, body) = sent.unwrap_or_default();
-            let outcome = answer(sent.is_some().then_some(code));
             match outcome {
                 Answer::Stored => {
                     set(record, "state", &JsValue::from_str("done"));
