@@ -93,8 +93,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         ["backup", path] => println!("{}", backup::backup(&settings, path.as_ref()).await?),
         ["restore", path] => println!("{}", backup::restore(&settings, path.as_ref()).await?),
-        ["sweep"] => run_sweep(&settings, false).await?,
-        ["sweep", "--dry-run"] => run_sweep(&settings, true).await?,
+        ["sweep"] => println!("{}", sweep::command(&settings, false).await?),
+        ["sweep", "--dry-run"] => println!("{}", sweep::command(&settings, true).await?),
         _ => {
             eprintln!(
                 "usage: server [serve] | server seed | server generate <households> <database>\n       \
@@ -109,33 +109,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
     }
-    Ok(())
-}
-
-/// `server sweep [--dry-run]`: one sweep now, with the configured grace period.
-async fn run_sweep(settings: &Settings, dry_run: bool) -> Result<(), Box<dyn std::error::Error>> {
-    let grace = sweep::grace(settings)?;
-    let store = gridwalk_server::db::connect(settings).await?;
-    let objects = gridwalk_server::photos::open_objects(&settings.photo_store)?;
-    let cutoff = app::state::now_ms() - grace.as_millis() as i64;
-    let swept = sweep::sweep(&store, &objects, cutoff, dry_run, sweep::Source::Command).await;
-    store.close().await;
-    let swept = swept?;
-    if dry_run {
-        for hash in &swept.photos {
-            println!("photo {hash}");
-        }
-        for file in &swept.files {
-            println!("file {file}");
-        }
-    }
-    let verb = if dry_run { "would remove" } else { "removed" };
-    println!(
-        "{verb} {} photos and {} notice files no record names, older than {} hours",
-        swept.photos.len(),
-        swept.files.len(),
-        settings.sweep_grace_hours
-    );
     Ok(())
 }
 

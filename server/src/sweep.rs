@@ -52,6 +52,8 @@ pub enum SweepError {
     Database(#[from] store::Error),
     #[error("photo store: {0}")]
     Objects(#[from] object_store::Error),
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// What a sweep removed, or would remove (a dry run).
@@ -163,6 +165,49 @@ async fn remove(objects: &Arc<dyn ObjectStore>, location: &Path) -> Result<(), o
     }
 }
 
+/// `server sweep [--dry-run]`: one sweep now with the configured grace
+/// period; what it removed (or, dry, would remove), one object a line, and
+/// the count.
+pub async fn command(settings: &Settings, dry_run: bool) -> Result<Report, SweepError> {
+    let grace = grace(settings).map_err(SweepError::Settings)?;
+    let store = crate::db::connect(settings).await?;
+    let objects = crate::photos::open_objects(&settings.photo_store)?;
+    let cutoff = app::state::now_ms() - grace.as_millis() as i64;
+    let swept = sweep(&store, &objects, cutoff, dry_run, Source::Command).await;
+    store.close().await;
+    Ok(Report {
+        swept: swept?,
+        dry_run,
+        grace_hours: settings.sweep_grace_hours,
+    })
+}
+
+/// What `server sweep` prints.
+pub struct Report {
+    pub swept: Swept,
+    pub dry_run: bool,
+    pub grace_hours: u64,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for hash in &self.swept.photos {
+            writeln!(f, "photo {hash}")?;
+        }
+        for file in &self.swept.files {
+            writeln!(f, "file {file}")?;
+        }
+        let verb = if self.dry_run { "would remove" } else { "removed" };
+        write!(
+            f,
+            "{verb} {} photos and {} notice files no record names, older than {} hours",
+            self.swept.photos.len(),
+            self.swept.files.len(),
+            self.grace_hours
+        )
+    }
+}
+
 /// The sweep the settings ask the server for.
 pub struct Schedule {
     pub every: Duration,
@@ -197,7 +242,7 @@ impl Schedule {
     }
 
     /// One turn at `now`: a sweep if one is due.
-    async fn step(&self, store: &Store, objects: &Arc<dyn ObjectStore>, now: i64) -> Result<(), SweepError> {
+    pub async fn step(&self, store: &Store, objects: &Arc<dyn ObjectStore>, now: i64) -> Result<(), SweepError> {
         let every = self.every.as_millis() as i64;
         if store.last_sweep().await?.is_some_and(|at| now - at < every) {
             return Ok(());

@@ -1,7 +1,10 @@
 //! Photos over real HTTP: stored once under their hash, without the original's
-//! metadata, shown only to those who may see the record, hostile files refused
-//! with nothing stored, a cut upload completed by its retry. In the folder, or
-//! in S3-compatible storage when the suite runs with `GRIDWALK_TEST_S3_BUCKET`.
+//! metadata, shown only to those who may see the record it is bound to,
+//! hostile files refused with nothing stored, a cut upload completed by its
+//! retry, a slow upload let through while its bytes come and a stalled one
+//! refused; the sweep of photos and notice files no record names. In the
+//! folder, or in S3-compatible storage when the suite runs with
+//! `GRIDWALK_TEST_S3_BUCKET`.
 
 #[allow(dead_code)]
 mod common;
@@ -796,4 +799,87 @@ async fn a_slow_upload_passes_while_its_bytes_keep_coming_and_a_stalled_one_gets
     let (status, text, elapsed) = send_slowly(&server, &push, batch, 10, Duration::from_millis(400), None).await;
     assert_eq!(status, 408, "{text}");
     assert!(elapsed < Duration::from_millis(3500), "{elapsed:?}");
+}
+
+/// Makes a photo look uploaded `days` ago: its row, and its files' times (a
+/// local folder; S3 keeps the time it was written).
+async fn age(server: &TestServer, folder: &std::path::Path, hash: &str, days: i64) {
+    let then = app::state::now_ms() - days * 86_400_000;
+    sqlx::query(&format!("UPDATE photos SET seen_at = {then} WHERE hash = '{hash}'"))
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    for variant in ["photos", "thumbs"] {
+        let file = folder.join(format!("{variant}/{}/{hash}.jpg", &hash[..2]));
+        let when = std::time::SystemTime::now() - std::time::Duration::from_secs(days as u64 * 86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn server_sweep_lists_on_a_dry_run_and_removes_what_is_older_than_the_grace_period() {
+    use gridwalk_server::sweep::command;
+    // A folder of its own, whatever the suite's store: files can be aged here.
+    let folder = tempfile::tempdir().unwrap();
+    let photo_store = folder.path().display().to_string();
+    let server = TestServer::start_with(|s| s.photo_store = photo_store).await;
+    let worker = server.login_as("worker1").await;
+    let (old, recent) = (camera_jpeg(640, 480, 61), camera_jpeg(640, 480, 62));
+    let (old_hash, recent_hash) = (sha256(&old), sha256(&recent));
+    assert_eq!(upload(&server, &worker, &old_hash, old).await.0, 201);
+    assert_eq!(upload(&server, &worker, &recent_hash, recent).await.0, 201);
+    age(&server, folder.path(), &old_hash, 8).await;
+    age(&server, folder.path(), &recent_hash, 6).await;
+
+    let said = command(&server.settings, true).await.unwrap().to_string();
+    assert_eq!(
+        said,
+        format!("photo {old_hash}\nwould remove 1 photos and 0 notice files no record names, older than 168 hours")
+    );
+    assert_eq!(server.stored_objects().await.len(), 4, "a dry run removes nothing");
+
+    let said = command(&server.settings, false).await.unwrap().to_string();
+    assert!(
+        said.ends_with("removed 1 photos and 0 notice files no record names, older than 168 hours"),
+        "{said}"
+    );
+    let left = server.stored_objects().await;
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|o| o.contains(&recent_hash)));
+
+    let mut settings = server.settings.clone();
+    settings.sweep_grace_hours = 0;
+    let refused = command(&settings, false).await.err().unwrap().to_string();
+    assert!(refused.contains("sweep_grace_hours must be at least 1"), "{refused}");
+}
+
+#[tokio::test]
+async fn the_schedule_sweeps_once_a_period_whichever_instance_finds_it_due() {
+    use gridwalk_server::sweep::Schedule;
+    let server = TestServer::start().await;
+    let schedule = Schedule {
+        every: std::time::Duration::from_secs(24 * 3600),
+        grace: std::time::Duration::from_secs(7 * 24 * 3600),
+    };
+    // Two instances' connections, as two servers behind a proxy hold them.
+    let (first, objects) = store_and_objects(&server).await;
+    let (second, _) = store_and_objects(&server).await;
+    let now = app::state::now_ms();
+    schedule.step(&first, &objects, now).await.unwrap();
+    schedule.step(&second, &objects, now + 3_600_000).await.unwrap();
+    let sweeps = "SELECT COUNT(*) FROM sweeps WHERE source = 'schedule'";
+    assert_eq!(
+        count(&server, sweeps).await,
+        1,
+        "not due again an hour later, on either"
+    );
+    schedule.step(&second, &objects, now + 25 * 3_600_000).await.unwrap();
+    assert_eq!(count(&server, sweeps).await, 2, "due again a day later");
+    first.close().await;
+    second.close().await;
 }
