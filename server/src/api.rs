@@ -28,7 +28,12 @@ pub fn routes(photos: Arc<PhotoStore>, sync: Routes) -> Routes {
         .route("/residents/{id}", get(resident))
         .merge(sync)
         .route("/users/{username}/grids", put(crate::staff::users::assign_grids))
-        .route("/photos/{hash}", put(photos::upload).get(photos::photo))
+        .route(
+            "/photos/{hash}",
+            put(photos::upload)
+                .layer(axum::middleware::from_fn(crate::deadline::allow_slow_body))
+                .get(photos::photo),
+        )
         .route("/photos/{hash}/thumb", get(photos::thumb))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound("没有这个接口".into()) })

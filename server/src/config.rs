@@ -88,6 +88,20 @@ pub struct Settings {
     /// Copies kept in `backup_dir`; older ones (only files named like a
     /// copy) are deleted.
     pub backup_keep: usize,
+    /// Seconds a request may take from arrival to answer (then 408).
+    pub request_timeout_secs: u64,
+    /// Uploads (photos, notice files, spreadsheets) may take longer while
+    /// their body keeps arriving: 408 only after this many seconds without
+    /// a byte (a phone on weak 3G sends a 2 MB photo in about 40 s).
+    pub upload_idle_secs: u64,
+    /// Photos and notice files no record names are removed once this old
+    /// (`server::sweep`): long enough for a record still waiting in a
+    /// phone's outbox (a worker offline for days, or fixing a rejected
+    /// record) to arrive and name its photo. At least 1.
+    pub sweep_grace_hours: u64,
+    /// How often the server sweeps (one instance of several does, whichever
+    /// finds it due); 0: never on its own (`server sweep` still does).
+    pub sweep_every_hours: u64,
 }
 
 impl Default for Settings {
@@ -120,6 +134,10 @@ impl Default for Settings {
             backup_dir: None,
             backup_every_hours: 24,
             backup_keep: 7,
+            request_timeout_secs: 30,
+            upload_idle_secs: 20,
+            sweep_grace_hours: 7 * 24,
+            sweep_every_hours: 24,
         }
     }
 }

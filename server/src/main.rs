@@ -13,9 +13,12 @@
 //! database while the server runs; `server restore <path>` checks a copy and
 //! puts it in place of the database while no server runs (README, "Backups";
 //! PostgreSQL is backed up with its own tools).
+//! `server sweep [--dry-run]` removes (or lists) the photos and notice files
+//! no record names that are older than `sweep_grace_hours`, as the server's
+//! schedule does.
 
 use gridwalk_server::config::Settings;
-use gridwalk_server::{backup, demo, staff, startup, telemetry};
+use gridwalk_server::{backup, demo, staff, startup, sweep, telemetry};
 
 /// mimalloc rather than glibc's malloc: glibc kept each Argon2 check's 19 MiB
 /// (and the big buffers of pull pages) in its per-thread arenas, so the
@@ -90,12 +93,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         ["backup", path] => println!("{}", backup::backup(&settings, path.as_ref()).await?),
         ["restore", path] => println!("{}", backup::restore(&settings, path.as_ref()).await?),
+        ["sweep"] => println!("{}", sweep::command(&settings, false).await?),
+        ["sweep", "--dry-run"] => println!("{}", sweep::command(&settings, true).await?),
         _ => {
             eprintln!(
                 "usage: server [serve] | server seed | server generate <households> <database>\n       \
                  | server generate-community <households> <visit-multiplier> <database>\n       \
                  | server generate-requests <households> <requests-per-household> <database>\n       \
-                 | server backup <path> | server restore <path>\n       \
+                 | server backup <path> | server restore <path> | server sweep [--dry-run]\n       \
                  | {}\n\
                  <database>: an SQLite file, or a sqlite:// or postgres:// URL\n\
                  backup, restore: the configured SQLite database (PostgreSQL: pg_dump, pg_restore)",

@@ -11,9 +11,11 @@ use app::sync::{
     FieldChange, OpStatus, ResidentEdit, ResidentField, ResidentInput, check_birth_date, describe, is_photo_hash,
 };
 use store::Tx;
+use store::photos::RecordKind;
 use store::residents::{Column, HistoryEntry, NewResident, PhotoSet, ResidentState};
 
-use crate::sync::op::{BAD_RECORD_ID, FOREIGN_PHOTO, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
+use crate::photos::Naming;
+use crate::sync::op::{BAD_RECORD_ID, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
 
 const RESIDENT_OUT_OF_SCOPE: &str = "该居民不在您负责的网格";
 
@@ -279,8 +281,13 @@ pub async fn edit_resident(tx: &mut Tx, ctx: &OpContext<'_>, edit: &ResidentEdit
         .filter(|(c, _)| c.field == ResidentField::Photo)
         .filter_map(|(_, v)| v.as_deref())
         .collect();
-    if !ctx.may_name_photos(tx, &photos).await? {
-        return Ok(Verdict::rejected(FOREIGN_PHOTO));
+    let naming = Naming {
+        kind: RecordKind::Resident,
+        id: &resident_id,
+        grid: Some(&state.grid_id),
+    };
+    if let Err(reason) = ctx.may_name_photos(tx, &photos, naming).await? {
+        return Ok(Verdict::rejected(reason));
     }
     keep_photos(tx, ctx, &resident_id, &photos).await?;
     let clocks = field_clocks(tx, &resident_id).await?;

@@ -16,7 +16,6 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::assets::Assets;
 use crate::auth::{login_form, logout, require_login_for_pages};
@@ -28,7 +27,7 @@ use crate::photos::check::Rules;
 use crate::routes::{Route, Routes, get, post};
 use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
-use crate::{api, backup, coverage, db, demo, import, notices, requests, staff, telemetry};
+use crate::{api, backup, coverage, db, deadline, demo, import, notices, requests, staff, sweep, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -53,6 +52,8 @@ pub struct Server {
     state: AppState,
     /// Scheduled copies of the SQLite file (`backup_dir`), run alongside.
     backups: Option<backup::Schedule>,
+    /// Sweeps of photos and files no record names, run alongside.
+    sweeps: Option<(sweep::Schedule, Arc<dyn object_store::ObjectStore>)>,
     /// Held while the server lives: `server restore` refuses to replace the
     /// file under it.
     _database_lock: Option<backup::DatabaseLock>,
@@ -62,6 +63,12 @@ pub struct Server {
 /// (port 0 in tests) before the server runs.
 pub async fn build(settings: Settings) -> Result<Server, StartupError> {
     let backups = backup::Schedule::from_settings(&settings).map_err(StartupError::Settings)?;
+    let sweeps = sweep::Schedule::from_settings(&settings).map_err(StartupError::Settings)?;
+    if settings.request_timeout_secs == 0 || settings.upload_idle_secs == 0 {
+        return Err(StartupError::Settings(
+            "request_timeout_secs and upload_idle_secs must be at least 1".into(),
+        ));
+    }
     // Before the migrations: a restore in progress must not be migrated under.
     let database_lock = backup::hold_for_serving(&settings)?;
     let store = db::connect(&settings).await?;
@@ -130,9 +137,14 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         )),
         proxies: Arc::new(TrustedProxies::parse(&settings.trusted_proxies).map_err(StartupError::Settings)?),
         site: Arc::new(SiteAuthority::from_public_url(settings.public_url.as_deref())),
+        deadline: deadline::Limits {
+            request: Duration::from_secs(settings.request_timeout_secs),
+            upload_idle: Duration::from_secs(settings.upload_idle_secs),
+        },
         public_url: settings.public_url.clone(),
         https,
     };
+    let sweeps = sweeps.map(|schedule| (schedule, photos.objects().clone()));
     let (router, routes) = router(state.clone(), assets, sync::routes(&settings), photos, edge);
     Ok(Server {
         listener,
@@ -140,6 +152,7 @@ pub async fn build(settings: Settings) -> Result<Server, StartupError> {
         routes,
         state,
         backups,
+        sweeps,
         _database_lock: database_lock,
     })
 }
@@ -151,6 +164,7 @@ struct Edge {
     public: Arc<RateLimiter>,
     proxies: Arc<TrustedProxies>,
     site: Arc<SiteAuthority>,
+    deadline: deadline::Limits,
     public_url: Option<String>,
     https: bool,
 }
@@ -222,10 +236,7 @@ fn router(
         // Static assets come precompressed (cargo leptos --precompress); dynamic
         // answers are compressed at a level that costs well under a millisecond.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(axum::middleware::from_fn_with_state(edge.deadline, deadline::enforce))
         .layer(telemetry::trace_layer())
         .layer(CatchPanicLayer::new())
         .with_state(state);
@@ -371,13 +382,16 @@ impl Server {
         let backups = self
             .backups
             .map(|schedule| tokio::spawn(schedule.run(self.state.store.clone())));
+        let sweeps = self
+            .sweeps
+            .map(|(schedule, objects)| tokio::spawn(schedule.run(self.state.store.clone(), objects)));
         let served = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        if let Some(task) = backups {
+        for task in [backups, sweeps].into_iter().flatten() {
             task.abort();
         }
         // Closing checkpoints SQLite's WAL into the file, before the

@@ -4,9 +4,11 @@ use app::api::parse_id;
 use app::error::ApiError;
 use app::sync::{VisitInput, describe};
 use store::Tx;
+use store::photos::RecordKind;
 use store::visits::NewVisit;
 
-use crate::sync::op::{BAD_RECORD_ID, FOREIGN_PHOTO, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
+use crate::photos::Naming;
+use crate::sync::op::{BAD_RECORD_ID, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
 
 /// No visit is older than grid management itself: an earlier date is a phone
 /// clock that was never set (and broke the ledgers' date columns once).
@@ -67,14 +69,19 @@ pub async fn record_visit(tx: &mut Tx, ctx: &OpContext<'_>, visit: &VisitInput) 
     ) else {
         return Ok(Verdict::rejected(BAD_RECORD_ID));
     };
-    let photos: Vec<&str> = visit.photos.iter().map(String::as_str).collect();
-    if !ctx.may_name_photos(tx, &photos).await? {
-        return Ok(Verdict::rejected(FOREIGN_PHOTO));
-    }
     for resident_id in &seen {
         if tx.resident_household(resident_id).await?.as_deref() != Some(household_id.as_str()) {
             return Ok(Verdict::rejected("走访记录中的居民不属于该住户"));
         }
+    }
+    let photos: Vec<&str> = visit.photos.iter().map(String::as_str).collect();
+    let naming = Naming {
+        kind: RecordKind::Visit,
+        id: &visit_id,
+        grid: Some(&grid_id),
+    };
+    if let Err(reason) = ctx.may_name_photos(tx, &photos, naming).await? {
+        return Ok(Verdict::rejected(reason));
     }
     let new = NewVisit {
         id: &visit_id,

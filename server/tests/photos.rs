@@ -1,7 +1,10 @@
 //! Photos over real HTTP: stored once under their hash, without the original's
-//! metadata, shown only to those who may see the record, hostile files refused
-//! with nothing stored, a cut upload completed by its retry. In the folder, or
-//! in S3-compatible storage when the suite runs with `GRIDWALK_TEST_S3_BUCKET`.
+//! metadata, shown only to those who may see the record it is bound to,
+//! hostile files refused with nothing stored, a cut upload completed by its
+//! retry, a slow upload let through while its bytes come and a stalled one
+//! refused; the sweep of photos and notice files no record names. In the
+//! folder, or in S3-compatible storage when the suite runs with
+//! `GRIDWALK_TEST_S3_BUCKET`.
 
 #[allow(dead_code)]
 mod common;
@@ -455,4 +458,428 @@ async fn new_photos_beyond_the_daily_quota_are_refused_until_a_day_has_passed() 
     let fourth = camera_jpeg(64, 48, 3);
     let (status, body) = upload(&server, &worker, &sha256(&fourth), fourth.clone()).await;
     assert_eq!(status, 201, "{body}");
+}
+
+/// A visit naming photos, pushed as a phone does.
+fn visit_op(household: &str, photos: &[&str]) -> Value {
+    json!({
+        "op_id": new_id(),
+        "created_at": app::state::now_ms(),
+        "change": {"record_visit": {
+            "id": new_id(), "household_id": household, "visited_at": app::state::now_ms() - 1000,
+            "visit_type": "routine", "outcome": "met", "photos": photos,
+        }},
+    })
+}
+
+/// A grid's first worker, by user name.
+async fn worker_of(server: &TestServer, grid: &str) -> String {
+    server
+        .scalar(
+            "SELECT u.username FROM users u JOIN user_grids ug ON ug.user_id = u.id JOIN grids g ON g.id = ug.grid_id
+             WHERE g.name = $1 AND u.role = 'worker' ORDER BY u.username LIMIT 1",
+            grid,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_photo_is_bound_to_the_record_that_named_it_first_even_before_its_upload() {
+    let server = TestServer::start().await;
+    let (household1, resident1) = server.household_in("第1网格").await;
+    let (household2, resident2) = server.household_in("第2网格").await;
+    let worker1 = server.login_as(&worker_of(&server, "第1网格").await).await;
+    let worker2 = server.login_as(&worker_of(&server, "第2网格").await).await;
+    let lead = server.login_as("lead1").await;
+    let photo = camera_jpeg(640, 480, 21);
+    let hash = sha256(&photo);
+
+    // Named by a visit in grid 1 before anyone uploads it: bound there.
+    let (_, body) = server
+        .push(&worker1, "phone-1", &[visit_op(&household1, &[&hash])])
+        .await;
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    // Grid 2 may not name it, not by a visit, not by a lead who sees both
+    // grids setting a grid-2 resident's photo; the reason says why.
+    let (_, body) = server
+        .push(&worker2, "phone-2", &[visit_op(&household2, &[&hash])])
+        .await;
+    assert_eq!(body["results"][0]["status"], "rejected", "{body}");
+    let reason = body["results"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("已用于其他网格"), "{reason}");
+    let (_, body) = server.push(&lead, "desk", &[photo_op(&resident2, None, &hash)]).await;
+    assert_eq!(body["results"][0]["status"], "rejected", "{body}");
+    // Grid 2's worker uploads the same bytes: stored, but shown where it is bound.
+    assert_eq!(upload(&server, &worker2, &hash, photo).await.0, 201);
+    let url = server.url(&format!("/api/photos/{hash}"));
+    assert_eq!(worker2.get(&url).send().await.unwrap().status(), 404);
+    assert_eq!(worker1.get(&url).send().await.unwrap().status(), 200);
+    // Another record of grid 1 may name it (the same photo as a resident's).
+    let (_, body) = server
+        .push(&worker1, "phone-1", &[photo_op(&resident1, None, &hash)])
+        .await;
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM photo_bindings WHERE record_kind = 'visit'"
+        )
+        .await,
+        1,
+        "bound once, to the visit that named it first"
+    );
+}
+
+/// A small, plain PDF, different for each `n`.
+fn pdf(n: u32) -> Vec<u8> {
+    format!("%PDF-1.7\n% {n}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n").into_bytes()
+}
+
+async fn attach(server: &TestServer, lead: &reqwest::Client, notice: &str, bytes: Vec<u8>) {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name("公开.pdf");
+    let response = lead
+        .post(server.url(&format!("/manage/notices/{notice}/files")))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+}
+
+/// The database and the object store the server runs on, for calling the
+/// sweep as `server sweep` and the schedule do.
+async fn store_and_objects(server: &TestServer) -> (store::Store, std::sync::Arc<dyn object_store::ObjectStore>) {
+    let store = gridwalk_server::db::connect(&server.settings).await.unwrap();
+    let objects = gridwalk_server::photos::open_objects(&server.settings.photo_store).unwrap();
+    (store, objects)
+}
+
+#[tokio::test]
+async fn the_sweep_removes_old_photos_and_files_no_record_names_and_keeps_the_rest() {
+    use gridwalk_server::sweep::{Source, sweep};
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let (_, resident) = server.household_in("第1网格").await;
+    let unnamed = camera_jpeg(640, 480, 31);
+    let named = camera_jpeg(640, 480, 32);
+    let young = camera_jpeg(640, 480, 33);
+    let (unnamed_hash, named_hash, young_hash) = (sha256(&unnamed), sha256(&named), sha256(&young));
+    assert_eq!(upload(&server, &worker, &unnamed_hash, unnamed.clone()).await.0, 201);
+    assert_eq!(upload(&server, &worker, &named_hash, named).await.0, 201);
+    let (_, body) = server
+        .push(&worker, "phone-1", &[photo_op(&resident, None, &named_hash)])
+        .await;
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+
+    // A notice lists one file; another was taken off it.
+    let lead = server.login_as("lead1").await;
+    let community = server.community_of("lead1").await;
+    let created = lead
+        .post(server.url("/manage/notices"))
+        .form(&[
+            ("community_id", community.as_str()),
+            ("category", "finance"),
+            ("title", "清理测试"),
+            ("body", "正文"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    let notice = created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let notice = notice.split('?').next().unwrap().to_owned();
+    let (kept_pdf, dropped_pdf) = (pdf(1), pdf(2));
+    let (kept_file, dropped_file) = (sha256(&kept_pdf), sha256(&dropped_pdf));
+    attach(&server, &lead, &notice, kept_pdf).await;
+    attach(&server, &lead, &notice, dropped_pdf).await;
+    let dropped = lead
+        .post(server.url(&format!("/manage/notices/{notice}/files/{dropped_file}/delete")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dropped.status(), 303);
+
+    // All of that is older than the cutoff; what follows is younger (S3
+    // keeps times to the second).
+    let cutoff = app::state::now_ms();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(upload(&server, &worker, &young_hash, young).await.0, 201);
+    let before = server.stored_objects().await;
+    assert_eq!(before.len(), 3 * 2 + 2, "three photos with thumbnails, two files");
+
+    let (store, objects) = store_and_objects(&server).await;
+    let listed = sweep(&store, &objects, cutoff, true, Source::Command).await.unwrap();
+    assert_eq!(listed.photos, vec![unnamed_hash.clone()]);
+    assert_eq!(
+        listed.files,
+        vec![format!("notices/{}/{dropped_file}.pdf", &dropped_file[..2])]
+    );
+    assert_eq!(server.stored_objects().await, before, "a dry run removes nothing");
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM sweeps").await, 0);
+
+    let swept = sweep(&store, &objects, cutoff, false, Source::Command).await.unwrap();
+    assert_eq!(swept, listed);
+    let after = server.stored_objects().await;
+    assert_eq!(after.len(), 2 * 2 + 1, "{after:?}");
+    assert!(
+        after
+            .iter()
+            .all(|o| !o.contains(&unnamed_hash) && !o.contains(&dropped_file))
+    );
+    for kept in [&named_hash, &young_hash, &kept_file] {
+        assert!(after.iter().any(|o| o.contains(kept.as_str())), "{kept} kept");
+    }
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM photos").await,
+        2,
+        "the swept photo's row goes with it"
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM sweeps WHERE photos_removed = 1 AND files_removed = 1 AND source = 'command'"
+        )
+        .await,
+        1,
+        "the sweep is on record with what it removed"
+    );
+    // The public still gets the listed file; the swept photo is gone, and
+    // comes back whole when uploaded again.
+    let url = server.url(&format!("/api/photos/{unnamed_hash}"));
+    assert_eq!(worker.get(&url).send().await.unwrap().status(), 404);
+    let (status, again) = upload(&server, &worker, &unnamed_hash, unnamed).await;
+    assert_eq!((status, &again["created"]), (201, &json!(true)));
+    assert_eq!(worker.get(&url).send().await.unwrap().status(), 200);
+    // A second sweep right after finds nothing more to remove.
+    let swept = sweep(&store, &objects, cutoff, false, Source::Command).await.unwrap();
+    assert_eq!((swept.photos.len(), swept.files.len()), (0, 0));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_photo_named_while_the_sweep_waits_for_it_survives() {
+    use gridwalk_server::sweep::{Source, sweep};
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let (_, resident) = server.household_in("第1网格").await;
+    let worker_id = server
+        .scalar("SELECT id FROM users WHERE username = $1", "worker1")
+        .await;
+    let (named, left) = (camera_jpeg(640, 480, 41), camera_jpeg(640, 480, 42));
+    let (named_hash, left_hash) = (sha256(&named), sha256(&left));
+    assert_eq!(upload(&server, &worker, &named_hash, named).await.0, 201);
+    assert_eq!(upload(&server, &worker, &left_hash, left).await.0, 201);
+    let (store, objects) = store_and_objects(&server).await;
+    // Both old enough and named by nothing when the sweep starts.
+    let cutoff = app::state::now_ms() + 1000;
+
+    // A push naming the photo holds its lock, as `may_name_photos` does,
+    // while the sweep runs; it names it, then commits.
+    let mut push = store.begin().await.unwrap();
+    push.lock_object(&named_hash).await.unwrap();
+    let sweeping = {
+        let (store, objects) = (store.clone(), objects.clone());
+        tokio::spawn(async move { sweep(&store, &objects, cutoff, false, Source::Schedule).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(!sweeping.is_finished(), "the sweep waits for the push");
+    push.keep_resident_photo(store::residents::PhotoSet {
+        resident_id: &resident,
+        photo: &named_hash,
+        set_by: &worker_id,
+        taken_at: app::state::now_ms(),
+        op_id: &new_id(),
+    })
+    .await
+    .unwrap();
+    push.commit().await.unwrap();
+
+    let swept = sweeping.await.unwrap().unwrap();
+    assert_eq!(swept.photos, vec![left_hash.clone()], "only the photo nothing names");
+    let objects_left = server.stored_objects().await;
+    assert_eq!(objects_left.len(), 2, "{objects_left:?}");
+    assert!(objects_left.iter().all(|o| o.contains(&named_hash)));
+    let url = server.url(&format!("/api/photos/{named_hash}"));
+    assert_eq!(worker.get(&url).send().await.unwrap().status(), 200);
+    store.close().await;
+}
+
+/// Sends a request over a plain TCP connection, its body in `pieces` pieces
+/// `gap` apart, stopping after `stop_after` pieces if given (a stalled phone);
+/// answers the response's status and text, read while the body is still
+/// being sent, and how long after the start it came.
+async fn send_slowly(
+    server: &TestServer,
+    head: &str,
+    body: Vec<u8>,
+    pieces: usize,
+    gap: std::time::Duration,
+    stop_after: Option<usize>,
+) -> (u16, String, std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = std::time::Instant::now();
+    let address = server.base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!("{head}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let sending = tokio::spawn(async move {
+        for (n, piece) in body.chunks(body.len().div_ceil(pieces)).enumerate() {
+            if stop_after == Some(n) {
+                // Stalled, the connection left open.
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
+            tokio::time::sleep(gap).await;
+            // The server may have answered and closed already.
+            if writer.write_all(piece).await.is_err() {
+                return;
+            }
+        }
+        let _ = writer.flush().await;
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    });
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), reader.read_to_end(&mut response)).await;
+    let elapsed = started.elapsed();
+    sending.abort();
+    read.expect("an answer within a minute").ok();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text, elapsed)
+}
+
+#[tokio::test]
+async fn a_slow_upload_passes_while_its_bytes_keep_coming_and_a_stalled_one_gets_408() {
+    use std::time::Duration;
+    // The limits scaled down (30 s and 20 s in production) to keep the test short.
+    let server = TestServer::start_with(|s| {
+        s.request_timeout_secs = 2;
+        s.upload_idle_secs = 1;
+    })
+    .await;
+    let cookie = server.session_cookie("worker1").await;
+    let put = |hash: &str| {
+        format!(
+            "PUT /api/photos/{hash} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nContent-Type: image/jpeg\r\n"
+        )
+    };
+
+    // Four seconds in all, twice the request timeout, a piece every 0.4 s.
+    let photo = camera_jpeg(1200, 900, 51);
+    let hash = sha256(&photo);
+    let (status, text, elapsed) = send_slowly(&server, &put(&hash), photo, 10, Duration::from_millis(400), None).await;
+    assert_eq!(status, 201, "{text}");
+    assert!(elapsed > Duration::from_secs(3), "{elapsed:?}");
+
+    // Half the photo, then nothing: refused once a second passes without a
+    // byte (and never before the usual timeout), with the reason.
+    let photo = camera_jpeg(1200, 900, 52);
+    let hash = sha256(&photo);
+    let (status, text, elapsed) =
+        send_slowly(&server, &put(&hash), photo, 10, Duration::from_millis(300), Some(5)).await;
+    assert_eq!(status, 408, "{text}");
+    assert!(text.contains("上传中断"), "{text}");
+    assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
+    assert_eq!(
+        count(&server, &format!("SELECT COUNT(*) FROM photos WHERE hash = '{hash}'")).await,
+        0
+    );
+
+    // Any other route keeps its timeout, however steadily its body comes.
+    let push = format!(
+        "POST /api/sync/push HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nContent-Type: application/json\r\n"
+    );
+    let batch = serde_json::to_vec(&json!({"device_id": "phone-1", "operations": []})).unwrap();
+    let (status, text, elapsed) = send_slowly(&server, &push, batch, 10, Duration::from_millis(400), None).await;
+    assert_eq!(status, 408, "{text}");
+    assert!(elapsed < Duration::from_millis(3500), "{elapsed:?}");
+}
+
+/// Makes a photo look uploaded `days` ago: its row, and its files' times (a
+/// local folder; S3 keeps the time it was written).
+async fn age(server: &TestServer, folder: &std::path::Path, hash: &str, days: i64) {
+    let then = app::state::now_ms() - days * 86_400_000;
+    sqlx::query(&format!("UPDATE photos SET seen_at = {then} WHERE hash = '{hash}'"))
+        .execute(&server.pool)
+        .await
+        .unwrap();
+    for variant in ["photos", "thumbs"] {
+        let file = folder.join(format!("{variant}/{}/{hash}.jpg", &hash[..2]));
+        let when = std::time::SystemTime::now() - std::time::Duration::from_secs(days as u64 * 86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn server_sweep_lists_on_a_dry_run_and_removes_what_is_older_than_the_grace_period() {
+    use gridwalk_server::sweep::command;
+    // A folder of its own, whatever the suite's store: files can be aged here.
+    let folder = tempfile::tempdir().unwrap();
+    let photo_store = folder.path().display().to_string();
+    let server = TestServer::start_with(|s| s.photo_store = photo_store).await;
+    let worker = server.login_as("worker1").await;
+    let (old, recent) = (camera_jpeg(640, 480, 61), camera_jpeg(640, 480, 62));
+    let (old_hash, recent_hash) = (sha256(&old), sha256(&recent));
+    assert_eq!(upload(&server, &worker, &old_hash, old).await.0, 201);
+    assert_eq!(upload(&server, &worker, &recent_hash, recent).await.0, 201);
+    age(&server, folder.path(), &old_hash, 8).await;
+    age(&server, folder.path(), &recent_hash, 6).await;
+
+    let said = command(&server.settings, true).await.unwrap().to_string();
+    assert_eq!(
+        said,
+        format!("photo {old_hash}\nwould remove 1 photos and 0 notice files no record names, older than 168 hours")
+    );
+    assert_eq!(server.stored_objects().await.len(), 4, "a dry run removes nothing");
+
+    let said = command(&server.settings, false).await.unwrap().to_string();
+    assert!(
+        said.ends_with("removed 1 photos and 0 notice files no record names, older than 168 hours"),
+        "{said}"
+    );
+    let left = server.stored_objects().await;
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|o| o.contains(&recent_hash)));
+
+    let mut settings = server.settings.clone();
+    settings.sweep_grace_hours = 0;
+    let refused = command(&settings, false).await.err().unwrap().to_string();
+    assert!(refused.contains("sweep_grace_hours must be at least 1"), "{refused}");
+}
+
+#[tokio::test]
+async fn the_schedule_sweeps_once_a_period_whichever_instance_finds_it_due() {
+    use gridwalk_server::sweep::Schedule;
+    let server = TestServer::start().await;
+    let schedule = Schedule {
+        every: std::time::Duration::from_secs(24 * 3600),
+        grace: std::time::Duration::from_secs(7 * 24 * 3600),
+    };
+    // Two instances' connections, as two servers behind a proxy hold them.
+    let (first, objects) = store_and_objects(&server).await;
+    let (second, _) = store_and_objects(&server).await;
+    let now = app::state::now_ms();
+    schedule.step(&first, &objects, now).await.unwrap();
+    schedule.step(&second, &objects, now + 3_600_000).await.unwrap();
+    let sweeps = "SELECT COUNT(*) FROM sweeps WHERE source = 'schedule'";
+    assert_eq!(
+        count(&server, sweeps).await,
+        1,
+        "not due again an hour later, on either"
+    );
+    schedule.step(&second, &objects, now + 25 * 3_600_000).await.unwrap();
+    assert_eq!(count(&server, sweeps).await, 2, "due again a day later");
+    first.close().await;
+    second.close().await;
 }

@@ -335,6 +335,9 @@ impl Store {
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
+        // Held to commit: a sweep deciding that no notice lists this file
+        // waits for the listing (see `Tx::lock_object`).
+        tx.lock_object(file.hash).await?;
         let count: i64 = on_tx!(tx, |c| sqlx::query_scalar(FILE_COUNT)
             .bind(file.notice_id)
             .fetch_one(&mut *c)

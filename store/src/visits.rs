@@ -3,6 +3,7 @@
 //! raised at the door are written by `requests`.
 
 use crate::engine::on_tx;
+use crate::photos::RecordKind;
 use crate::{Result, Tx};
 
 /// A visit as pushed, checked by the caller.
@@ -44,7 +45,8 @@ impl Tx {
         .await)
     }
 
-    /// Stores a visit with its residents, photos and concerns.
+    /// Stores a visit with its residents, photos (bound to it when named for
+    /// the first time) and concerns.
     /// `false`: a visit with this id is on file already and stays as it is
     /// (visits are facts, never edited; this one was re-sent).
     pub async fn insert_visit(&mut self, visit: &NewVisit<'_>) -> Result<bool> {
@@ -82,6 +84,8 @@ impl Tx {
                 .execute(&mut *c)
                 .await
                 .map(|r| r.rows_affected()))?;
+            self.bind_photo(photo, RecordKind::Visit, visit.id, visit.created_at)
+                .await?;
         }
         Ok(())
     }

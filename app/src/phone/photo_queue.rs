@@ -29,6 +29,54 @@ pub struct QueuedPhoto {
     pub created_at: f64,
 }
 
+/// What an upload's answer means for the photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Stored (now or before): only the thumbnail stays on the phone.
+    Stored,
+    /// The session ended: the photo waits for the next sign-in.
+    SignedOut,
+    /// Refused for good (bad file, too large, not allowed): the photo stays
+    /// on the phone, shown with the server's reason, until the worker deletes it.
+    Refused,
+    /// Worth trying again later: no answer, a stalled upload (408), the
+    /// quota (429), or the server's trouble (5xx). The round stops too: the
+    /// next photos would meet the same network or server.
+    Retry,
+}
+
+/// What a status code (`None`: no answer came back) means for a photo. Any
+/// 4xx but 401, 408 and 429 will answer the same however often it is tried.
+pub fn answer(status: Option<u16>) -> Answer {
+    match status {
+        Some(200 | 201) => Answer::Stored,
+        Some(401) => Answer::SignedOut,
+        Some(408 | 429) | None => Answer::Retry,
+        Some(400..=499) => Answer::Refused,
+        Some(_) => Answer::Retry,
+    }
+}
+
+/// The first wait after a failed upload; each further failure doubles it.
+const FIRST_RETRY_MS: f64 = 30_000.0;
+/// The longest wait between two tries: a photo is never given up on.
+pub const MAX_RETRY_MS: f64 = 3_600_000.0;
+
+/// How long to wait before trying a photo again after `failures` failed
+/// uploads in a row (at least 1): 30 s, 1 min, 2 min … at most an hour.
+pub fn retry_delay_ms(failures: u32) -> f64 {
+    let doublings = failures.saturating_sub(1).min(16);
+    (FIRST_RETRY_MS * f64::from(1_u32 << doublings)).min(MAX_RETRY_MS)
+}
+
+/// A refusal's reason, in Chinese: the server's message (from its
+/// `ErrorBody`), or what happened.
+pub fn refusal_reason(status: u16, message: Option<String>) -> String {
+    message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| format!("服务器拒收（{status}），请删除后重新拍摄"))
+}
+
 #[cfg(feature = "hydrate")]
 pub use client::{capture, forget, queue, upload_photos};
 
@@ -44,7 +92,7 @@ mod client {
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{Blob, CanvasRenderingContext2d, File, HtmlCanvasElement, ImageBitmap};
 
-    use super::{BUDGET_BYTES, QueuedPhoto, Taken};
+    use super::{Answer, BUDGET_BYTES, QueuedPhoto, Taken, answer, refusal_reason, retry_delay_ms};
     use crate::clock::now_ms;
     use crate::phone::idb::{PHOTOS, StoreError, open};
     use crate::phone::status::SyncStatus;
@@ -245,13 +293,15 @@ mod client {
 
     /// Uploads waiting photos one by one, oldest first, after the records
     /// (the sync engine starts it once the outbox was pushed). A photo the
-    /// server stored is kept as its thumbnail only; one it refused is kept
-    /// with the reason; no answer leaves it for the next round. (Called from
-    /// the sync engine's chunk only.)
+    /// server stored is kept as its thumbnail only; one it refused for good
+    /// is kept with the reason; one that failed otherwise waits longer after
+    /// each failure (`retry_delay_ms`) and stops this round. (Called from the
+    /// sync engine's chunk only.)
     pub async fn upload_photos(status: SyncStatus) {
         if UPLOADING.with(|u| u.replace(true)) {
             return;
         }
+        let now = now_ms() as f64;
         let waiting: Vec<QueuedPhoto> = queue()
             .await
             .unwrap_or_default()
@@ -262,6 +312,9 @@ mod client {
             let Some(record) = record(&photo.hash).await else {
                 continue;
             };
+            if get(&record, "retry_at").as_f64().is_some_and(|at| at > now) {
+                continue;
+            }
             let Ok(blob) = get(&record, "photo").dyn_into::<Blob>() else {
                 continue;
             };
@@ -271,32 +324,36 @@ mod client {
             set(record, "state", &JsValue::from_str("sending"));
             let _ = put(record, &photo.hash).await;
             status.revision.update(|r| *r += 1);
-            let Ok((code, body)) = send(&photo.hash, &blob).await else {
-                break;
-            };
-            match code {
-                200 | 201 => {
+            let sent = send(&photo.hash, &blob).await.ok();
+            let outcome = answer(sent.as_ref().map(|(code, _)| *code));
+            let (code, body) = sent.unwrap_or_default();
+            match outcome {
+                Answer::Stored => {
                     set(record, "state", &JsValue::from_str("done"));
                     let _ = Reflect::delete_property(record, &JsValue::from_str("photo"));
                     let thumb = get(record, "thumb").dyn_into::<Blob>().map(|t| t.size()).unwrap_or(0.0);
                     set(record, "bytes", &JsValue::from_f64(thumb));
                 }
-                401 => {
-                    status.signed_out(&body);
-                    break;
-                }
-                // Final refusals; a 400 (cut body, hash mismatch) is retried.
-                413 | 415 | 422 => {
-                    let reason = serde_json::from_str::<crate::error::ErrorBody>(&body)
-                        .map(|b| b.message)
-                        .unwrap_or_else(|_| format!("服务器拒收（{code}）"));
+                Answer::SignedOut => status.signed_out(&body),
+                Answer::Refused => {
                     set(record, "state", &JsValue::from_str("rejected"));
-                    set(record, "reason", &JsValue::from_str(&reason));
+                    let message = serde_json::from_str::<crate::error::ErrorBody>(&body)
+                        .ok()
+                        .map(|b| b.message);
+                    set(record, "reason", &JsValue::from_str(&refusal_reason(code, message)));
                 }
-                _ => break,
+                Answer::Retry => {
+                    let failures = get(record, "failures").as_f64().unwrap_or(0.0) as u32 + 1;
+                    set(record, "state", &JsValue::from_str("pending"));
+                    set(record, "failures", &JsValue::from_f64(f64::from(failures)));
+                    set(record, "retry_at", &JsValue::from_f64(now + retry_delay_ms(failures)));
+                }
             }
             let _ = put(record, &photo.hash).await;
             status.revision.update(|r| *r += 1);
+            if matches!(outcome, Answer::SignedOut | Answer::Retry) {
+                break;
+            }
         }
         status.revision.update(|r| *r += 1);
         UPLOADING.with(|u| u.set(false));
@@ -319,5 +376,43 @@ mod client {
                 .dyn_into()?;
         let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
         Ok((response.status(), body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_that_will_never_succeed_are_final_and_the_rest_are_retried() {
+        assert_eq!(answer(Some(201)), Answer::Stored);
+        assert_eq!(answer(Some(200)), Answer::Stored);
+        assert_eq!(answer(Some(401)), Answer::SignedOut);
+        for refused in [400, 403, 404, 413, 415, 422] {
+            assert_eq!(answer(Some(refused)), Answer::Refused, "{refused}");
+        }
+        for later in [None, Some(408), Some(429), Some(500), Some(502), Some(503)] {
+            assert_eq!(answer(later), Answer::Retry, "{later:?}");
+        }
+    }
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_an_hour() {
+        let waits: Vec<f64> = (1..=10).map(retry_delay_ms).collect();
+        assert_eq!(waits[..4], [30_000.0, 60_000.0, 120_000.0, 240_000.0]);
+        assert!(waits.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(waits[9], MAX_RETRY_MS);
+        assert_eq!(retry_delay_ms(u32::MAX), MAX_RETRY_MS);
+        assert_eq!(retry_delay_ms(0), 30_000.0);
+    }
+
+    #[test]
+    fn a_refusal_carries_the_servers_reason_or_says_what_happened() {
+        assert_eq!(refusal_reason(413, Some("照片不能超过8 MB".into())), "照片不能超过8 MB");
+        assert_eq!(refusal_reason(404, None), "服务器拒收（404），请删除后重新拍摄");
+        assert_eq!(
+            refusal_reason(403, Some(" ".into())),
+            "服务器拒收（403），请删除后重新拍摄"
+        );
     }
 }

@@ -300,7 +300,7 @@ async fn write_notices(
         // Stored before the rows that name it are committed: a listed file
         // is always there (objects are named by content, so a second
         // instance storing it too changes nothing).
-        let hash = attachments::store(photos, kind, stored)
+        let hash = attachments::store(photos, kind, &stored)
             .await
             .map_err(|e| SeedError::File(e.to_string()))?;
         files.push(NoticeAttachmentRow {

@@ -27,11 +27,14 @@ pub fn routes() -> Routes {
             get(import_page)
                 .post(dry_run)
                 // The file and the form around it.
-                .layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 64 * 1024)),
+                .layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 64 * 1024))
+                .layer(axum::middleware::from_fn(crate::deadline::allow_slow_body)),
         )
         .route(
             "/manage/import/footprints",
-            post(footprints).layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 64 * 1024)),
+            post(footprints)
+                .layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 64 * 1024))
+                .layer(axum::middleware::from_fn(crate::deadline::allow_slow_body)),
         )
         .route("/manage/import/template/{kind}", get(template_file))
         .route("/manage/import/{id}/errors.xlsx", get(error_file))

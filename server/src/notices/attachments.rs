@@ -11,7 +11,7 @@ use app::error::ApiError;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use object_store::{GetOptions, PutOptions, PutPayload};
+use object_store::{GetOptions, ObjectStoreExt, PutOptions, PutPayload};
 use sha2::{Digest, Sha256};
 use store::notices::AttachmentRow;
 
@@ -23,7 +23,8 @@ pub const MAX_PDF_BYTES: usize = 10 * 1024 * 1024;
 /// Files one notice may carry.
 pub const MAX_FILES: i64 = 10;
 
-fn location(hash: &str, kind: &str) -> object_store::path::Path {
+/// Where a file is stored (`notices/ab/<hash>.jpg` or `.pdf`).
+pub fn location(hash: &str, kind: &str) -> object_store::path::Path {
     let extension = if kind == "image" { "jpg" } else { "pdf" };
     format!("notices/{}/{hash}.{extension}", &hash[..2]).into()
 }
@@ -111,17 +112,43 @@ pub fn accept(bytes: &[u8], rules: check::Rules) -> Result<(&'static str, Vec<u8
 }
 
 /// Stores a checked file under the hash of its bytes; returns the hash.
-pub async fn store(photos: &PhotoStore, kind: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
-    let hash = format!("{:x}", Sha256::digest(&bytes));
+pub async fn store(photos: &PhotoStore, kind: &str, bytes: &[u8]) -> Result<String, ApiError> {
+    let hash = format!("{:x}", Sha256::digest(bytes));
+    put(photos, kind, &hash, bytes).await?;
+    Ok(hash)
+}
+
+async fn put(photos: &PhotoStore, kind: &str, hash: &str, bytes: &[u8]) -> Result<(), ApiError> {
     photos
         .objects()
-        .put_opts(&location(&hash, kind), PutPayload::from(bytes), PutOptions::default())
+        .put_opts(
+            &location(hash, kind),
+            PutPayload::from(bytes.to_vec()),
+            PutOptions::default(),
+        )
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "notice file storage");
             ApiError::Internal
         })?;
-    Ok(hash)
+    Ok(())
+}
+
+/// Once a notice lists the file (committed under the object's lock, see
+/// `Store::add_notice_file`), no sweep removes it; one that removed it
+/// before, between `store` and the listing, is undone here.
+pub async fn store_again_if_swept(photos: &PhotoStore, kind: &str, hash: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    match photos.objects().head(&location(hash, kind)).await {
+        Ok(_) => Ok(()),
+        Err(object_store::Error::NotFound { .. }) => {
+            tracing::info!(%hash, "notice file swept during its upload; stored again");
+            put(photos, kind, hash, bytes).await
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "notice file storage");
+            Err(ApiError::Internal)
+        }
+    }
 }
 
 /// A file as a response: images inline, PDFs as a download, both in a

@@ -69,7 +69,9 @@ pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc
         .route("/manage/notices/{id}/{action}", post(change_status))
         .route(
             "/manage/notices/{id}/files",
-            post(upload_file).layer(DefaultBodyLimit::max(attachments::MAX_PDF_BYTES + 64 * 1024)),
+            post(upload_file)
+                .layer(DefaultBodyLimit::max(attachments::MAX_PDF_BYTES + 64 * 1024))
+                .layer(axum::middleware::from_fn(crate::deadline::allow_slow_body)),
         )
         .route("/manage/notices/{id}/files/{hash}", get(manage_file))
         .route("/manage/notices/{id}/files/{hash}/delete", post(delete_file))
@@ -662,7 +664,7 @@ async fn upload_file(
         }
     };
     let stored_bytes = stored.len() as i64;
-    let hash = attachments::store(&photos, kind, stored).await?;
+    let hash = attachments::store(&photos, kind, &stored).await?;
     let now = now_ms();
     let file = NewAttachment {
         notice_id: &notice.id,
@@ -684,6 +686,7 @@ async fn upload_file(
     if attached == Attached::Full {
         return refuse(StatusCode::BAD_REQUEST, too_many_files()).await;
     }
+    attachments::store_again_if_swept(&photos, kind, &hash, &stored).await?;
     Ok(Redirect::to(&format!("/manage/notices/{}?saved=1", notice.id)).into_response())
 }
 

@@ -24,10 +24,10 @@ use http_body_util::BodyExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::prefix::PrefixStore;
-use object_store::{GetOptions, ObjectStore, PutOptions, PutPayload};
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use store::photos::NewPhoto;
+use store::photos::{NewPhoto, PhotoState, RecordKind};
 use tokio::sync::Semaphore;
 
 use crate::auth::Api;
@@ -126,6 +126,11 @@ enum Variant {
     Thumb,
 }
 
+/// Where a photo's objects are stored: the photo and its thumbnail.
+pub fn locations(hash: &str) -> [object_store::path::Path; 2] {
+    [Variant::Photo.location(hash), Variant::Thumb.location(hash)]
+}
+
 impl Variant {
     fn location(self, hash: &str) -> object_store::path::Path {
         match self {
@@ -176,6 +181,19 @@ impl IntoResponse for UploadError {
     }
 }
 
+async fn put(photos: &PhotoStore, variant: Variant, hash: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    photos
+        .objects
+        .put_opts(
+            &variant.location(hash),
+            PutPayload::from(bytes.to_vec()),
+            PutOptions::default(),
+        )
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
 fn storage_error(e: object_store::Error) -> ApiError {
     tracing::error!(error = %e, "photo storage");
     ApiError::Internal
@@ -201,9 +219,22 @@ fn parse_hash(text: &str) -> Result<String, ApiError> {
     }
 }
 
-/// The answer for a photo stored before this upload.
-async fn stored(store: &store::Store, hash: &str) -> Result<Option<Stored>, store::Error> {
-    Ok(store.photo(hash).await?.map(|row| Stored {
+/// The answer for a photo stored before this upload, which counts as new for
+/// the sweep from now (`Store::touch_photo`). `None` when it is not stored,
+/// or was swept meanwhile, or lost an object (a sweep cut off halfway): then
+/// the upload stores it anew.
+async fn stored(caller: &Caller, photos: &PhotoStore, hash: &str) -> Result<Option<Stored>, ApiError> {
+    let Some(row) = caller.store.touch_photo(hash, now_ms()).await? else {
+        return Ok(None);
+    };
+    for variant in [Variant::Photo, Variant::Thumb] {
+        match photos.objects.head(&variant.location(hash)).await {
+            Ok(_) => {}
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(storage_error(e)),
+        }
+    }
+    Ok(Some(Stored {
         hash: hash.to_owned(),
         created: false,
         bytes: row.bytes,
@@ -255,7 +286,7 @@ pub async fn upload(
     if format!("{digest:x}") != hash {
         return Err(ApiError::BadRequest("照片内容与编号不符（可能没有传完整），请重试".into()).into());
     }
-    if let Some(existing) = stored(&caller.store, &hash).await? {
+    if let Some(existing) = stored(&caller, &photos, &hash).await? {
         return Ok((StatusCode::OK, Json(existing)).into_response());
     }
     let (stored, timing) = keep(&caller, &photos, hash, bytes).await?;
@@ -291,16 +322,9 @@ pub async fn keep(
         .map_err(UploadError::Refused)?;
     // Objects first, the row last: a row always means both objects exist.
     // Two uploads of one photo at once write the same bytes; puts are atomic.
-    for (variant, bytes) in [(Variant::Photo, &cleaned.photo), (Variant::Thumb, &cleaned.thumb)] {
-        photos
-            .objects
-            .put_opts(
-                &variant.location(&hash),
-                PutPayload::from(bytes.clone()),
-                PutOptions::default(),
-            )
-            .await
-            .map_err(storage_error)?;
+    let objects = [(Variant::Photo, &cleaned.photo), (Variant::Thumb, &cleaned.thumb)];
+    for (variant, bytes) in objects {
+        put(photos, variant, &hash, bytes).await?;
     }
     let now = now_ms();
     let photo = NewPhoto {
@@ -314,6 +338,16 @@ pub async fn keep(
     };
     let audit = caller.audit_entry(now, "create", "photo", &hash);
     caller.store.insert_photo(&photo, audit).await?;
+    // A sweep that decided under the object's lock, before the row was
+    // written, that these objects were left over may have removed them after
+    // they were put; once the row is written no sweep removes them (it is
+    // new), so what is missing now is put back for good.
+    for (variant, bytes) in objects {
+        if let Err(object_store::Error::NotFound { .. }) = photos.objects.head(&variant.location(&hash)).await {
+            tracing::info!(%hash, ?variant, "photo object swept during its upload; stored again");
+            put(photos, variant, &hash, bytes).await?;
+        }
+    }
     let timing = format!(
         "decode;dur={:.1}, encode;dur={:.1}, thumb;dur={:.1}",
         cleaned.decode.as_secs_f64() * 1000.0,
@@ -342,7 +376,7 @@ pub async fn keep_sent(
         return Err(UploadError::Refused(check::too_many_bytes(photos.rules)));
     }
     let hash = format!("{:x}", Sha256::digest(&bytes));
-    if stored(&caller.store, &hash).await?.is_none() {
+    if stored(caller, photos, &hash).await?.is_none() {
         keep(caller, photos, hash.clone(), bytes).await?;
     }
     Ok(hash)
@@ -368,25 +402,53 @@ pub async fn thumb(
     serve(api.0, &photos, &hash, &headers, Variant::Thumb).await
 }
 
-/// The visibility rule on `store::photos::PhotoOwners`: a user with these grids
-/// may see a stored photo through a record in one of the grids, or as its
-/// uploader until a record names it. `None`: no photo stored (yet).
-pub fn visible_to(owners: Option<&store::photos::PhotoOwners>, user_id: &str, grids: &HashSet<String>) -> Option<bool> {
-    let owners = owners?;
-    Some(if owners.named_in_grids.is_empty() {
-        owners.uploaded_by == user_id
-    } else {
-        owners.named_in_grids.iter().any(|g| grids.contains(g))
+/// Who may see a stored photo: whoever sees the grid of the record it is
+/// bound to (the first that named it, where that record is now); its
+/// uploader while no record in a grid holds it (not named yet, or named by a
+/// community-wide request). `None`: no photo stored (yet).
+pub fn visible_to(state: &PhotoState, user_id: &str, grids: &HashSet<String>) -> Option<bool> {
+    let uploader = state.uploaded_by.as_deref()?;
+    let bound_grid = state.binding.as_ref().and_then(|b| b.grid_id.as_deref());
+    Some(match bound_grid {
+        Some(grid) => grids.contains(grid),
+        None => uploader == user_id,
     })
 }
 
-/// Who may see a photo: whoever may see a resident it was ever the photo of,
-/// or a visit it was taken on; and its uploader, until a record names it. A
-/// photo not stored (yet) is refused like one the caller may not see.
+/// A record about to name a photo: its kind, its id and its grid (`None`: a
+/// community-wide request).
+#[derive(Debug, Clone, Copy)]
+pub struct Naming<'a> {
+    pub kind: RecordKind,
+    pub id: &'a str,
+    pub grid: Option<&'a str>,
+}
+
+/// A photo stored by someone else and not named yet.
+pub const FOREIGN_PHOTO: &str = "照片不属于您负责的网格，不能在这条记录中引用";
+/// A photo another record named first, outside this record's grid.
+pub const PHOTO_BOUND_ELSEWHERE: &str = "这张照片已用于其他网格或其他事项的记录，不能在这里引用，请重新拍摄";
+
+/// Whether a record may name a photo, or why not. A photo is bound to the
+/// first record that names it, uploaded or not (a phone names its photos
+/// before sending them): that record, and other records of the same grid,
+/// may name it; a record elsewhere may not, since naming it would show it
+/// there. A photo no record names yet may be named by anyone if it is not
+/// stored, and by its uploader if it is.
+pub fn may_name(state: &PhotoState, user_id: &str, naming: Naming<'_>) -> Result<(), &'static str> {
+    match &state.binding {
+        Some(bound) if bound.record_kind == naming.kind.as_str() && bound.record_id == naming.id => Ok(()),
+        Some(bound) if bound.grid_id.is_some() && bound.grid_id.as_deref() == naming.grid => Ok(()),
+        Some(_) => Err(PHOTO_BOUND_ELSEWHERE),
+        None if state.uploaded_by.as_deref().is_none_or(|u| u == user_id) => Ok(()),
+        None => Err(FOREIGN_PHOTO),
+    }
+}
+
 async fn may_see(caller: &Caller, hash: &str) -> Result<bool, ApiError> {
     let grids: HashSet<String> = caller.user.visible_grids(&caller.store).await?.into_iter().collect();
-    let owners = caller.store.photo_owners(hash).await?;
-    Ok(visible_to(owners.as_ref(), &caller.user.id, &grids).unwrap_or(false))
+    let state = caller.store.photo_state(hash).await?;
+    Ok(visible_to(&state, &caller.user.id, &grids).unwrap_or(false))
 }
 
 /// Every view is logged, a revalidated one too; the answer may be kept by the

@@ -31,7 +31,10 @@ pub fn routes(photos: Arc<PhotoStore>) -> Routes {
     Routes::new()
         .route(
             "/manage/requests/new",
-            get(intake_form).post(intake).layer(DefaultBodyLimit::max(limit)),
+            get(intake_form)
+                .post(intake)
+                .layer(DefaultBodyLimit::max(limit))
+                .layer(axum::middleware::from_fn(crate::deadline::allow_slow_body)),
         )
         .layer(Extension(photos))
 }

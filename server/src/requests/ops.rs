@@ -12,10 +12,12 @@ use app::error::ApiError;
 use app::requests::{Action, RATING_TOKEN_DAYS, Source, category_code, check_text};
 use app::sync::{RaiseRequestInput, RatingTokenInput, RequestActionInput, RequestInput, is_code, is_photo_hash};
 use store::Tx;
+use store::photos::RecordKind;
 use store::requests::NewToken;
 
 use super::{Act, Actor, NewRequestText, Place, Refusal, act, categories, insert_request};
-use crate::sync::op::{BAD_RECORD_ID, FOREIGN_PHOTO, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
+use crate::photos::Naming;
+use crate::sync::op::{BAD_RECORD_ID, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
 
 const MAX_PLACE_CHARS: usize = 100;
 const UNKNOWN_CATEGORY: &str = "没有这个诉求类别，请同步后重新选择";
@@ -114,8 +116,13 @@ pub async fn raise(tx: &mut Tx, ctx: &OpContext<'_>, input: &RaiseRequestInput) 
         return Ok(Verdict::rejected(HOUSEHOLD_OUT_OF_SCOPE));
     };
     let photos: Vec<&str> = input.photos.iter().map(String::as_str).collect();
-    if !ctx.may_name_photos(tx, &photos).await? {
-        return Ok(Verdict::rejected(FOREIGN_PHOTO));
+    let naming = Naming {
+        kind: RecordKind::Request,
+        id: &id,
+        grid: Some(&grid_id),
+    };
+    if let Err(reason) = ctx.may_name_photos(tx, &photos, naming).await? {
+        return Ok(Verdict::rejected(reason));
     }
     let community_id = tx.grid_community(&grid_id).await?.ok_or(ApiError::Internal)?;
     let place = Place {
@@ -152,9 +159,18 @@ pub async fn work(tx: &mut Tx, ctx: &OpContext<'_>, input: &RequestActionInput) 
     let Ok(request_id) = parse_id(&input.request_id) else {
         return Ok(Verdict::rejected(BAD_RECORD_ID));
     };
+    // The request's row lock before the photos' object locks, the order an
+    // edit of a resident takes its locks in too. A request not found is
+    // answered by `act`.
+    let grid = tx.lock_request(&request_id).await?.and_then(|r| r.grid_id);
     let photos: Vec<&str> = input.photos.iter().map(String::as_str).collect();
-    if !ctx.may_name_photos(tx, &photos).await? {
-        return Ok(Verdict::rejected(FOREIGN_PHOTO));
+    let naming = Naming {
+        kind: RecordKind::Request,
+        id: &request_id,
+        grid: grid.as_deref(),
+    };
+    if let Err(reason) = ctx.may_name_photos(tx, &photos, naming).await? {
+        return Ok(Verdict::rejected(reason));
     }
     let actor = Actor::User {
         user: &ctx.caller.user,

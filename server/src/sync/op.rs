@@ -8,9 +8,10 @@ use app::error::ApiError;
 use app::sync::OpStatus;
 use store::Tx;
 
+use crate::photos::Naming;
+
 pub const HOUSEHOLD_OUT_OF_SCOPE: &str = "该住户不在您负责的网格";
 pub const BAD_RECORD_ID: &str = "记录编号格式不正确，请删除后重新填写";
-pub const FOREIGN_PHOTO: &str = "照片不属于您负责的网格，不能在这条记录中引用";
 
 /// What one operation needs to know about its surroundings.
 pub struct OpContext<'a> {
@@ -38,17 +39,30 @@ impl OpContext<'_> {
         self.scope.iter().min().map(String::as_str)
     }
 
-    /// A record may name a photo not uploaded yet, or one the caller may see
-    /// already; never a stored photo of someone else's grid (naming it would
-    /// grant its view to everyone in the caller's grid).
-    pub async fn may_name_photos(&self, tx: &mut Tx, photos: &[&str]) -> Result<bool, ApiError> {
-        for photo in photos {
-            let owners = tx.photo_owners(photo).await?;
-            if crate::photos::visible_to(owners.as_ref(), &self.caller.user.id, self.scope) == Some(false) {
-                return Ok(false);
+    /// Whether a record may name these photos (`crate::photos::may_name`), or
+    /// why not. Each photo's object lock is held from here to commit, so the
+    /// decision holds when the record is written, and a sweep waits for the
+    /// record before deciding that nothing names the photo (`crate::sweep`).
+    /// Locked in hash order: two records naming the same photos never wait
+    /// for each other in a circle. Meant as the op's last check: nothing is
+    /// written here, the bindings are written with the naming rows.
+    pub async fn may_name_photos(
+        &self,
+        tx: &mut Tx,
+        photos: &[&str],
+        naming: Naming<'_>,
+    ) -> Result<Result<(), &'static str>, ApiError> {
+        let mut sorted = photos.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        for photo in sorted {
+            tx.lock_object(photo).await?;
+            let state = tx.photo_state(photo).await?;
+            if let Err(reason) = crate::photos::may_name(&state, &self.caller.user.id, naming) {
+                return Ok(Err(reason));
             }
         }
-        Ok(true)
+        Ok(Ok(()))
     }
 }
 

@@ -3,6 +3,7 @@
 //! and photos, the rating codes.
 
 use crate::engine::on_tx;
+use crate::photos::RecordKind;
 use crate::{Engine, Result, Tx};
 
 /// A request as first recorded, checked by the caller.
@@ -195,7 +196,8 @@ impl Tx {
         Ok(())
     }
 
-    /// A line of the timeline, with its photos.
+    /// A line of the timeline, with its photos (bound to the request when
+    /// named for the first time).
     pub async fn insert_request_event(&mut self, e: &NewEvent<'_>) -> Result<()> {
         on_tx!(self, |c| sqlx::query(
             "INSERT INTO request_events (id, request_id, at, user_id, action, from_status, to_status, note)
@@ -223,6 +225,7 @@ impl Tx {
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
+            self.bind_photo(photo, RecordKind::Request, e.request_id, e.at).await?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 use super::read::{ResidentRow, resident_columns};
 use crate::engine::on_tx;
+use crate::photos::RecordKind;
 use crate::{Engine, Result, Tx, new_id};
 
 /// A resident as pushed, checked and in stored form.
@@ -272,7 +273,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Keeps a profile photo on file, also once replaced: the photo history.
+    /// Keeps a profile photo on file, also once replaced: the photo history;
+    /// a photo named for the first time is bound to the resident.
     pub async fn keep_resident_photo(&mut self, set: PhotoSet<'_>) -> Result<()> {
         on_tx!(self, |c| sqlx::query(INSERT_PHOTO)
             .bind(set.resident_id)
@@ -283,6 +285,7 @@ impl Tx {
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(())
+        self.bind_photo(set.photo, RecordKind::Resident, set.resident_id, set.taken_at)
+            .await
     }
 }
