@@ -142,6 +142,9 @@ pub enum UploadError {
     Refused(Refusal),
     /// 429: the user's new photos of the last 24 hours reached the quota.
     OverQuota(u32),
+    /// 507: the photo store's disk (or quota) is full. Nothing of the photo
+    /// is kept; the phone keeps it and sends it again later.
+    NoSpace,
 }
 
 impl From<ApiError> for UploadError {
@@ -166,6 +169,11 @@ impl IntoResponse for UploadError {
                 "photo_quota",
                 format!("24小时内最多上传{quota}张新照片，已达上限。照片留在手机上，稍后会自动再传"),
             ),
+            UploadError::NoSpace => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                "服务器存储空间已满，照片留在手机上，稍后会自动再传".into(),
+            ),
         };
         tracing::info!(%status, %message, "photo refused");
         let body = ErrorBody {
@@ -179,6 +187,25 @@ impl IntoResponse for UploadError {
 fn storage_error(e: object_store::Error) -> ApiError {
     tracing::error!(error = %e, "photo storage");
     ApiError::Internal
+}
+
+/// A failed write: a full disk is said as such (the operator must act, the
+/// phone only wait); anything else is the store's fault.
+fn write_error(e: object_store::Error) -> UploadError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(error) = cause {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        {
+            tracing::error!(error = %e, "photo storage full");
+            return UploadError::NoSpace;
+        }
+        cause = error.source();
+    }
+    UploadError::Api(storage_error(e))
 }
 
 /// What an upload answers.
@@ -300,7 +327,7 @@ pub async fn keep(
                 PutOptions::default(),
             )
             .await
-            .map_err(storage_error)?;
+            .map_err(write_error)?;
     }
     let now = now_ms();
     let photo = NewPhoto {
