@@ -116,6 +116,7 @@ impl Run {
 /// The real server binary, a child process on a fixed port, so that it can be
 /// killed and started again where the proxies point.
 struct ServerProcess {
+    binary: PathBuf,
     env: Vec<(String, String)>,
     addr: SocketAddr,
     log: PathBuf,
@@ -124,8 +125,13 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    async fn start(env: Vec<(String, String)>, addr: SocketAddr, log: PathBuf) -> Self {
+    /// Runs a copy of the binary from `dir`: a build into the target folder
+    /// during the run must not swap the server between two restarts.
+    async fn start(dir: &Path, env: Vec<(String, String)>, addr: SocketAddr, log: PathBuf) -> Self {
+        let binary = dir.join("server");
+        std::fs::copy(env!("CARGO_BIN_EXE_server"), &binary).expect("a copy of the server binary");
         let mut server = ServerProcess {
+            binary,
             env,
             addr,
             log,
@@ -142,7 +148,7 @@ impl ServerProcess {
             .append(true)
             .open(&self.log)
             .expect("server log");
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        let child = std::process::Command::new(&self.binary)
             .envs(self.env.iter().cloned())
             .stdout(log.try_clone().expect("server log"))
             .stderr(log)
@@ -1016,7 +1022,7 @@ async fn every_saved_operation_is_on_the_server_once_or_refused_with_a_reason_wh
     .map(|(k, v)| (k.to_owned(), v))
     .to_vec();
     let log = dir.path().join("server.log");
-    let server = ServerProcess::start(env, addr, log.clone()).await;
+    let server = ServerProcess::start(dir.path(), env, addr, log.clone()).await;
 
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&database_url).await.expect("look in");
