@@ -142,8 +142,9 @@ pub enum UploadError {
     Refused(Refusal),
     /// 429: the user's new photos of the last 24 hours reached the quota.
     OverQuota(u32),
-    /// 507: the photo store's disk (or quota) is full. Nothing of the photo
-    /// is kept; the phone keeps it and sends it again later.
+    /// 507: the photo store's disk (or quota) is full. The photo is not
+    /// stored (no row; the retry writes its files again); the phone keeps it
+    /// and sends it again later.
     NoSpace,
 }
 
