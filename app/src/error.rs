@@ -24,6 +24,11 @@ pub enum ApiError {
     RateLimited(u64),
     #[error("提交的内容过大")]
     TooLarge,
+    /// The database stayed locked past its wait (another writer, a backup),
+    /// or every connection was taken, or the sync gate is full: 503 with
+    /// Retry-After, in the body too (`retry_after`, which the phone honours).
+    #[error("服务器繁忙，{0}秒后自动重试")]
+    Busy(u64),
     #[error("服务器出错了，请稍后再试")]
     Internal,
     #[error("网络不可用，请检查信号后重试")]
@@ -41,7 +46,7 @@ impl ApiError {
             ApiError::RateLimited(_) => 429,
             ApiError::TooLarge => 413,
             ApiError::Internal => 500,
-            ApiError::Network => 503,
+            ApiError::Busy(_) | ApiError::Network => 503,
         }
     }
 
@@ -72,6 +77,7 @@ impl From<&ApiError> for ErrorBody {
             ApiError::Conflict(_) => "conflict",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::TooLarge => "too_large",
+            ApiError::Busy(_) => "busy",
             ApiError::Internal => "internal",
             ApiError::Network => "network",
         };
@@ -92,8 +98,19 @@ mod ssr {
     impl IntoResponse for ApiError {
         fn into_response(self) -> Response {
             let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = (status, Json(ErrorBody::from(&self))).into_response();
-            if let ApiError::RateLimited(secs) = self
+            let body = ErrorBody::from(&self);
+            let mut response = match self {
+                ApiError::Busy(retry_after) => {
+                    let body = BusyBody {
+                        error: body.error,
+                        message: body.message,
+                        retry_after,
+                    };
+                    (status, Json(body)).into_response()
+                }
+                _ => (status, Json(body)).into_response(),
+            };
+            if let ApiError::RateLimited(secs) | ApiError::Busy(secs) = self
                 && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
             {
                 response.headers_mut().insert(http::header::RETRY_AFTER, value);
@@ -102,10 +119,28 @@ mod ssr {
         }
     }
 
+    /// A busy answer: the phone reads when to come back from the body.
+    #[derive(serde::Serialize)]
+    struct BusyBody {
+        error: String,
+        message: String,
+        retry_after: u64,
+    }
+
+    /// How long a phone waits after the database was busy: it already
+    /// waited out the engine's own timeout, so the lock is a long one.
+    const BUSY_RETRY_AFTER_SECS: u64 = 2;
+
     /// The cause goes to the log (inside the request span); the person gets a
-    /// generic message, never SQL.
+    /// generic message, never SQL. A database busy past its wait is not a
+    /// fault of the server: the phone is told to come back, as when the
+    /// sync gate is full.
     impl From<store::Error> for ApiError {
         fn from(err: store::Error) -> Self {
+            if store::is_busy(&err) {
+                tracing::warn!(error = %err, "database busy: asked to retry later");
+                return ApiError::Busy(BUSY_RETRY_AFTER_SECS);
+            }
             tracing::error!(error = %err, "database error");
             ApiError::Internal
         }

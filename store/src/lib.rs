@@ -46,6 +46,27 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Whether an error says "busy, try again": SQLite's lock still held by
+/// another writer after `busy_timeout` (SQLITE_BUSY, SQLITE_LOCKED and their
+/// extended codes), PostgreSQL's lock wait, deadlock or serialization
+/// failure, or no pooled connection free in time. The transaction was rolled
+/// back, so the same request may simply be sent again.
+pub fn is_busy(err: &Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(e) => {
+            let code = e.code().unwrap_or_default();
+            if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Extended codes keep the primary code in the low byte.
+                code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+            } else {
+                matches!(&*code, "55P03" | "40P01" | "40001")
+            }
+        }
+        _ => false,
+    }
+}
+
 /// Whether an error is a unique-constraint violation (on either engine), for
 /// callers that turn it into a field error.
 pub fn is_unique_violation(err: &Error) -> bool {

@@ -6,7 +6,7 @@
 mod notices;
 mod people;
 mod requests;
-mod rng;
+pub mod rng;
 
 use app::domain::{CivilDate, KeyGroup, Outcome, VisitType};
 use app::state::DAY_MS;

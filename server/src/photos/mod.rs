@@ -147,6 +147,10 @@ pub enum UploadError {
     Refused(Refusal),
     /// 429: the user's new photos of the last 24 hours reached the quota.
     OverQuota(u32),
+    /// 507: the photo store's disk (or quota) is full. The photo is not
+    /// stored (no row; the retry writes its files again); the phone keeps it
+    /// and sends it again later.
+    NoSpace,
 }
 
 impl From<ApiError> for UploadError {
@@ -171,6 +175,11 @@ impl IntoResponse for UploadError {
                 "photo_quota",
                 format!("24小时内最多上传{quota}张新照片，已达上限。照片留在手机上，稍后会自动再传"),
             ),
+            UploadError::NoSpace => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                "服务器存储空间已满，照片留在手机上，稍后会自动再传".into(),
+            ),
         };
         tracing::info!(%status, %message, "photo refused");
         let body = ErrorBody {
@@ -181,7 +190,7 @@ impl IntoResponse for UploadError {
     }
 }
 
-async fn put(photos: &PhotoStore, variant: Variant, hash: &str, bytes: &[u8]) -> Result<(), ApiError> {
+async fn put(photos: &PhotoStore, variant: Variant, hash: &str, bytes: &[u8]) -> Result<(), UploadError> {
     photos
         .objects
         .put_opts(
@@ -190,13 +199,32 @@ async fn put(photos: &PhotoStore, variant: Variant, hash: &str, bytes: &[u8]) ->
             PutOptions::default(),
         )
         .await
-        .map_err(storage_error)?;
+        .map_err(write_error)?;
     Ok(())
 }
 
 fn storage_error(e: object_store::Error) -> ApiError {
     tracing::error!(error = %e, "photo storage");
     ApiError::Internal
+}
+
+/// A failed write: a full disk is said as such (the operator must act, the
+/// phone only wait); anything else is the store's fault.
+fn write_error(e: object_store::Error) -> UploadError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(error) = cause {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        {
+            tracing::error!(error = %e, "photo storage full");
+            return UploadError::NoSpace;
+        }
+        cause = error.source();
+    }
+    UploadError::Api(storage_error(e))
 }
 
 /// What an upload answers.

@@ -180,6 +180,10 @@ async fn intake(
                 let message = format!("24小时内最多上传{quota}张新照片，已达上限");
                 return intake_page(&caller, &form, Some(message), StatusCode::TOO_MANY_REQUESTS).await;
             }
+            Err(UploadError::NoSpace) => {
+                let message = "服务器存储空间已满，照片没有保存，请稍后再提交".to_owned();
+                return intake_page(&caller, &form, Some(message), StatusCode::INSUFFICIENT_STORAGE).await;
+            }
             Err(UploadError::Refused(refusal)) => {
                 let (status, _, message) = refusal.into_parts();
                 return intake_page(&caller, &form, Some(message), status).await;

@@ -7,9 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
+use app::error::ApiError;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
@@ -36,24 +35,7 @@ pub async fn gate(State(gate): State<Arc<SyncGate>>, request: Request, next: Nex
         Ok(Ok(_slot)) => next.run(request).await,
         _ => {
             tracing::warn!(path = %request.uri().path(), "sync busy: asked to retry later");
-            busy(gate.retry_after_secs)
+            ApiError::Busy(gate.retry_after_secs).into_response()
         }
     }
-}
-
-/// 503 with Retry-After, also in the body (`retry_after`, read by the phone's
-/// sync code). Not an `ApiError`: only the server says it, so its text stays
-/// out of the WASM shell.
-fn busy(retry_after_secs: u64) -> Response {
-    let body = serde_json::json!({
-        "error": "busy",
-        "message": format!("服务器繁忙，{retry_after_secs}秒后自动重试"),
-        "retry_after": retry_after_secs,
-    });
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, retry_after_secs.to_string())],
-        Json(body),
-    )
-        .into_response()
 }

@@ -107,7 +107,7 @@ async fn template() -> &'static Template {
 }
 
 /// A new database for one test, copied from the template.
-async fn fresh_database(dir: &std::path::Path) -> String {
+pub async fn fresh_database(dir: &std::path::Path) -> String {
     // PostgreSQL copies a template only while nobody else uses it, and two
     // copies at once count as using it: one at a time.
     static COPYING: Mutex<()> = Mutex::const_new(());
