@@ -366,7 +366,10 @@ mod tests {
 
     #[test]
     fn fields_are_shown_as_phones_hold_them() {
-        assert_eq!(ResidentField::IdNumber.shown("11010519491231002X"), "**************002X");
+        assert_eq!(
+            ResidentField::IdNumber.shown("11010519491231002X"),
+            "**************002X"
+        );
         assert_eq!(ResidentField::BirthDate.shown("1949-12-31"), "1949");
         assert_eq!(ResidentField::Phone.shown("13812345678"), "138****5678");
         assert_eq!(ResidentField::Name.shown("王秀英"), "王秀英");
