@@ -7,5 +7,5 @@ if ('serviceWorker' in navigator) {
   });
 }
 if (location.pathname === '/login' && 'caches' in window) {
-  caches.delete('gridwalk-data-v1');
+  caches.delete('gridwalk-data-v2');
 }

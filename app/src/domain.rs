@@ -162,10 +162,20 @@ fn check_char(first17: &[u8]) -> u8 {
     ID_CHECK[(sum % 11) as usize]
 }
 
-/// Shows the first four and last four characters only: enough for a worker to
-/// confirm a number read aloud, too little to misuse.
+/// Shows the last four characters only (`**************002X`): enough for a
+/// worker to confirm a card held up at the door. Beside a birth year, the
+/// hidden fourteen leave the area code and every day of that year open: even a
+/// guessed area code leaves some 33 numbers that pass the check character,
+/// where the first four kept with the whole birth date left about 9.
 pub fn mask_id_number(id: &str) -> String {
-    mask_middle(id, 4, 4)
+    mask_middle(id, 0, 4)
+}
+
+/// The age a resident reaches this year: pages and phones get the birth year,
+/// not the date (with it, a masked ID number could be rebuilt), and the phone's
+/// offline pages must say what the server's say.
+pub fn age_this_year(birth_year: i32, today: CivilDate) -> i64 {
+    i64::from(today.year() - birth_year)
 }
 
 /// `138****5678`.
@@ -314,7 +324,8 @@ mod tests {
 
     #[test]
     fn masks_keep_only_the_ends() {
-        assert_eq!(mask_id_number("11010519491231002X"), "1101**********002X");
+        assert_eq!(mask_id_number("11010519491231002X"), "**************002X");
+        assert_eq!(mask_id_number("1234"), "****");
         assert_eq!(mask_phone("13812345678"), "138****5678");
         assert_eq!(mask_phone("123"), "***");
     }
@@ -331,6 +342,9 @@ mod tests {
         let birth = CivilDate::parse("1950-03-15").unwrap();
         assert_eq!(birth.age_on(CivilDate::parse("2026-03-14").unwrap()), 75);
         assert_eq!(birth.age_on(CivilDate::parse("2026-03-15").unwrap()), 76);
+        // From the year alone, before and after the birthday alike.
+        assert_eq!(age_this_year(1950, CivilDate::parse("2026-03-14").unwrap()), 76);
+        assert_eq!(age_this_year(1950, CivilDate::parse("2026-12-31").unwrap()), 76);
         assert!(CivilDate::parse("2026-02-30").is_none());
         assert!(CivilDate::parse("26-02-01").is_none());
         assert_eq!(CivilDate::from_epoch_ms(0).to_string(), "1970-01-01");

@@ -133,7 +133,9 @@ pub mod ssr {
     use store::residents::ResidentRow;
 
     use crate::auth::ssr::Caller;
-    use crate::domain::{CivilDate, Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number};
+    use crate::domain::{
+        CivilDate, Gender, KeyGroup, Outcome, RegistrationType, VisitType, age_this_year, mask_id_number,
+    };
     use crate::error::ApiError;
     use crate::model::{HouseholdDetail, ResidentSummary, VisitSummary};
     use crate::state::{DAY_MS, now_ms};
@@ -147,18 +149,25 @@ pub mod ssr {
         ApiError::Internal
     }
 
-    /// A resident as the pages list them: ID number masked, age from the birth date.
+    /// The year of a stored birth date, all of it that leaves the server.
+    pub(crate) fn birth_year(row: &ResidentRow) -> Result<i32, ApiError> {
+        CivilDate::parse(&row.birth_date)
+            .map(CivilDate::year)
+            .ok_or_else(|| corrupt("birth_date", &row.birth_date))
+    }
+
+    /// A resident as the pages list them: ID number masked, age from the birth
+    /// year (as the phone works it out offline).
     pub(crate) fn resident_summary(
         row: &ResidentRow,
         tags: Vec<KeyGroup>,
         today: CivilDate,
     ) -> Result<ResidentSummary, ApiError> {
-        let birth = CivilDate::parse(&row.birth_date).ok_or_else(|| corrupt("birth_date", &row.birth_date))?;
         Ok(ResidentSummary {
             id: row.id.clone(),
             name: row.name.clone(),
             gender: Gender::parse(&row.gender).ok_or_else(|| corrupt("gender", &row.gender))?,
-            age: birth.age_on(today),
+            age: age_this_year(birth_year(row)?, today),
             registration_type: RegistrationType::parse(&row.registration_type)
                 .ok_or_else(|| corrupt("registration_type", &row.registration_type))?,
             tags,

@@ -117,9 +117,11 @@ pub struct ResidentSummary {
     pub id: String,
     pub name: String,
     pub gender: Gender,
+    /// The age reached this year ([`crate::domain::age_this_year`]).
     pub age: i64,
     pub registration_type: RegistrationType,
     pub tags: Vec<KeyGroup>,
+    /// The last four characters (`**************002X`).
     pub id_number_masked: Option<String>,
     pub moved_out: bool,
 }
@@ -127,7 +129,8 @@ pub struct ResidentSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResidentDetail {
     pub resident: ResidentSummary,
-    pub birth_date: String,
+    /// The year only: with the date, the masked ID number could be rebuilt.
+    pub birth_year: i32,
     pub phone_masked: Option<String>,
     pub household_id: String,
     pub household_label: String,
@@ -144,8 +147,8 @@ pub struct ResidentDetail {
     pub conflicts: Vec<ConflictEntry>,
 }
 
-/// One field two phones changed at once: the value kept and the one lost
-/// (ID and phone numbers masked).
+/// One field two phones changed at once: the value kept and the one lost, as
+/// the record shows them (`ResidentField::shown`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConflictEntry {
     pub field: ResidentField,

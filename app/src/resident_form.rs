@@ -137,7 +137,9 @@ fn ResidentForm(target: Target, on_done: Callback<bool>) -> impl IntoView {
     let o = original.as_ref();
     let name = RwSignal::new(o.map(|d| d.resident.name.clone()).unwrap_or_default());
     let gender = RwSignal::new(o.map(|d| d.resident.gender));
-    let birth_date = RwSignal::new(o.map(|d| d.birth_date.clone()).unwrap_or_default());
+    // The phone holds the birth year only: an edit starts empty, and left
+    // empty keeps the stored date.
+    let birth_date = RwSignal::new(String::new());
     let id_number = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
     let registration = RwSignal::new(o.map_or(RegistrationType::Registered, |d| d.resident.registration_type));
@@ -177,8 +179,7 @@ fn ResidentForm(target: Target, on_done: Callback<bool>) -> impl IntoView {
             registration_type: registration.get_untracked(),
             tags: tags.get_untracked(),
         };
-        let today = CivilDate::from_epoch_ms(now_ms());
-        let mut found = draft.validate(today).err().unwrap_or_default();
+        let mut found = check(&draft, is_new, CivilDate::from_epoch_ms(now_ms()));
         if gender.get_untracked().is_none() {
             found.push(("gender", "请选择性别".into()));
         }
@@ -235,15 +236,16 @@ fn ResidentForm(target: Target, on_done: Callback<bool>) -> impl IntoView {
             })
         }
     };
-    let (id_hint, phone_hint) = match o {
+    let (id_hint, phone_hint, birth_label) = match o {
         Some(d) => (
             d.resident
                 .id_number_masked
                 .clone()
                 .map(|m| format!("现为 {m}，不改请留空")),
             d.phone_masked.clone().map(|m| format!("现为 {m}，不改请留空")),
+            format!("出生日期（现为{}年生，不改请留空）", d.birth_year),
         ),
-        None => (None, None),
+        None => (None, None, "出生日期".to_owned()),
     };
 
     view! {
@@ -273,7 +275,7 @@ fn ResidentForm(target: Target, on_done: Callback<bool>) -> impl IntoView {
                 {error_for("gender")}
             </fieldset>
             <label class="field">
-                <span>"出生日期"</span>
+                <span>{birth_label}</span>
                 <input name="birth_date" type="date" prop:value=birth_date
                     on:input=move |ev| birth_date.set(event_target_value(&ev))/>
                 {error_for("birth_date")}
@@ -325,9 +327,21 @@ fn ResidentForm(target: Target, on_done: Callback<bool>) -> impl IntoView {
     }
 }
 
+/// The server's rules for a new resident, on the spot (a whole ID number: its
+/// check character, the birth date in it); an edit may leave the birth date
+/// empty, which keeps the stored one.
+fn check(draft: &ResidentInput, is_new: bool, today: CivilDate) -> FieldErrors {
+    let mut found = draft.validate(today).err().unwrap_or_default();
+    if !is_new && draft.birth_date.is_empty() {
+        found.retain(|(field, _)| *field != "birth_date");
+    }
+    found
+}
+
 /// The fields that differ from the record, each with the value the worker saw
 /// (the server's conflict rule needs it). ID and phone numbers are shown
-/// masked, so a typed one always replaces the stored one.
+/// masked and the birth date as its year, so a typed one always travels, with
+/// what the phone holds as its base.
 fn edits(before: &ResidentDetail, after: &ResidentInput, moved_out: bool) -> Vec<FieldChange> {
     let r: &ResidentSummary = &before.resident;
     let mut changes = Vec::new();
@@ -343,11 +357,6 @@ fn edits(before: &ResidentDetail, after: &ResidentInput, moved_out: bool) -> Vec
         Some(after.gender.as_str().into()),
     );
     push(
-        ResidentField::BirthDate,
-        Some(before.birth_date.clone()),
-        Some(after.birth_date.clone()),
-    );
-    push(
         ResidentField::RegistrationType,
         Some(r.registration_type.as_str().into()),
         Some(after.registration_type.as_str().into()),
@@ -357,6 +366,13 @@ fn edits(before: &ResidentDetail, after: &ResidentInput, moved_out: bool) -> Vec
         Some(r.moved_out.to_string()),
         Some(moved_out.to_string()),
     );
+    if !after.birth_date.is_empty() {
+        changes.push(FieldChange {
+            field: ResidentField::BirthDate,
+            base: Some(before.birth_year.to_string()),
+            value: Some(after.birth_date.clone()),
+        });
+    }
     if after.id_number.is_some() {
         changes.push(FieldChange {
             field: ResidentField::IdNumber,
@@ -388,10 +404,10 @@ mod tests {
                 age: 76,
                 registration_type: RegistrationType::Registered,
                 tags: vec![],
-                id_number_masked: Some("1101**********002X".into()),
+                id_number_masked: Some("**************002X".into()),
                 moved_out: false,
             },
-            birth_date: "1949-12-31".into(),
+            birth_year: 1949,
             phone_masked: Some("138****5678".into()),
             household_id: "h1".into(),
             household_label: "1号楼1单元101".into(),
@@ -408,7 +424,7 @@ mod tests {
             household_id: String::new(),
             name: d.resident.name.clone(),
             gender: d.resident.gender,
-            birth_date: d.birth_date.clone(),
+            birth_date: String::new(),
             id_number: None,
             phone: None,
             registration_type: d.resident.registration_type,
@@ -437,5 +453,45 @@ mod tests {
         assert_eq!(changes[1].value.as_deref(), Some("true"));
         // The masked phone is the base: the server accepts it as "what I saw".
         assert_eq!(changes[2].base.as_deref(), Some("138****5678"));
+    }
+
+    #[test]
+    fn an_edit_checks_a_whole_new_id_number_and_sends_its_birth_date() {
+        let today = CivilDate::parse("2026-11-25").unwrap();
+        let d = before();
+        // Nothing typed but a name: the stored birth date stays.
+        let mut after = unchanged(&d);
+        after.name = "王秀兰".into();
+        assert!(check(&after, false, today).is_empty());
+        assert!(
+            !check(&after, true, today).is_empty(),
+            "a new resident needs a birth date"
+        );
+        // A wrong check character is refused before anything is saved.
+        after.id_number = Some("110105194912310021".into());
+        assert_eq!(
+            check(&after, false, today),
+            vec![("id_number", "身份证号校验位不正确，请核对".to_owned())]
+        );
+        // A good one travels whole, with the birth date the form read from it
+        // (its base the year the phone holds).
+        after.id_number = Some(
+            IdCardNumber::with_check_char("11010519500101002")
+                .unwrap()
+                .as_str()
+                .into(),
+        );
+        assert_eq!(
+            check(&after, false, today),
+            vec![("id_number", crate::sync::ID_BIRTH_DATE_MISMATCH.to_owned())],
+            "the form fills the birth date from the number; cleared, it is missed"
+        );
+        after.birth_date = "1950-01-01".into();
+        assert!(check(&after, false, today).is_empty());
+        let changes = edits(&d, &after, false);
+        let birth = changes.iter().find(|c| c.field == ResidentField::BirthDate).unwrap();
+        assert_eq!(birth.base.as_deref(), Some("1949"));
+        assert_eq!(birth.value.as_deref(), Some("1950-01-01"));
+        assert!(changes.iter().any(|c| c.field == ResidentField::IdNumber));
     }
 }

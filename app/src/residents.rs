@@ -54,7 +54,7 @@ fn ResidentBody(detail: ResidentDetail) -> impl IntoView {
         </section>
         <dl class="fields card">
             <div><dt>"住址"</dt><dd><a href=format!("/households/{}", detail.household_id)>{detail.household_label}</a></dd></div>
-            <div><dt>"出生日期"</dt><dd>{detail.birth_date}</dd></div>
+            <div><dt>"出生年份"</dt><dd>{detail.birth_year}"年"</dd></div>
             <div><dt>"身份证号"</dt><dd class="idno">{r.id_number_masked.unwrap_or_else(|| "未登记".into())}</dd></div>
             <div><dt>"手机号"</dt><dd>{detail.phone_masked.unwrap_or_else(|| "未登记".into())}</dd></div>
             <div><dt>"户籍类型"</dt><dd>{r.registration_type.label()}</dd></div>
@@ -84,9 +84,9 @@ pub mod ssr {
     use store::residents::ConflictRow;
 
     use crate::auth::ssr::Caller;
-    use crate::domain::{CivilDate, KeyGroup, Role, mask_id_number, mask_phone};
+    use crate::domain::{CivilDate, KeyGroup, Role, mask_phone};
     use crate::error::ApiError;
-    use crate::households::ssr::resident_summary;
+    use crate::households::ssr::{birth_year, resident_summary};
     use crate::model::{ConflictEntry, ResidentDetail};
     use crate::state::{DAY_MS, now_ms};
     use crate::sync::ResidentField;
@@ -128,7 +128,7 @@ pub mod ssr {
         caller.audit("read", "resident", id).await?;
         Ok(ResidentDetail {
             resident: summary,
-            birth_date: row.birth_date,
+            birth_year: birth_year(&row)?,
             phone_masked: row.phone.as_deref().map(mask_phone),
             household_label: format!("{}{}单元{}", home.building_name, home.unit, home.door_number),
             household_id: row.household_id,
@@ -151,14 +151,11 @@ pub mod ssr {
     }
 
     /// In history a `server` winner means the incoming value lost, `incoming`
-    /// that it won. `None`: a field this version does not know.
+    /// that it won. `None`: a field this version does not know. Values shown
+    /// as the record shows them (a birth date as its year).
     fn conflict_entry(row: ConflictRow) -> Option<ConflictEntry> {
         let field = ResidentField::parse(&row.field)?;
-        let mask = |v: Option<String>| match field {
-            ResidentField::Phone => v.as_deref().map(mask_phone),
-            ResidentField::IdNumber => v.as_deref().map(mask_id_number),
-            _ => v,
-        };
+        let mask = |v: Option<String>| v.map(|v| field.shown(&v));
         let (kept, lost) = if row.winner == "server" {
             (row.old_value, row.new_value)
         } else {

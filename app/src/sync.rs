@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    CivilDate, Gender, IdCardNumber, KeyGroup, Outcome, PhoneNumber, RegistrationType, VisitType, text_enum,
+    CivilDate, Gender, IdCardNumber, KeyGroup, Outcome, PhoneNumber, RegistrationType, VisitType, mask_id_number,
+    mask_phone, text_enum,
 };
 use crate::requests::{Action, Category, FollowUp, RequestStatus, Source};
 
@@ -163,6 +164,7 @@ pub struct ResidentEdit {
 text_enum!(
     /// The fields a worker may change on a resident. ID numbers are never sent to
     /// the phone whole, so `IdNumber` has no meaningful base: it always overwrites.
+    /// A base may be the value as the phone holds it ([`ResidentField::shown`]).
     ResidentField {
         Name = "name" / "姓名",
         Gender = "gender" / "性别",
@@ -175,6 +177,20 @@ text_enum!(
         Photo = "photo" / "照片",
     }
 );
+
+impl ResidentField {
+    /// A stored value as phones and pages get it: ID numbers with the last four
+    /// characters only, phone numbers with the middle hidden, birth dates as
+    /// the year. The whole value stays on the server.
+    pub fn shown(self, value: &str) -> String {
+        match self {
+            ResidentField::IdNumber => mask_id_number(value),
+            ResidentField::Phone => mask_phone(value),
+            ResidentField::BirthDate => value.chars().take(4).collect(),
+            _ => value.to_owned(),
+        }
+    }
+}
 
 /// Values travel as text (`"true"`/`"false"` for moved-out, enum codes for
 /// enums, `null` for empty) so one history table holds any field.
@@ -216,6 +232,10 @@ pub struct PushResponse {
     pub results: Vec<OpResult>,
 }
 
+/// A whole ID number holds the birth date; the form and the server refuse
+/// one that says another.
+pub const ID_BIRTH_DATE_MISMATCH: &str = "身份证号中的出生日期与出生日期不一致，请核对";
+
 /// Field-level messages, keyed by form field, shown next to the input.
 pub type FieldErrors = Vec<(&'static str, String)>;
 
@@ -237,7 +257,7 @@ impl ResidentInput {
                 Ok(id)
                     if CivilDate::parse(&id.birth_date()).map(|d| d.to_string()) != Some(self.birth_date.clone()) =>
                 {
-                    errors.push(("id_number", "身份证号中的出生日期与填写的出生日期不一致".into()))
+                    errors.push(("id_number", ID_BIRTH_DATE_MISMATCH.into()))
                 }
                 Ok(_) => {}
                 Err(e) => errors.push(("id_number", e)),
@@ -345,6 +365,17 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_shown_as_phones_hold_them() {
+        assert_eq!(
+            ResidentField::IdNumber.shown("11010519491231002X"),
+            "**************002X"
+        );
+        assert_eq!(ResidentField::BirthDate.shown("1949-12-31"), "1949");
+        assert_eq!(ResidentField::Phone.shown("13812345678"), "138****5678");
+        assert_eq!(ResidentField::Name.shown("王秀英"), "王秀英");
+    }
+
+    #[test]
     fn operations_have_a_stable_wire_form() {
         let op = Operation {
             op_id: "op".into(),
@@ -394,7 +425,8 @@ pub struct GridRef {
 }
 
 /// The current state of one changed record. Residents travel masked, as on
-/// every other route: the phone never holds a whole ID or phone number.
+/// every other route: the phone never holds a whole ID or phone number, nor a
+/// birth date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "entity", rename_all = "snake_case")]
 pub enum Record {
@@ -434,7 +466,10 @@ pub struct ResidentRecord {
     pub household_id: String,
     pub name: String,
     pub gender: Gender,
-    pub birth_date: String,
+    /// The year only (see [`crate::domain::age_this_year`]); a copy from before
+    /// has none and is pulled again (`SCHEMA` in `phone::local`).
+    #[serde(default)]
+    pub birth_year: i32,
     pub id_number_masked: Option<String>,
     pub phone_masked: Option<String>,
     pub registration_type: RegistrationType,

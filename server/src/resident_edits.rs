@@ -5,10 +5,11 @@
 use std::collections::{HashMap, HashSet};
 
 use app::api::parse_id;
-use app::domain::{CivilDate, Gender, IdCardNumber, PhoneNumber, RegistrationType, mask_phone};
+use app::domain::{CivilDate, Gender, IdCardNumber, PhoneNumber, RegistrationType};
 use app::error::ApiError;
 use app::sync::{
-    FieldChange, OpStatus, ResidentEdit, ResidentField, ResidentInput, check_birth_date, describe, is_photo_hash,
+    FieldChange, ID_BIRTH_DATE_MISMATCH, OpStatus, ResidentEdit, ResidentField, ResidentInput, check_birth_date,
+    describe, is_photo_hash,
 };
 use store::Tx;
 use store::photos::RecordKind;
@@ -117,8 +118,9 @@ enum Decision {
 
 /// The conflict rule. Pure and deterministic: two concurrent edits of a field
 /// end with the value of the later (created_at, op_id), whichever reaches the
-/// server first. Phones hold phone numbers masked, so a masked base counts as
-/// having seen the number; ID numbers have no usable base and always apply.
+/// server first. Phones hold phone numbers masked and birth dates as the year,
+/// so a base that is the current value as shown (`ResidentField::shown`)
+/// counts as having seen it; ID numbers have no usable base and always apply.
 fn decide(
     field: ResidentField,
     current: Option<&str>,
@@ -127,8 +129,7 @@ fn decide(
     clock: (i64, &str),
     op: (i64, &str),
 ) -> Decision {
-    let saw_current = base == current
-        || (field == ResidentField::Phone && base.is_some() && base.map(str::to_owned) == current.map(mask_phone));
+    let saw_current = base == current || (base.is_some() && base.map(str::to_owned) == current.map(|c| field.shown(c)));
     if field == ResidentField::IdNumber || saw_current || current == value {
         Decision::Apply
     } else if op > clock {
@@ -229,6 +230,26 @@ async fn check_edit(
     Ok(Ok(values))
 }
 
+/// A new ID number must hold the birth date the record will have: the edit's
+/// own, or the stored one. The phone cannot compare with the stored date (it
+/// holds the year only), so its form sends the date read from a typed number.
+fn id_matches_birth_date(state: &ResidentState, changes: &[FieldChange], values: &[Option<String>]) -> bool {
+    let value_of = |field| {
+        changes
+            .iter()
+            .zip(values)
+            .find(|(c, _)| c.field == field)
+            .map(|(_, v)| v.as_deref())
+    };
+    let Some(Some(id)) = value_of(ResidentField::IdNumber) else {
+        return true;
+    };
+    let birth_date = value_of(ResidentField::BirthDate)
+        .flatten()
+        .unwrap_or(&state.resident.birth_date);
+    IdCardNumber::parse(id).is_ok_and(|id| id.birth_date() == birth_date)
+}
+
 /// Each field's clock by field name; a field never edited is at (0, "").
 async fn field_clocks(tx: &mut Tx, resident_id: &str) -> Result<HashMap<String, (i64, String)>, ApiError> {
     let clocks = tx.field_clocks(resident_id).await?;
@@ -273,6 +294,9 @@ pub async fn edit_resident(tx: &mut Tx, ctx: &OpContext<'_>, edit: &ResidentEdit
         Ok(values) => values,
         Err(reason) => return Ok(Verdict::rejected(reason)),
     };
+    if !id_matches_birth_date(&state, &edit.changes, &values) {
+        return Ok(Verdict::rejected(ID_BIRTH_DATE_MISMATCH));
+    }
     // The photos this edit sets, in their checked form.
     let photos: Vec<&str> = edit
         .changes
@@ -413,7 +437,7 @@ mod tests {
     }
 
     #[test]
-    fn a_masked_phone_base_counts_as_seen_and_id_numbers_always_apply() {
+    fn a_base_as_shown_counts_as_seen_and_id_numbers_always_apply() {
         let phone = ResidentField::Phone;
         let d = decide(
             phone,
@@ -429,6 +453,78 @@ mod tests {
             decide(id, Some("x"), None, Some("y"), (9, "z"), (1, "a")),
             Decision::Apply
         );
+        // The phone holds the birth year: that year as the base has seen the date…
+        let birth = ResidentField::BirthDate;
+        let d = decide(
+            birth,
+            Some("1949-12-31"),
+            Some("1949"),
+            Some("1950-01-01"),
+            (9, "z"),
+            (1, "a"),
+        );
+        assert_eq!(d, Decision::Apply);
+        // …another year is a concurrent edit, settled by the rule.
+        let d = decide(
+            birth,
+            Some("1951-02-03"),
+            Some("1949"),
+            Some("1950-01-01"),
+            (9, "z"),
+            (1, "a"),
+        );
+        assert_eq!(d, Decision::Lost);
+    }
+
+    #[test]
+    fn a_new_id_number_must_hold_the_birth_date() {
+        let state = ResidentState {
+            resident: store::residents::ResidentRow {
+                id: "r".into(),
+                household_id: "h".into(),
+                name: "王".into(),
+                gender: "female".into(),
+                birth_date: "1949-12-31".into(),
+                id_number: None,
+                phone: None,
+                registration_type: "registered".into(),
+                moved_out: false,
+                photo: None,
+            },
+            grid_id: "g".into(),
+        };
+        let change = |field, value: &str| FieldChange {
+            field,
+            base: None,
+            value: Some(value.into()),
+        };
+        let id_1949 = "11010519491231002X".to_owned();
+        let id_1950 = IdCardNumber::with_check_char("11010519500101002")
+            .unwrap()
+            .as_str()
+            .to_owned();
+        let id_only = |id: &str| (vec![change(ResidentField::IdNumber, id)], vec![Some(id.to_owned())]);
+        let (changes, values) = id_only(&id_1949);
+        assert!(id_matches_birth_date(&state, &changes, &values));
+        let (changes, values) = id_only(&id_1950);
+        assert!(
+            !id_matches_birth_date(&state, &changes, &values),
+            "the stored date is 1949-12-31"
+        );
+        let changes = vec![
+            change(ResidentField::BirthDate, "1950-01-01"),
+            change(ResidentField::IdNumber, &id_1950),
+        ];
+        let values = vec![Some("1950-01-01".to_owned()), Some(id_1950.clone())];
+        assert!(id_matches_birth_date(&state, &changes, &values));
+        // Clearing the number, or not touching it, needs no date.
+        let changes = vec![FieldChange {
+            field: ResidentField::IdNumber,
+            base: None,
+            value: None,
+        }];
+        assert!(id_matches_birth_date(&state, &changes, &[None]));
+        assert!(id_matches_birth_date(&state, &[], &[]));
     }
 
     #[test]

@@ -9,7 +9,9 @@ const VERSION = '__VERSION__';
 const SHELL_CACHE = `gridwalk-shell-${VERSION}`;
 const PRECACHE = __PRECACHE__;
 // Pages and API answers hold resident data: cleared at sign-in (register-sw.js).
-const DATA_CACHE = 'gridwalk-data-v1';
+// v2: residents carry the birth year and the ID number's last four only; the
+// activation below drops v1, whose answers held more (and no longer parse).
+const DATA_CACHE = 'gridwalk-data-v2';
 // App pages: without a copy of their own, offline, they open from the empty
 // shell and the app renders them from the phone's copy of its grids.
 const APP_PAGES = /^\/($|grids\/|buildings\/|households\/|residents\/|sync$|overdue$|requests$)/;

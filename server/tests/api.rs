@@ -314,7 +314,7 @@ async fn household_data_is_masked_and_reads_are_audited() {
     for r in body["residents"].as_array().unwrap() {
         if let Some(masked) = r["id_number_masked"].as_str() {
             assert_eq!(masked.len(), 18);
-            assert_eq!(&masked[4..14], "**********");
+            assert_eq!(&masked[..14], "**************");
         }
     }
     let detail: Value = server.get_json(&client, &format!("/api/residents/{resident}")).await;
@@ -333,6 +333,174 @@ async fn household_data_is_masked_and_reads_are_audited() {
             ("resident".into(), resident.clone())
         ]
     );
+}
+
+/// Runs of the characters an ID number is written in (digits, `X`, the mask's
+/// `*`): a number, whole or in part, is one of them; ids and hashes break up
+/// at their letters. Times are runs too, so a run counts as a number's when it
+/// has its length, a mask or a check `X`.
+fn id_like_runs(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_ascii_digit() || matches!(c, 'X' | 'x' | '*')))
+        .filter(|run| run.len() == 18 || run.contains('*') || run.ends_with(['X', 'x']))
+        .collect()
+}
+
+/// Every way a resident's record leaves the server — the JSON API, the
+/// server-rendered pages, the pull feed, the ledgers a lead downloads, the
+/// overwritten values a lead reviews, the push's answers — carries of the ID
+/// number its last four characters only and of the birth date its year: with
+/// the first four and the whole date, the number could be rebuilt.
+#[tokio::test]
+async fn no_route_gives_away_enough_to_rebuild_an_id_number() {
+    use app::domain::IdCardNumber;
+    use app::state::now_ms;
+
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    let lead = server.login_as("lead1").await;
+    let (household, _) = server.household_in("第1网格").await;
+    // A check `X`: the last four are told apart from digits in times.
+    let id = IdCardNumber::with_check_char("11010519380719005").unwrap();
+    let id = id.as_str().to_owned();
+    let (area, tail) = (&id[..6], &id[14..]);
+    assert!(tail.ends_with('X'));
+    let resident = common::new_id();
+    let op = |change: Value| json!({"op_id": common::new_id(), "created_at": now_ms(), "change": change});
+    let add = op(json!({"add_resident": {
+        "id": resident, "household_id": household, "name": "隐私核对", "gender": "male",
+        "birth_date": "1938-07-19", "id_number": id, "phone": "13812345678",
+        "registration_type": "registered", "tags": ["elderly_alone"],
+    }}));
+    let (status, added) = server.push(&worker, "privacy", &[add]).await;
+    assert_eq!(
+        (status, added["results"][0]["status"].as_str()),
+        (200, Some("applied")),
+        "{added}"
+    );
+    // Edits seen by nobody else's phone first: older than the record, so they
+    // lose and their values (and the stored ones) go to the lead's review.
+    let stale = |field: &str, base: &str, value: &str| {
+        json!({"op_id": common::new_id(), "created_at": 1, "change": {"edit_resident": {
+            "id": resident, "changes": [{"field": field, "base": base, "value": value}],
+        }}})
+    };
+    let (_, lost) = server
+        .push(
+            &worker,
+            "privacy",
+            &[
+                stale("birth_date", "1937", "1938-07-20"),
+                stale("phone", "139****0000", "13900000000"),
+            ],
+        )
+        .await;
+    assert!(
+        lost["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "conflict"),
+        "{lost}"
+    );
+    // A new number with another birth date in it is refused, and the answer
+    // does not repeat it.
+    let other = IdCardNumber::with_check_char("11010519400101005").unwrap();
+    let mismatch = op(json!({"edit_resident": {"id": resident, "changes": [
+        {"field": "id_number", "base": null, "value": other.as_str()}]}}));
+    let (_, refused) = server.push(&worker, "privacy", &[mismatch]).await;
+    assert_eq!(refused["results"][0]["status"], "rejected", "{refused}");
+    assert_eq!(refused["results"][0]["reason"], app::sync::ID_BIRTH_DATE_MISMATCH);
+
+    let mut seen: Vec<(String, String)> = vec![
+        ("push".into(), added.to_string()),
+        ("push".into(), lost.to_string()),
+        ("push".into(), refused.to_string()),
+    ];
+    let pages = [
+        (&worker, format!("/api/households/{household}")),
+        (&worker, format!("/api/residents/{resident}")),
+        (&worker, format!("/households/{household}")),
+        (&worker, format!("/residents/{resident}")),
+        (&lead, format!("/api/residents/{resident}")),
+        (&lead, format!("/residents/{resident}")),
+        (&lead, format!("/households/{household}")),
+        (&lead, "/manage/coverage".to_owned()),
+        (&lead, "/manage/coverage/visits.csv?days=365".to_owned()),
+        (&lead, "/manage/coverage/households.csv".to_owned()),
+        (&lead, "/manage/requests/ledger.csv".to_owned()),
+    ];
+    for (client, path) in pages {
+        let response = client.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        // Leptos marks text-node boundaries; a value is whole without them.
+        seen.push((path, response.text().await.unwrap().replace("<!>", "")));
+    }
+    let mut cursor = 0;
+    let mut pulled = None;
+    loop {
+        let page = server
+            .get_json(&worker, &format!("/api/sync/pull?cursor={cursor}&limit=5000"))
+            .await;
+        let records = page["records"].as_array().unwrap();
+        pulled = pulled.or_else(|| records.iter().find(|r| r["id"] == resident.as_str()).cloned());
+        seen.push((format!("/api/sync/pull?cursor={cursor}"), page.to_string()));
+        cursor = page["next_cursor"].as_i64().unwrap();
+        if page["more"] != true {
+            break;
+        }
+    }
+
+    for (place, text) in &seen {
+        for leak in [
+            id.as_str(),
+            "1938-07-19",
+            "19380719",
+            "1938年7月19日",
+            "1938-07-20",
+            "13812345678",
+        ] {
+            assert!(!text.contains(leak), "{place} gives away {leak}");
+        }
+        let mut numbers = text.split(|c: char| !c.is_ascii_digit());
+        assert!(
+            numbers.all(|n| n != area && n != "19380719"),
+            "{place} gives away part of the number"
+        );
+        for run in id_like_runs(text) {
+            assert!(!run.contains(area) && !run.contains("19380719"), "{place}: {run}");
+            if let Some(at) = run.find(tail) {
+                assert!(
+                    at >= 14 && run[at - 14..at].bytes().all(|b| b == b'*'),
+                    "{place}: {run}"
+                );
+            }
+        }
+    }
+    // What they do carry: the last four, the year, the age reached this year.
+    let masked = format!("**************{tail}");
+    let pulled = pulled.expect("the new resident is pulled");
+    assert_eq!(
+        (&pulled["id_number_masked"], &pulled["birth_year"]),
+        (&json!(masked), &json!(1938))
+    );
+    let detail = server.get_json(&lead, &format!("/api/residents/{resident}")).await;
+    assert_eq!(detail["resident"]["id_number_masked"], masked.as_str());
+    assert_eq!(detail["birth_year"], 1938);
+    let this_year = app::domain::CivilDate::from_epoch_ms(now_ms()).year();
+    assert_eq!(detail["resident"]["age"], i64::from(this_year - 1938));
+    let conflicts = detail["conflicts"].as_array().unwrap();
+    assert!(
+        conflicts
+            .iter()
+            .any(|c| c["field"] == "birth_date" && c["kept"] == "1938" && c["lost"] == "1938"),
+        "{detail}"
+    );
+    assert!(conflicts.iter().any(|c| c["kept"] == "138****5678"), "{detail}");
+    let html = seen
+        .iter()
+        .find(|(p, _)| p == &format!("/residents/{resident}"))
+        .unwrap();
+    assert!(html.1.contains(&masked) && html.1.contains("1938年"), "{}", html.1);
 }
 
 #[tokio::test]

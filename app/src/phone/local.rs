@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::clock::DAY_MS;
-use crate::domain::{CivilDate, KeyGroup};
+use crate::domain::{CivilDate, KeyGroup, age_this_year};
 use crate::model::{
     BuildingDetail, BuildingSummary, GridDetail, HouseholdCell, HouseholdDetail, HouseholdHit, ResidentDetail,
     ResidentSummary, VisitSummary,
@@ -28,7 +28,12 @@ fn summary(r: &ResidentRecord, today: CivilDate) -> ResidentSummary {
         id: r.id.clone(),
         name: r.name.clone(),
         gender: r.gender,
-        age: CivilDate::parse(&r.birth_date).map_or(0, |d| d.age_on(today)),
+        // 0 for a record pulled before the year was sent, until pulled again.
+        age: if r.birth_year > 0 {
+            age_this_year(r.birth_year, today)
+        } else {
+            0
+        },
         registration_type: r.registration_type,
         tags: r.tags.clone(),
         id_number_masked: r.id_number_masked.clone(),
@@ -49,7 +54,7 @@ pub fn household_detail(
     now: i64,
 ) -> HouseholdDetail {
     let today = CivilDate::from_epoch_ms(now);
-    residents.sort_by(|x, y| (x.moved_out, &x.birth_date, &x.id).cmp(&(y.moved_out, &y.birth_date, &y.id)));
+    residents.sort_by(|x, y| (x.moved_out, x.birth_year, &x.id).cmp(&(y.moved_out, y.birth_year, &y.id)));
     visits.sort_by_key(|v| std::cmp::Reverse(v.visited_at));
     visits.truncate(RECENT_VISITS);
     HouseholdDetail {
@@ -86,7 +91,7 @@ pub fn resident_detail(
 ) -> ResidentDetail {
     ResidentDetail {
         resident: summary(r, CivilDate::from_epoch_ms(now)),
-        birth_date: r.birth_date.clone(),
+        birth_year: r.birth_year,
         phone_masked: r.phone_masked.clone(),
         household_id: h.id.clone(),
         household_label: household_label(b, h),
@@ -321,7 +326,10 @@ mod client {
 
     /// 1: requests are kept. A copy made before holds none, and its cursor
     /// stands past them: it is pulled again from the start.
-    const SCHEMA: u32 = 1;
+    /// 2: residents carry the birth year, not the date, and the ID number's
+    /// last four characters only: an older copy is pulled again, which
+    /// overwrites every resident it holds.
+    const SCHEMA: u32 = 2;
 
     pub(crate) async fn read_state(db: &Database) -> Result<LocalState, StoreError> {
         let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use app::api::parse_id;
 use app::auth::ssr::Caller;
-use app::domain::{Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number, mask_phone};
+use app::domain::{CivilDate, Gender, KeyGroup, Outcome, RegistrationType, VisitType, mask_id_number, mask_phone};
 use app::error::ApiError;
 use app::policy::Policy;
 use app::requests::{Category, RequestStatus, Source};
@@ -253,7 +253,8 @@ fn household(h: PulledHousehold) -> (i64, Record) {
     (h.seq, Record::Household(record))
 }
 
-/// Residents leave masked, as on every other route.
+/// Residents leave masked, as on every other route: the ID number's last four
+/// characters and the birth year, nothing that rebuilds the number.
 fn resident(pulled: PulledResident) -> Result<(i64, Record), ApiError> {
     let PulledResident {
         seq,
@@ -278,7 +279,9 @@ fn resident(pulled: PulledResident) -> Result<(i64, Record), ApiError> {
         grid_id,
         household_id: r.household_id,
         name: r.name,
-        birth_date: r.birth_date,
+        birth_year: CivilDate::parse(&r.birth_date)
+            .ok_or_else(|| corrupt("birth_date", &r.birth_date))?
+            .year(),
         photo: r.photo,
     };
     Ok((seq, Record::Resident(record)))

@@ -47,12 +47,13 @@ pub struct ConflictRow {
 
 const RESIDENT: &str = concat!("SELECT ", resident_columns!(), " FROM residents r WHERE r.id = $1");
 
-// Living residents first, then by age, the eldest first.
+// Living residents first, then the eldest first by birth year: the phone
+// holds the year only and lists a household offline in the same order.
 const HOUSEHOLD_RESIDENTS: &str = concat!(
     "SELECT ",
     resident_columns!(),
     " FROM residents r WHERE r.household_id = $1
-     ORDER BY r.moved_out, r.birth_date, r.id"
+     ORDER BY r.moved_out, substr(r.birth_date, 1, 4), r.id"
 );
 
 const HOUSEHOLD_TAGS: &str = "SELECT t.resident_id, t.tag
