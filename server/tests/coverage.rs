@@ -117,7 +117,8 @@ async fn overdue_key_households_by_their_strictest_cadence() {
     .fetch_one(&server.pool)
     .await
     .unwrap();
-    let row = &page[page.find("<td>第1网格").unwrap()..];
+    // The grid's name is its row's header and zooms the page to it.
+    let row = &page[page.find("第1网格</a></th>").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(row.contains(&format!("<td class=\"num\">{households}")), "{row}");
     // The community as a whole, below its grids.
@@ -129,9 +130,9 @@ async fn overdue_key_households_by_their_strictest_cadence() {
     .await
     .unwrap();
     let plain = page.replace("<!>", "");
-    let total = &plain[plain.find("<td>合计</td>").expect("a total row")..];
+    let total = &plain[plain.find("<th scope=\"row\">合计</th>").expect("a total row")..];
     assert!(
-        total.starts_with(&format!("<td>合计</td><td class=\"num\">{community_households}<")),
+        total.starts_with(&format!("<th scope=\"row\">合计</th><td class=\"num\">{community_households}<")),
         "{total}"
     );
 
@@ -237,7 +238,7 @@ fn worker_row(page: &str, name: &str) -> (i64, i64) {
     let page = page.replace("<!>", "");
     let table = &page[page.find("class=\"figures workers\"").expect("the worker table")..];
     let row = &table[table
-        .find(&format!("<td>{name}</td>"))
+        .find(&format!("<th scope=\"row\">{name}</th>"))
         .unwrap_or_else(|| panic!("no row for {name} in {}", &table[..table.len().min(600)]))..];
     let row = &row[..row.find("</tr>").unwrap()];
     let numbers: Vec<i64> = row
@@ -309,7 +310,7 @@ async fn worker_figures_count_visits_from_the_periods_first_beijing_midnight() {
     );
     // Another community's lead sees none of these.
     let (_, page) = text(&server.login_as("lead2").await, &server, "/manage/coverage?days=7").await;
-    assert!(!page.replace("<!>", "").contains(&format!("<td>{name}</td>")));
+    assert!(!page.replace("<!>", "").contains(&format!("<th scope=\"row\">{name}</th>")));
 }
 
 /// Building, unit and door number of a household, as the ledgers write them.
