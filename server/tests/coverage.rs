@@ -117,8 +117,11 @@ async fn overdue_key_households_by_their_strictest_cadence() {
     .fetch_one(&server.pool)
     .await
     .unwrap();
-    // The grid's name is its row's header and zooms the page to it.
-    let row = &page[page.find("第1网格</a></th>").unwrap()..];
+    // The grid's name is its row's header and links to the page zoomed to it.
+    let plain = page.replace("<!>", "");
+    let row = &plain[plain
+        .find(&format!("grid={grid}\">第1网格</a></th>"))
+        .expect("the grid's row")..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(row.contains(&format!("<td class=\"num\">{households}")), "{row}");
     // The community as a whole, below its grids.
@@ -129,10 +132,11 @@ async fn overdue_key_households_by_their_strictest_cadence() {
     .fetch_one(&server.pool)
     .await
     .unwrap();
-    let plain = page.replace("<!>", "");
     let total = &plain[plain.find("<th scope=\"row\">合计</th>").expect("a total row")..];
     assert!(
-        total.starts_with(&format!("<th scope=\"row\">合计</th><td class=\"num\">{community_households}<")),
+        total.starts_with(&format!(
+            "<th scope=\"row\">合计</th><td class=\"num\">{community_households}<"
+        )),
         "{total}"
     );
 
@@ -310,7 +314,11 @@ async fn worker_figures_count_visits_from_the_periods_first_beijing_midnight() {
     );
     // Another community's lead sees none of these.
     let (_, page) = text(&server.login_as("lead2").await, &server, "/manage/coverage?days=7").await;
-    assert!(!page.replace("<!>", "").contains(&format!("<th scope=\"row\">{name}</th>")));
+    assert!(
+        !page
+            .replace("<!>", "")
+            .contains(&format!("<th scope=\"row\">{name}</th>"))
+    );
 }
 
 /// Building, unit and door number of a household, as the ledgers write them.

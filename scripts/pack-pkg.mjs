@@ -1,0 +1,42 @@
+// The last step of the release build, on target/site/pkg (what phones fetch).
+// 1. cargo-leptos minifies the app's JS glue but writes the WASM split loader
+//    (__wasm_split.*.js) as generated: a comment listing the lazy functions
+//    above each of its ~80 chunks, a note on its loader, and indentation.
+//    Every first page load fetches it, within the shell's brotli budget, so
+//    whole-line comments and indentation go (about 530 B brotli); nothing
+//    else in it is touched.
+// 2. Its precompressed copies are made again with the reference brotli
+//    (Node's zlib, quality 11), which packs the main WASM about 470 B tighter
+//    than cargo-leptos' precompression; a copy is replaced only when smaller.
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
+
+const pkg = process.argv[2];
+const brotli = (bytes) => brotliCompressSync(bytes, {
+  params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+});
+
+for (const name of readdirSync(pkg).filter((f) => /^__wasm_split\..*\.js$/.test(f))) {
+  const file = join(pkg, name);
+  const text = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !/^\s*(\/\*.*\*\/\s*|\/\/.*)$/.test(line))
+    .map((line) => line.trimStart())
+    .join('\n');
+  writeFileSync(file, text);
+  writeFileSync(`${file}.gz`, gzipSync(text, { level: 9 }));
+  writeFileSync(`${file}.br`, brotli(Buffer.from(text)));
+}
+
+for (const name of readdirSync(pkg).filter((f) => /\.(wasm|js|css)$/.test(f))) {
+  const file = join(pkg, name);
+  let before;
+  try {
+    before = statSync(`${file}.br`).size;
+  } catch {
+    continue; // not precompressed by the build: served as is
+  }
+  const packed = brotli(readFileSync(file));
+  if (packed.length < before) writeFileSync(`${file}.br`, packed);
+}
