@@ -6,16 +6,32 @@
 //    whole-line comments and indentation go (about 530 B brotli); nothing
 //    else in it is touched.
 // 2. Its precompressed copies are made again with the reference brotli
-//    (Node's zlib, quality 11), which packs the main WASM about 470 B tighter
+//    (Node's zlib, quality 11), which packs the main WASM 500–800 B tighter
 //    than cargo-leptos' precompression; a copy is replaced only when smaller.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 
 const pkg = process.argv[2];
-const brotli = (bytes) => brotliCompressSync(bytes, {
-  params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
-});
+// Brotli's mode and block size change the main WASM's size by ~300 B, and
+// which setting wins depends on the bytes (wasm-bindgen's names differ with
+// the checkout's path): large files try a few and keep the smallest.
+const SETTINGS = [[constants.BROTLI_MODE_GENERIC, 0], [constants.BROTLI_MODE_GENERIC, 16],
+  [constants.BROTLI_MODE_FONT, 0], [constants.BROTLI_MODE_FONT, 16], [constants.BROTLI_MODE_FONT, 18],
+  [constants.BROTLI_MODE_TEXT, 16]];
+const brotli = (bytes) => {
+  const tries = bytes.length > 100_000 ? SETTINGS : SETTINGS.slice(0, 1);
+  return tries
+    .map(([mode, block]) => brotliCompressSync(bytes, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: 11,
+        [constants.BROTLI_PARAM_MODE]: mode,
+        [constants.BROTLI_PARAM_LGBLOCK]: block,
+        [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+      },
+    }))
+    .reduce((best, packed) => (packed.length < best.length ? packed : best));
+};
 
 for (const name of readdirSync(pkg).filter((f) => /^__wasm_split\..*\.js$/.test(f))) {
   const file = join(pkg, name);
