@@ -94,15 +94,23 @@ const GRID_WORKERS: &str = "SELECT DISTINCT u.id, u.display_name FROM users u JO
 const ACTIVE_WORKERS: &str = "SELECT ug.grid_id, u.display_name FROM user_grids ug JOIN users u ON u.id = ug.user_id
      WHERE u.role = 'worker' AND NOT u.disabled AND ug.grid_id = ANY($1) ORDER BY u.display_name";
 
-/// The tags are joined by `string_agg` (SQLite 3.44+ has it too; their order
-/// is unspecified, callers sort).
-const HOUSEHOLDS: &str = concat!(
-    "SELECT h.id, b.grid_id, h.building_id, b.name AS building_name, h.unit, h.door_number,
+/// Households of the grids $2 with their last visit and their living
+/// residents' tags, up to the condition that narrows them (`AND …`).
+macro_rules! households_of_grids {
+    () => {
+        "SELECT h.id, b.grid_id, h.building_id, b.name AS building_name, h.unit, h.door_number,
        (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit,
        (SELECT string_agg(t.tag, ',') FROM residents r JOIN resident_tags t ON t.resident_id = r.id
           WHERE r.household_id = h.id AND NOT r.moved_out) AS tags
      FROM households h JOIN buildings b ON b.id = h.building_id
-     WHERE b.grid_id = ANY($2) AND ",
+     WHERE b.grid_id = ANY($2) AND "
+    };
+}
+
+/// The tags are joined by `string_agg` (SQLite 3.44+ has it too; their order
+/// is unspecified, callers sort).
+const HOUSEHOLDS: &str = concat!(
+    households_of_grids!(),
     has_tag!(),
     " ORDER BY b.number, h.unit, h.floor, h.door_number"
 );
@@ -123,12 +131,7 @@ const KEY_HOUSEHOLDS: &str = "SELECT h.id, b.grid_id, h.building_id, b.name AS b
 /// theirs looked at (grouping every key household's tags and keeping those
 /// with the tag cost as much as the whole list).
 const TAG_HOUSEHOLDS: &str = concat!(
-    "SELECT h.id, b.grid_id, h.building_id, b.name AS building_name, h.unit, h.door_number,
-       (SELECT MAX(v.visited_at) FROM visits v WHERE v.household_id = h.id) AS last_visit,
-       (SELECT string_agg(t.tag, ',') FROM residents r JOIN resident_tags t ON t.resident_id = r.id
-          WHERE r.household_id = h.id AND NOT r.moved_out) AS tags
-     FROM households h JOIN buildings b ON b.id = h.building_id
-     WHERE b.grid_id = ANY($2) AND ",
+    households_of_grids!(),
     of_tag!(),
     " ORDER BY b.number, h.unit, h.floor, h.door_number"
 );
