@@ -6,8 +6,8 @@ use time::{Date, Month};
 
 /// An enumeration stored as snake_case text (database, JSON) and shown in Chinese.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal / $label:literal),+ $(,)? }) => {
-        $(#[$meta])*
+    ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $text:literal / $label:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
         // Through text: one shared string deserializer instead of a visitor
         // per enum, which keeps the WASM small.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -44,7 +44,44 @@ macro_rules! text_enum {
                 match text { $($text => Some($name::$variant),)+ _ => None }
             }
         }
+
+        // The API document (server only) lists the codes as they travel, with
+        // their labels: a derive would list the variants' Rust names.
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::domain::text_enum_schema(&[$($doc),*], &[$(($text, $label)),+])
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
     };
+}
+
+/// A [`text_enum!`]'s schema: a string of one of the codes, described by the
+/// enum's doc comment and each code's Chinese label.
+#[cfg(feature = "ssr")]
+pub fn text_enum_schema(
+    doc: &[&str],
+    codes: &[(&str, &str)],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let labels = codes.iter().map(|(code, label)| format!("{code} {label}"));
+    let description = doc
+        .iter()
+        .map(|line| line.trim())
+        .chain(std::iter::once("Chinese labels:"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        + " "
+        + &labels.collect::<Vec<_>>().join(", ")
+        + ".";
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.iter().map(|(code, _)| *code)))
+        .description(Some(description.trim_start()))
+        .into()
 }
 
 pub(crate) use text_enum;

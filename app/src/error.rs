@@ -61,8 +61,16 @@ impl ApiError {
 
 /// The JSON body of every error response: `{"error": code, "message": text}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
+    /// Machine-readable code: bad_request 400, unauthorized or account 401
+    /// (no session; an account disabled or that must change its password
+    /// first), forbidden or cross_site 403, not_found 404, timeout 408,
+    /// conflict 409, too_large 413, rate_limited 429, internal 500, busy 503;
+    /// photo uploads add their own (unsupported_media_type, invalid_image,
+    /// photo_quota, insufficient_storage).
     pub error: String,
+    /// The message in Chinese, shown to the person as is (请先登录, 编号格式不正确).
     pub message: String,
 }
 

@@ -7,6 +7,7 @@ use crate::domain::{Gender, KeyGroup, Outcome, RegistrationType, Role, VisitType
 use crate::sync::ResidentField;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: String,
     pub username: String,
@@ -22,6 +23,7 @@ pub struct MyGrids {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GridSummary {
     pub id: String,
     pub name: String,
@@ -35,6 +37,7 @@ pub struct GridSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GridDetail {
     pub id: String,
     pub name: String,
@@ -45,6 +48,7 @@ pub struct GridDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BuildingSummary {
     pub id: String,
     pub number: i64,
@@ -57,6 +61,7 @@ pub struct BuildingSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HouseholdHit {
     pub id: String,
     pub building_name: String,
@@ -66,6 +71,7 @@ pub struct HouseholdHit {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BuildingDetail {
     pub id: String,
     pub grid_id: String,
@@ -79,6 +85,7 @@ pub struct BuildingDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HouseholdCell {
     pub id: String,
     pub unit: i64,
@@ -94,6 +101,7 @@ pub struct HouseholdCell {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HouseholdDetail {
     pub id: String,
     pub building_id: String,
@@ -113,6 +121,7 @@ impl HouseholdDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResidentSummary {
     pub id: String,
     pub name: String,
@@ -127,6 +136,7 @@ pub struct ResidentSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResidentDetail {
     pub resident: ResidentSummary,
     /// The year only: with the date, the masked ID number could be rebuilt.
@@ -150,6 +160,7 @@ pub struct ResidentDetail {
 /// One field two phones changed at once: the value kept and the one lost, as
 /// the record shows them (`ResidentField::shown`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConflictEntry {
     pub field: ResidentField,
     pub kept: Option<String>,
@@ -160,6 +171,7 @@ pub struct ConflictEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VisitSummary {
     pub id: String,
     pub visited_at: i64,

@@ -18,6 +18,7 @@ pub const FALLBACK_CADENCE_DAYS: i64 = 90;
 
 /// One row of `visit_policies`: a key-group tag, or `default` for everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Policy {
     pub tag: String,
     pub cadence_days: i64,

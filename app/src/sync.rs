@@ -25,6 +25,7 @@ pub fn is_photo_hash(text: &str) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Operation {
     /// UUIDv7 made on the device; the idempotency key.
     pub op_id: String,
@@ -34,6 +35,7 @@ pub struct Operation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 // Externally tagged (`{"record_visit": {…}}`): no buffering deserializer in the WASM.
 #[serde(rename_all = "snake_case")]
 pub enum Change {
@@ -65,6 +67,7 @@ text_enum!(
 
 /// A request (诉求) raised at the door: its own record, for the request workflow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestInput {
     pub id: String,
     pub category: String,
@@ -74,6 +77,7 @@ pub struct RequestInput {
 /// A request raised away from a visit form: at the desk (`walk_in`, `phone`)
 /// or on patrol about a building, a stairwell or a public place (`patrol`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RaiseRequestInput {
     pub id: String,
     pub source: Source,
@@ -96,6 +100,7 @@ pub struct RaiseRequestInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestActionInput {
     pub request_id: String,
     pub action: Action,
@@ -109,6 +114,7 @@ pub struct RequestActionInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RatingTokenInput {
     pub request_id: String,
     /// Random, made on the phone; the server keeps only its hash.
@@ -122,6 +128,7 @@ pub fn is_code(text: &str) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VisitInput {
     pub id: String,
     pub household_id: String,
@@ -142,6 +149,7 @@ pub struct VisitInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResidentInput {
     pub id: String,
     pub household_id: String,
@@ -156,6 +164,7 @@ pub struct ResidentInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResidentEdit {
     pub id: String,
     pub changes: Vec<FieldChange>,
@@ -195,6 +204,7 @@ impl ResidentField {
 /// Values travel as text (`"true"`/`"false"` for moved-out, enum codes for
 /// enums, `null` for empty) so one history table holds any field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     pub field: ResidentField,
     pub base: Option<String>,
@@ -202,6 +212,7 @@ pub struct FieldChange {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OpStatus {
     /// Applied now, or earlier (a retry of an op the server already has).
@@ -214,6 +225,7 @@ pub enum OpStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OpResult {
     pub op_id: String,
     pub status: OpStatus,
@@ -222,12 +234,14 @@ pub struct OpResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub device_id: String,
     pub operations: Vec<Operation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub results: Vec<OpResult>,
 }
@@ -401,6 +415,7 @@ mod tests {
 /// `GET /api/sync/pull?cursor=N&limit=M[&grid=ID]`: what changed after the
 /// device's cursor, in the grids the caller may see now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     /// The grids the caller may see now. Data of any other grid must leave
     /// the device (a grid reassigned away).
@@ -419,6 +434,7 @@ pub struct PullResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GridRef {
     pub id: String,
     pub name: String,
@@ -428,6 +444,7 @@ pub struct GridRef {
 /// every other route: the phone never holds a whole ID or phone number, nor a
 /// birth date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "entity", rename_all = "snake_case")]
 pub enum Record {
     Building(BuildingRecord),
@@ -438,6 +455,7 @@ pub enum Record {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BuildingRecord {
     pub id: String,
     pub grid_id: String,
@@ -450,6 +468,7 @@ pub struct BuildingRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HouseholdRecord {
     pub id: String,
     pub grid_id: String,
@@ -460,6 +479,7 @@ pub struct HouseholdRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResidentRecord {
     pub id: String,
     pub grid_id: String,
@@ -481,6 +501,7 @@ pub struct ResidentRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VisitRecord {
     pub id: String,
     pub grid_id: String,
@@ -497,6 +518,7 @@ pub struct VisitRecord {
 /// A request as the phones of its grid hold it: what a worker needs to work
 /// on it and follow it up; no contact phone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestRecord {
     pub id: String,
     pub grid_id: String,

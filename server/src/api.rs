@@ -13,11 +13,13 @@ use axum::Json;
 use axum::extract::{Extension, Path, Query};
 
 use crate::auth::{Api, login_json};
+use crate::openapi::{BadRequest, Busy, Internal, NotFound, Timeout, UUID_PARAM, Unauthorized};
 use crate::photos::{self, PhotoStore};
 use crate::routes::{Routes, get, post, put};
 
 /// `sync`: the sync routes (`sync::routes`), with this instance's gate.
 pub fn routes(photos: Arc<PhotoStore>, sync: Routes) -> Routes {
+    std::sync::LazyLock::force(&crate::openapi::DOCUMENT);
     Routes::new()
         .route("/login", post(login_json))
         .route("/me", get(me))
@@ -40,22 +42,62 @@ pub fn routes(photos: Arc<PhotoStore>, sync: Routes) -> Routes {
         .layer(Extension(photos))
 }
 
-/// The protocol as OpenAPI 3.1. Public: it documents, it holds no data.
+/// The protocol as OpenAPI 3.1 (`crate::openapi`). Public: it documents, it
+/// holds no data.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", operation_id = "openapi", summary = "This document",
+    security(()),
+    responses(
+        (status = 200, description = "OpenAPI 3.1 document.", body = Object, content_type = "application/json"),
+        (status = 408, response = Timeout),
+    ))]
 async fn openapi() -> impl axum::response::IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
+        crate::openapi::DOCUMENT.as_str(),
     )
 }
 
+#[utoipa::path(get, path = "/api/me", tag = "auth", operation_id = "me", summary = "The signed-in user",
+    responses(
+        (status = 200, description = "The caller.", body = Me),
+        (status = 401, response = Unauthorized),
+        (status = 408, response = Timeout),
+        (status = 500, response = Internal),
+        (status = 503, response = Busy),
+    ))]
 async fn me(Api(caller): Api) -> Json<Me> {
     Json(caller.user.me())
 }
 
+#[utoipa::path(get, path = "/api/grids", tag = "browse", operation_id = "myGrids",
+    summary = "The caller's grids with counts",
+    responses(
+        (status = 200, description = "Grids the caller may see.", body = Vec<GridSummary>),
+        (status = 401, response = Unauthorized),
+        (status = 408, response = Timeout),
+        (status = 500, response = Internal),
+        (status = 503, response = Busy),
+    ))]
 async fn my_grids(Api(caller): Api) -> Result<Json<Vec<GridSummary>>, ApiError> {
     grids::ssr::my_grids(&caller).await.map(Json)
 }
 
+#[utoipa::path(get, path = "/api/grids/{id}", tag = "browse", operation_id = "grid",
+    summary = "One grid's buildings, with door-number search",
+    params(
+        ("id" = String, Path, format = Uuid, description = UUID_PARAM),
+        ("q" = Option<String>, Query, description = "Search by building or door number, e.g. `3`, `3-502`, \
+            `3-2-502`, `3号楼2单元502`; trimmed, first 40 characters used. Matches fill `household_hits`."),
+    ),
+    responses(
+        (status = 200, description = "The grid.", body = GridDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 408, response = Timeout),
+        (status = 500, response = Internal),
+        (status = 503, response = Busy),
+    ))]
 async fn grid(
     Api(caller): Api,
     Path(id): Path<String>,
@@ -65,14 +107,47 @@ async fn grid(
     grids::ssr::grid(&caller, &parse_id(&id)?, q).await.map(Json)
 }
 
+#[utoipa::path(get, path = "/api/buildings/{id}", tag = "browse", operation_id = "building", summary = "One building and its household grid",
+    params(("id" = String, Path, format = Uuid, description = UUID_PARAM)),
+    responses(
+        (status = 200, description = "Found, in the caller's grids.", body = BuildingDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 408, response = Timeout),
+        (status = 500, response = Internal),
+        (status = 503, response = Busy),
+    ))]
 async fn building(Api(caller): Api, Path(id): Path<String>) -> Result<Json<BuildingDetail>, ApiError> {
     buildings::ssr::building(&caller, &parse_id(&id)?).await.map(Json)
 }
 
+#[utoipa::path(get, path = "/api/households/{id}", tag = "browse", operation_id = "household", summary = "One household: residents and visits",
+    params(("id" = String, Path, format = Uuid, description = UUID_PARAM)),
+    responses(
+        (status = 200, description = "Found, in the caller's grids.", body = HouseholdDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 408, response = Timeout),
+        (status = 500, response = Internal),
+        (status = 503, response = Busy),
+    ))]
 async fn household(Api(caller): Api, Path(id): Path<String>) -> Result<Json<HouseholdDetail>, ApiError> {
     households::ssr::household(&caller, &parse_id(&id)?).await.map(Json)
 }
 
+#[utoipa::path(get, path = "/api/residents/{id}", tag = "browse", operation_id = "resident", summary = "One resident (masked)",
+    params(("id" = String, Path, format = Uuid, description = UUID_PARAM)),
+    responses(
+        (status = 200, description = "Found, in the caller's grids.", body = ResidentDetail),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 408, response = Timeout),
+        (status = 500, response = Internal),
+        (status = 503, response = Busy),
+    ))]
 async fn resident(Api(caller): Api, Path(id): Path<String>) -> Result<Json<ResidentDetail>, ApiError> {
     residents::ssr::resident(&caller, &parse_id(&id)?).await.map(Json)
 }

@@ -21,9 +21,12 @@ use crate::limits::{LoginGate, LoginKeys, LoginLimiter};
 const MAX_USERNAME_CHARS: usize = 64;
 const MAX_PASSWORD_BYTES: usize = 1024;
 
-#[derive(Deserialize)]
+/// Body of POST /api/login.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
+    /// User name; trimmed and compared case-insensitively.
     username: String,
+    #[schema(format = Password)]
     password: String,
 }
 
@@ -130,6 +133,28 @@ fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
 }
 
 /// `POST /api/login` with JSON `{username, password}`.
+#[utoipa::path(post, path = "/api/login", tag = "auth", operation_id = "login", summary = "Sign in",
+    description = "Checks the credentials and starts a session. A wrong user name and a wrong password take the same \
+        time and give the same answer (401). A name is refused (429) at the client address that failed it \
+        `login_max_failures` times, and any address after four times as many failures; from other addresses the \
+        name's failures only slow the answer (0.5 s, doubling, at most 8 s). The client address is the \
+        connection's, or the one a trusted proxy forwards (`trusted_proxies`).",
+    security(()),
+    request_body(content = Credentials, example = json!({"username": "worker1", "password": "…"})),
+    responses(
+        (status = 200, description = "Signed in.", body = app::model::Me, headers(("Set-Cookie" = String,
+            description = "`gw_session=<token>; Path=/; HttpOnly; SameSite=Lax; Max-Age=<ttl>` (plus `Secure` \
+            when configured or when `public_url` is https)."))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, description = "Wrong user name or password (unauthorized): 请先登录.",
+            body = app::error::ErrorBody, example = json!({"error": "unauthorized", "message": "请先登录"})),
+        (status = 403, response = crate::openapi::CrossSite),
+        (status = 408, response = crate::openapi::Timeout),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 500, response = crate::openapi::Internal),
+        (status = 503, response = crate::openapi::Busy),
+    ))]
 pub async fn login_json(
     State(state): State<AppState>,
     axum::Extension(limiter): axum::Extension<std::sync::Arc<LoginLimiter>>,

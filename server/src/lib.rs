@@ -15,6 +15,7 @@ pub mod html;
 pub mod import;
 pub mod limits;
 pub mod notices;
+pub mod openapi;
 pub mod passwords;
 pub mod photos;
 pub mod requests;

@@ -359,6 +359,15 @@ async fn service_worker(assets: Arc<Assets>) -> impl axum::response::IntoRespons
 }
 
 /// 200 when the database answers; the sync client and load balancers probe it.
+#[utoipa::path(get, path = "/healthz", tag = "meta", operation_id = "healthz",
+    summary = "Liveness and database check", security(()),
+    responses(
+        (status = 200, description = "The database answers.", body = String, content_type = "text/plain",
+            example = "ok"),
+        (status = 408, response = crate::openapi::Timeout),
+        (status = 503, description = "The database does not answer.", body = String, content_type = "text/plain",
+            example = "database unavailable"),
+    ))]
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     if state.store.ping().await {
         (StatusCode::OK, "ok")

@@ -32,6 +32,7 @@ impl Action {
 /// What the resident said at the follow-up visit (or on their own phone,
 /// where `solved` is what their rating implies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FollowUp {
     pub solved: bool,
     pub satisfaction: Satisfaction,

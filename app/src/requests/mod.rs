@@ -92,6 +92,7 @@ pub const DEFAULT_CATEGORIES: [(&str, &str); 7] = [
 
 /// A request category as the phone and the pages list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Category {
     pub code: String,
     pub label: String,

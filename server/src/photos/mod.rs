@@ -228,8 +228,10 @@ fn write_error(e: object_store::Error) -> UploadError {
 }
 
 /// What an upload answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = StoredPhoto)]
 pub struct Stored {
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub hash: String,
     /// `false` when the photo was already stored (a retry, or the same photo twice).
     pub created: bool,
@@ -302,6 +304,43 @@ async fn read_upload(mut body: Body, rules: Rules) -> Result<Bytes, UploadError>
 /// `PUT /api/photos/{sha256}`, the body the photo's bytes. Any signed-in user
 /// may upload; who may see it follows from the records that name it. A retry
 /// costs the upload (about 300 KB from a phone) and a lookup, no decoding.
+#[utoipa::path(put, path = "/api/photos/{hash}", tag = "photos", operation_id = "uploadPhoto",
+    summary = "Upload a photo",
+    description = "The body is the photo's bytes (JPEG, PNG or WebP, recognised by their first bytes) and `hash` \
+        their SHA-256. Idempotent: the same photo again answers 200 with `created: false` and stores nothing. \
+        Refused, with nothing stored: a hash that does not match the bytes, a truncated file or one with data \
+        after the image, markup hidden inside, more than 8 MB or 25 megapixels (checked from the header before \
+        decoding). What is stored is the server's re-encoding (long side at most 1600 px, JPEG, no metadata) and \
+        a 320 px thumbnail. `Server-Timing` reports decode, encode and thumbnail times.",
+    params(("hash" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = crate::openapi::HASH_PARAM)),
+    request_body(content(("image/jpeg"), ("image/png"), ("image/webp"))),
+    responses(
+        (status = 200, description = "Already stored.", body = Stored),
+        (status = 201, description = "Stored now.", body = Stored),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::CrossSite),
+        (status = 408, description = "Nothing of the body arrived for `upload_idle_secs` (20 s; a slow but steady \
+            upload is never cut off), or the body took longer than 15 minutes in all. Nothing is stored; the phone \
+            keeps the photo and tries again later.", body = ErrorBody, example = json!({"error": "timeout",
+            "message": "上传中断：20秒没有收到数据（信号不好）。照片留在手机上，稍后会自动再传"})),
+        (status = 413, description = "Over the byte or pixel limit.", body = ErrorBody,
+            example = json!({"error": "too_large", "message": "照片不能超过8 MB"})),
+        (status = 415, description = "Not a JPEG, PNG or WebP.", body = ErrorBody,
+            example = json!({"error": "unsupported_media_type", "message": "只接受 JPEG、PNG 或 WebP 格式的照片"})),
+        (status = 422, description = "Broken, truncated, or carrying other data.", body = ErrorBody,
+            example = json!({"error": "invalid_image", "message": "照片文件不完整，或末尾夹带了其他数据，请重新拍摄"})),
+        (status = 429, description = "The caller's new photos of the last 24 hours reached `photo_daily_quota` (a \
+            photo already stored does not count). The phone keeps the photo and tries again later.", body = ErrorBody,
+            example = json!({"error": "photo_quota",
+            "message": "24小时内最多上传300张新照片，已达上限。照片留在手机上，稍后会自动再传"})),
+        (status = 500, response = crate::openapi::Internal),
+        (status = 503, response = crate::openapi::Busy),
+        (status = 507, description = "The photo store's disk is full. The photo is not stored (no row is written; \
+            the retry writes its files again); the phone keeps it and sends it again later.", body = ErrorBody,
+            example = json!({"error": "insufficient_storage",
+            "message": "服务器存储空间已满，照片留在手机上，稍后会自动再传"})),
+    ))]
 pub async fn upload(
     Api(caller): Api,
     Extension(photos): Extension<Arc<PhotoStore>>,
@@ -411,6 +450,23 @@ pub async fn keep_sent(
 }
 
 /// `GET /api/photos/{sha256}`.
+#[utoipa::path(get, path = "/api/photos/{hash}", tag = "photos", operation_id = "getPhoto", summary = "A photo",
+    description = "A photo is bound to the first record that named it (a resident, a visit or a request; a record \
+        may name a photo before its upload): served to users who may see that record's grid now, and to its \
+        uploader while no record in a grid names it; 404 to anyone else, as for any record out of scope. Every \
+        view, revalidations included, is written to the access log. `Cache-Control: private, no-cache` with an \
+        ETag: browsers revalidate, shared caches keep nothing.",
+    params(("hash" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = crate::openapi::HASH_PARAM)),
+    responses(
+        (status = 200, description = "The photo.", content_type = "image/jpeg"),
+        (status = 304, description = "Unchanged (If-None-Match)."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 408, response = crate::openapi::Timeout),
+        (status = 500, response = crate::openapi::Internal),
+        (status = 503, response = crate::openapi::Busy),
+    ))]
 pub async fn photo(
     api: Api,
     photos: Extension<Arc<PhotoStore>>,
@@ -421,6 +477,19 @@ pub async fn photo(
 }
 
 /// `GET /api/photos/{sha256}/thumb`.
+#[utoipa::path(get, path = "/api/photos/{hash}/thumb", tag = "photos", operation_id = "getPhotoThumb",
+    summary = "A photo's thumbnail (long side 320 px)", description = "As GET /api/photos/{hash}.",
+    params(("hash" = String, Path, pattern = "^[0-9a-fA-F]{64}$", description = crate::openapi::HASH_PARAM)),
+    responses(
+        (status = 200, description = "The photo.", content_type = "image/jpeg"),
+        (status = 304, description = "Unchanged (If-None-Match)."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 408, response = crate::openapi::Timeout),
+        (status = 500, response = crate::openapi::Internal),
+        (status = 503, response = crate::openapi::Busy),
+    ))]
 pub async fn thumb(
     api: Api,
     photos: Extension<Arc<PhotoStore>>,

@@ -452,13 +452,32 @@ async fn within_scope(caller: &Caller, user: &StaffRow, chosen: Vec<String>) -> 
     Ok(grids)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GridAssignment {
+    /// The worker's grids after the call (UUIDs), replacing the previous set.
     pub grids: Vec<String>,
 }
 
 /// `PUT /api/users/{username}/grids`: the worker's grids become exactly these.
 /// Admins only (a lead uses the page, which keeps other communities' grids).
+#[utoipa::path(put, path = "/api/users/{username}/grids", tag = "admin", operation_id = "assignGrids",
+    summary = "Set a worker's grids",
+    description = "The worker's grids become exactly `grids`. Data of a grid taken away leaves the worker's phone at \
+        its next sync (`scope` of the pull).",
+    params(("username" = String, Path)),
+    request_body(content = GridAssignment, example = json!({"grids": ["0190a000-0000-7000-8000-000000000001"]})),
+    responses(
+        (status = 200, description = "The grids now assigned.", body = Vec<app::sync::GridRef>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, description = "Signed in, but not an admin (forbidden): 没有权限查看此内容; or a request \
+            from another site (cross_site, see `CrossSite`).", body = app::error::ErrorBody,
+            example = json!({"error": "forbidden", "message": "没有权限查看此内容"})),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 408, response = crate::openapi::Timeout),
+        (status = 500, response = crate::openapi::Internal),
+        (status = 503, response = crate::openapi::Busy),
+    ))]
 pub async fn assign_grids(
     Api(caller): Api,
     Path(username): Path<String>,

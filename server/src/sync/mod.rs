@@ -7,8 +7,9 @@
 
 mod gate;
 pub mod op;
-mod pull;
-mod push;
+// The API document (crate::openapi) names their handlers.
+pub(crate) mod pull;
+pub(crate) mod push;
 mod snapshot;
 
 use std::sync::Arc;

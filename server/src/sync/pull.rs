@@ -32,6 +32,29 @@ const MAX_PAGE: i64 = 5000;
 /// grid the caller may see now (a device drops data of grids not listed), also
 /// when `grid` narrows the records to one of them. A large page (a first
 /// sync's) is shared by the phones that ask for it (`snapshot`).
+#[utoipa::path(get, path = "/api/sync/pull", tag = "sync", operation_id = "syncPull",
+    summary = "Records changed after a cursor",
+    description = "What changed after the device's cursor, in the grids the caller may see now. Page until `more` \
+        is false.",
+    params(
+        ("cursor" = Option<i64>, Query, minimum = 0, description = "`next_cursor` of the previous page; 0 (the \
+            default) for everything."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 5000, description = "Most changes per page; \
+            default 1000."),
+        ("grid" = Option<String>, Query, format = Uuid, description = "Only records of this grid (one of \
+            `scope`); 404 if not the caller's."),
+    ),
+    responses(
+        (status = 200, description = "One page of changes.", body = app::sync::PullResponse),
+        (status = 400, description = "Bad parameter (bad_request): 参数 limit 应为 1 到 5000 之间的整数, or \
+            编号格式不正确 for `grid`.", body = app::error::ErrorBody,
+            example = json!({"error": "bad_request", "message": "参数 limit 应为 1 到 5000 之间的整数"})),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 408, response = crate::openapi::Timeout),
+        (status = 500, response = crate::openapi::Internal),
+        (status = 503, response = crate::openapi::Busy),
+    ))]
 pub async fn pull(
     Api(caller): Api,
     Extension(snapshots): Extension<Arc<Snapshots>>,

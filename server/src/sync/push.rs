@@ -21,6 +21,25 @@ const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60_000;
 /// Every operation in order, each in its own transaction together with its
 /// `applied_ops` row, so a crash mid-batch leaves each op either applied and
 /// remembered or untouched; the retry finishes the rest.
+#[utoipa::path(post, path = "/api/sync/push", tag = "sync", operation_id = "syncPush",
+    summary = "Apply outbox operations exactly once",
+    description = "Applies every operation in order, each in its own transaction together with a record of its op \
+        id, so a retry of an op the server already has answers `applied` without applying it again. Per-op \
+        refusals (validation, scope such as 该住户不在您负责的网格) come back as `rejected` results with HTTP 200; \
+        only a malformed batch gets a 4xx. Body limit 1 MiB.",
+    request_body = PushRequest,
+    responses(
+        (status = 200, description = "One result per operation.", body = PushResponse),
+        (status = 400, description = "Malformed batch (bad_request): 同步数据格式不正确：…, \
+            一次最多同步200条记录，请分批提交, 设备编号不正确, 操作编号格式不正确.", body = app::error::ErrorBody,
+            example = json!({"error": "bad_request", "message": "一次最多同步200条记录，请分批提交"})),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::CrossSite),
+        (status = 408, response = crate::openapi::Timeout),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 500, response = crate::openapi::Internal),
+        (status = 503, response = crate::openapi::Busy),
+    ))]
 pub async fn push(
     Api(caller): Api,
     body: Result<Json<PushRequest>, JsonRejection>,
