@@ -452,6 +452,30 @@ pub enum Record {
     Resident(ResidentRecord),
     Visit(VisitRecord),
     Request(RequestRecord),
+    /// A record that left the caller's grids (its building moved to a grid
+    /// they do not hold, a resident to a household there): the phone deletes
+    /// its copy. Sent for every change of it the page covers, so also to a
+    /// phone that never held it (a delete of nothing).
+    Removed(Removal),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Removal {
+    pub record: Removable,
+    pub id: String,
+}
+
+/// The records a removal names. Visits leave with their household, under
+/// whose id the phone keeps them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Removable {
+    Building,
+    Household,
+    Resident,
+    Request,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -349,7 +349,7 @@ pub async fn edit_resident(tx: &mut Tx, ctx: &OpContext<'_>, edit: &ResidentEdit
         written = true;
     }
     if written {
-        finish_edit(tx, ctx, &resident_id).await?;
+        finish_edit(tx, ctx, &resident_id, &state.grid_id).await?;
     }
     Ok(edit_verdict(&won, &lost))
 }
@@ -371,12 +371,12 @@ async fn keep_photos(tx: &mut Tx, ctx: &OpContext<'_>, resident_id: &str, photos
 }
 
 /// The bookkeeping of a written edit: updated_at, the pull sequence (in the
-/// resident's grid after the edit, which a household move may have changed),
-/// the audit log.
-async fn finish_edit(tx: &mut Tx, ctx: &OpContext<'_>, resident_id: &str) -> Result<(), ApiError> {
+/// resident's grid after the edit, and in `left` if a household move changed
+/// it), the audit log.
+async fn finish_edit(tx: &mut Tx, ctx: &OpContext<'_>, resident_id: &str, left: &str) -> Result<(), ApiError> {
     tx.touch_resident(resident_id, ctx.now).await?;
     let grid_id = tx.resident_grid(resident_id).await?.ok_or(ApiError::Internal)?;
-    tx.record_change("resident", resident_id, &grid_id, ctx.now);
+    tx.record_move("resident", resident_id, left, &grid_id, ctx.now);
     audit(tx, ctx, "update", resident_id).await
 }
 

@@ -451,6 +451,15 @@ async fn a_lead_imports_territory_residents_and_staff_from_messy_ledgers() {
             "",
         )
         .await;
+    // A worker of the grid the mover leaves, whose phone must drop them.
+    let left_behind = server
+        .scalar(
+            "SELECT u.username FROM residents r JOIN households h ON h.id = r.household_id
+             JOIN buildings b ON b.id = h.building_id JOIN user_grids ug ON ug.grid_id = b.grid_id
+             JOIN users u ON u.id = ug.user_id WHERE r.id_number = $1 ORDER BY u.username LIMIT 1",
+            &moving,
+        )
+        .await;
     let (status, _) = confirm(&server, &lead, &page).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -496,6 +505,21 @@ async fn a_lead_imports_territory_residents_and_staff_from_messy_ledgers() {
         )
         .await
             >= 4
+    );
+    let mover = server
+        .scalar("SELECT id FROM residents WHERE id_number = $1", &moving)
+        .await;
+    let phone = server.login_as(&left_behind).await;
+    let pulled = server
+        .get_json(&phone, &format!("/api/sync/pull?cursor={cursor}&limit=5000"))
+        .await;
+    assert!(
+        pulled["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["entity"] == "removed" && r["record"] == "resident" && r["id"] == mover.as_str()),
+        "the grid left drops the mover: {pulled}"
     );
     // Again: nothing changes.
     let (_, page) = upload(&server, &lead, "residents", "居民.xlsx", file).await;

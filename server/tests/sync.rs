@@ -587,7 +587,7 @@ async fn offline_pages_match_the_servers() {
             Record::Household(h) => households.push(h),
             Record::Resident(r) => residents.push(r),
             Record::Visit(v) => visits.push(v),
-            Record::Request(_) => {}
+            Record::Request(_) | Record::Removed(_) => {}
         }
     }
     let now = app::clock::now_ms();

@@ -316,6 +316,16 @@ impl Tx {
         });
     }
 
+    /// Queues the change of a record that may have left grid `from` for `to`:
+    /// in both when they differ, so the phones of `from` pull it too and learn
+    /// (as a removal) that it left them.
+    pub fn record_move(&mut self, entity: &'static str, entity_id: &str, from: &str, to: &str, at: i64) {
+        self.record_change(entity, entity_id, to, at);
+        if from != to {
+            self.record_change(entity, entity_id, from, at);
+        }
+    }
+
     /// Numbers the queued changes and commits.
     ///
     /// Why the numbers are taken here, from a counter row, rather than from an

@@ -318,6 +318,12 @@ impl Tx {
         }
         for u in &writes.resident_updates {
             let r = &u.row;
+            // Read before the write: a resident moved to another household may
+            // have left its grid, whose phones must then drop it.
+            let from = match u.fields.contains(&"household_id") {
+                true => self.resident_grid(&r.id).await?,
+                false => None,
+            };
             on_tx!(self, |c| {
                 sqlx::query(UPDATE_RESIDENT)
                     .bind(&r.id)
@@ -346,7 +352,8 @@ impl Tx {
                 }
                 Ok::<_, sqlx::Error>(())
             })?;
-            self.record_change("resident", &r.id, &u.grid_id, at);
+            let from = from.as_deref().unwrap_or(&u.grid_id);
+            self.record_move("resident", &r.id, from, &u.grid_id, at);
         }
         Ok(())
     }

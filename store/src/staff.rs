@@ -101,9 +101,15 @@ const UPDATE_GRID: &str = "UPDATE grids SET name = $2, community_id = $3 WHERE i
 const GRIDS_COMMUNITIES: &str = "SELECT id, community_id FROM grids WHERE id = ANY($1)";
 const GRID_COMMUNITY: &str = "SELECT community_id FROM grids WHERE id = $1";
 const RENAME_BUILDING: &str = "UPDATE buildings SET name = $2 WHERE id = $1";
+// Locked on PostgreSQL: a move at the same moment must not leave from the grid
+// this one read (on SQLite the transaction's writes hold the single lock).
+const BUILDING_GRID: &str = "SELECT grid_id FROM buildings WHERE id = $1";
+const BUILDING_GRID_FOR_UPDATE: &str = "SELECT grid_id FROM buildings WHERE id = $1 FOR UPDATE";
 const MOVE_BUILDING: &str = "UPDATE buildings SET grid_id = $2 WHERE id = $1";
 const BUILDING_MEMBERS: &str = "SELECT 'household', h.id FROM households h WHERE h.building_id = $1
      UNION ALL SELECT 'resident', r.id FROM residents r JOIN households h ON h.id = r.household_id
+               WHERE h.building_id = $1
+     UNION ALL SELECT 'visit', v.id FROM visits v JOIN households h ON h.id = v.household_id
                WHERE h.building_id = $1";
 
 impl Store {
@@ -341,21 +347,32 @@ impl Tx {
         Ok(())
     }
 
-    /// Moves a building with its households and residents to another grid:
-    /// they enter that grid's change feed, so its phones pull them whole.
+    /// Moves a building with its households, residents and visits to another
+    /// grid: they enter that grid's change feed, so its phones pull them
+    /// whole; and the grid left, whose phones pull their removal (visits leave
+    /// the phones with their household).
     pub async fn move_building(&mut self, id: &str, grid_id: &str, at: i64) -> Result<()> {
-        let members: Vec<(String, String)> = on_tx!(self, |c| {
+        let lock = match self.engine() {
+            crate::Engine::Sqlite => BUILDING_GRID,
+            crate::Engine::Postgres => BUILDING_GRID_FOR_UPDATE,
+        };
+        let (from, members): (String, Vec<(String, String)>) = on_tx!(self, |c| {
+            let from = sqlx::query_scalar(lock).bind(id).fetch_one(&mut *c).await?;
             sqlx::query(MOVE_BUILDING)
                 .bind(id)
                 .bind(grid_id)
                 .execute(&mut *c)
                 .await?;
-            sqlx::query_as(BUILDING_MEMBERS).bind(id).fetch_all(&mut *c).await
+            let members = sqlx::query_as(BUILDING_MEMBERS).bind(id).fetch_all(&mut *c).await?;
+            Ok::<_, sqlx::Error>((from, members))
         })?;
-        self.record_change("building", id, grid_id, at);
+        self.record_move("building", id, &from, grid_id, at);
         for (entity, member) in &members {
-            let entity = if entity == "household" { "household" } else { "resident" };
-            self.record_change(entity, member, grid_id, at);
+            match entity.as_str() {
+                "household" => self.record_move("household", member, &from, grid_id, at),
+                "resident" => self.record_move("resident", member, &from, grid_id, at),
+                _ => self.record_change("visit", member, grid_id, at),
+            }
         }
         Ok(())
     }

@@ -441,6 +441,16 @@ mod client {
                     let household = field(&record, "household_id").as_string().unwrap_or_default();
                     visits.entry(household).or_default().push(record);
                 }
+                Some("removed") => {
+                    // Left the worker's grids. A household's visits are kept
+                    // under its id, and leave with it.
+                    let of = field(&record, "record").as_string().unwrap_or_default();
+                    let id = field(&record, "id");
+                    let stores = store_of(&of).into_iter().chain((of == "household").then_some("visits"));
+                    for store in stores {
+                        drop(tx.object_store(store)?.delete(id.clone())?);
+                    }
+                }
                 Some(entity) => {
                     if let Some(store) = store_of(entity) {
                         put_sliced(&tx.object_store(store)?, &record, None, &mut queued).await?;

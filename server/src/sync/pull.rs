@@ -11,7 +11,8 @@ use app::error::ApiError;
 use app::policy::Policy;
 use app::requests::{Category, RequestStatus, Source};
 use app::sync::{
-    BuildingRecord, GridRef, HouseholdRecord, PullResponse, Record, RequestRecord, ResidentRecord, VisitRecord,
+    BuildingRecord, GridRef, HouseholdRecord, PullResponse, Record, Removable, Removal, RequestRecord, ResidentRecord,
+    VisitRecord,
 };
 use axum::Json;
 use axum::extract::{Extension, Query};
@@ -75,6 +76,7 @@ pub async fn pull(
         app::policy::ssr::policies(&caller.store),
         crate::requests::categories(&caller.store),
     )?;
+    let held: Vec<String> = scope.iter().map(|g| g.id.clone()).collect();
     let envelope = Envelope {
         scope,
         policies,
@@ -103,7 +105,7 @@ pub async fn pull(
         };
         let snapshot = snapshots
             .page(key, head, || async {
-                let page = load_page(&caller.store, &grids, cursor, &seqs, more).await?;
+                let page = load_page(&caller.store, (&grids, &held), cursor, &seqs, more).await?;
                 let (next_cursor, records) = (page.next_cursor, page.records.len());
                 let json = serde_json::to_vec(&answer(envelope, page)).map_err(|_| ApiError::Internal)?;
                 Ok((json, next_cursor, records))
@@ -112,7 +114,7 @@ pub async fn pull(
         log_read(&caller, cursor, snapshot.next_cursor, snapshot.records).await?;
         return Ok(snapshot.response(&headers));
     }
-    let page = load_page(&caller.store, &grids, cursor, &seqs, more).await?;
+    let page = load_page(&caller.store, (&grids, &held), cursor, &seqs, more).await?;
     log_read(&caller, cursor, page.next_cursor, page.records.len()).await?;
     Ok(Json(answer(envelope, page)).into_response())
 }
@@ -180,9 +182,16 @@ fn empty_page(cursor: i64) -> Page {
     }
 }
 
-/// One page, from its change numbers (`seqs`, one indexed query): one joined
-/// query per entity type over their range, not one query per record.
-async fn load_page(store: &Store, grids: &[String], cursor: i64, seqs: &[i64], more: bool) -> Result<Page, ApiError> {
+/// One page of the changes in `grids`, from its change numbers (`seqs`, one
+/// indexed query): one joined query per entity type over their range, not one
+/// query per record. `held` is every grid the caller may see now.
+async fn load_page(
+    store: &Store,
+    (grids, held): (&[String], &[String]),
+    cursor: i64,
+    seqs: &[i64],
+    more: bool,
+) -> Result<Page, ApiError> {
     let Some(&upper) = seqs.last() else {
         return Ok(empty_page(cursor));
     };
@@ -205,10 +214,10 @@ async fn load_page(store: &Store, grids: &[String], cursor: i64, seqs: &[i64], m
     for row in store.pulled_requests(range, ended_before).await? {
         records.push(request(row)?);
     }
-    // The current grid, not the one at change time, decides: a resident moved
-    // to another grid must not reach the old grid's phones.
-    let scope: HashSet<&str> = grids.iter().map(String::as_str).collect();
-    records.retain(|(_, r)| scope.contains(record_grid(r)));
+    let records = records
+        .into_iter()
+        .filter_map(|(seq, r)| in_page(r, grids, held).map(|r| (seq, r)))
+        .collect();
     Ok(Page {
         records: latest_only(records),
         next_cursor: upper,
@@ -230,24 +239,42 @@ fn latest_only(mut records: Vec<(i64, Record)>) -> Vec<Record> {
     out
 }
 
-fn record_key(record: &Record) -> (u8, String) {
+/// The record's kind (`None`: a visit) and id. A removal has its record's
+/// key: of a record and its removal in one page, the later stays.
+fn record_key(record: &Record) -> (Option<Removable>, String) {
     match record {
-        Record::Building(b) => (0, b.id.clone()),
-        Record::Household(h) => (1, h.id.clone()),
-        Record::Resident(r) => (2, r.id.clone()),
-        Record::Visit(v) => (3, v.id.clone()),
-        Record::Request(r) => (4, r.id.clone()),
+        Record::Building(b) => (Some(Removable::Building), b.id.clone()),
+        Record::Household(h) => (Some(Removable::Household), h.id.clone()),
+        Record::Resident(r) => (Some(Removable::Resident), r.id.clone()),
+        Record::Visit(v) => (None, v.id.clone()),
+        Record::Request(r) => (Some(Removable::Request), r.id.clone()),
+        Record::Removed(r) => (Some(r.record), r.id.clone()),
     }
 }
 
-fn record_grid(record: &Record) -> &str {
-    match record {
-        Record::Building(b) => &b.grid_id,
-        Record::Household(h) => &h.grid_id,
-        Record::Resident(r) => &r.grid_id,
-        Record::Visit(v) => &v.grid_id,
-        Record::Request(r) => &r.grid_id,
+/// What the page sends of a changed record, by the grid it is in now (not
+/// the one at change time): the record if the page covers that grid; nothing
+/// if it is another grid the caller holds, whose own changes carry it (a pull
+/// narrowed to one grid); else a removal, as the record left the caller's
+/// grids and a phone may hold it from before (a move writes a change in the
+/// grid left, so even a phone offline across it learns). A visit leaves with
+/// its household, whose removal takes the visits along.
+fn in_page(record: Record, grids: &[String], held: &[String]) -> Option<Record> {
+    let (grid, removable) = match &record {
+        Record::Building(b) => (&b.grid_id, Some((Removable::Building, &b.id))),
+        Record::Household(h) => (&h.grid_id, Some((Removable::Household, &h.id))),
+        Record::Resident(r) => (&r.grid_id, Some((Removable::Resident, &r.id))),
+        Record::Visit(v) => (&v.grid_id, None),
+        Record::Request(r) => (&r.grid_id, Some((Removable::Request, &r.id))),
+        Record::Removed(_) => return Some(record),
+    };
+    if grids.contains(grid) {
+        return Some(record);
     }
+    if held.contains(grid) {
+        return None;
+    }
+    removable.map(|(record, id)| Record::Removed(Removal { record, id: id.clone() }))
 }
 
 fn building(b: PulledBuilding) -> (i64, Record) {
