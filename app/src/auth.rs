@@ -3,6 +3,12 @@
 
 pub const SESSION_COOKIE: &str = "gw_session";
 
+/// The cookie the page's own scripts read to know whose copy to open: the
+/// phone keeps one IndexedDB store per user (public/phone.js), so a phone
+/// passed to a colleague never shows or sends the first user's records. It
+/// holds the user's id and display name, nothing a session could be taken with.
+pub const USER_COOKIE: &str = "gw_user";
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use http::HeaderMap;
@@ -121,13 +127,18 @@ pub mod ssr {
     }
 
     pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+        cookie_value(headers, SESSION_COOKIE)
+    }
+
+    /// The value of the request's cookie `name`.
+    pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
+            .find(|(cookie, _)| *cookie == name)
             .map(|(_, value)| value)
     }
 

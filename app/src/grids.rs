@@ -89,9 +89,8 @@ fn MyGridsBody(home: MyGrids) -> impl IntoView {
                 // Password and signed-in devices: a plain server page.
                 <a class="small" href="/account" rel="external">"密码与登录设备"</a>
             </span>
-            <form method="post" action="/logout">
-                <button type="submit" class="btn btn-plain">"退出登录"</button>
-            </form>
+            // Through the sync page: what the phone holds goes up first.
+            <a class="btn btn-plain" href="/sync#logout">"退出登录"</a>
         </section>
     }
 }

@@ -47,6 +47,8 @@ fn shell_head(options: LeptosOptions) -> impl IntoView {
             <link rel="manifest" href="/manifest.webmanifest"/>
             <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
             <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+            // Before the WASM: it names the user's store the WASM opens.
+            <script src="/phone.js"></script>
             <HydrationScripts options/>
             <link rel="stylesheet" href=stylesheet/>
             <title>"网格通"</title>
@@ -61,7 +63,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             {shell_head(options)}
             <body>
                 <App/>
-                <script src="/register-sw.js" defer></script>
             </body>
         </html>
     }
@@ -76,9 +77,7 @@ pub fn offline_shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="zh-CN">
             {shell_head(options)}
-            <body data-offline-shell="1">
-                <script src="/register-sw.js" defer></script>
-            </body>
+            <body data-offline-shell="1"></body>
         </html>
     }
 }

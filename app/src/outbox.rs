@@ -14,7 +14,77 @@ pub fn body() -> crate::ui::LazyView {
 
 #[lazy]
 fn outbox_body() -> AnyView {
-    view! { <OutboxBody/> <crate::photos::PhotoQueue/> }.into_any()
+    view! { <OutboxBody/> <crate::photos::PhotoQueue/> <SignOut/> }.into_any()
+}
+
+/// Signing out of a phone (every 退出登录 leads here): what it holds goes up
+/// first, and what could not is named before anyone leaves; it stays on the
+/// phone for this user alone. The server's answer is the sign-in page, where
+/// public/phone.js deletes this user's copy of their grids and the kept photos.
+#[component]
+fn SignOut() -> impl IntoView {
+    let status = use_sync_status();
+    let form = NodeRef::<leptos::html::Form>::new();
+    // Records and photos still unsent after the last try; `None` until then.
+    let unsent = RwSignal::new(None::<usize>);
+    let busy = RwSignal::new(false);
+    let start = move |_| {
+        let _ = (status, form);
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            busy.set(true);
+            let left = send_everything(status).await;
+            busy.set(false);
+            match (left, form.get_untracked()) {
+                (0, Some(form)) => drop(form.submit()),
+                _ => unsent.set(Some(left)),
+            }
+        });
+    };
+    view! {
+        <section class="card sign-out" id="logout">
+            <p class="muted small">"退出前先上传本机记录；退出后本机的网格资料和照片会被删除。"</p>
+            {move || unsent.get().map(|n| view! {
+                <p class="form-error" role="alert">
+                    {format!("还有 {n} 条记录或照片没有上传（可能没有信号）。")}
+                    "退出后它们留在本机，只在您再次登录时上传，其他人登录看不到。"
+                </p>
+            })}
+            <form method="post" action="/logout" node_ref=form>
+                {move || match unsent.get() {
+                    Some(_) => view! { <button type="submit" class="btn btn-block btn-plain">"仍然退出"</button> }.into_any(),
+                    None => view! {
+                        <button type="button" class="btn btn-block btn-plain" on:click=start disabled=move || busy.get()>
+                            {move || if busy.get() { "正在上传…" } else { "退出登录" }}
+                        </button>
+                    }.into_any(),
+                }}
+            </form>
+        </section>
+    }
+}
+
+/// One more sync, photos included, once any sync under way has ended; then
+/// how many records and photos are still unsent.
+#[cfg(feature = "hydrate")]
+async fn send_everything(status: crate::phone::status::SyncStatus) -> usize {
+    use crate::phone::photo_queue::{queue, upload_photos, uploading};
+    let settle = || async {
+        while status.syncing.get_untracked() || uploading() {
+            gloo_timers::future::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
+    settle().await;
+    crate::phone::engine::sync_now(status).await;
+    upload_photos(status).await;
+    settle().await;
+    let photos = queue()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|p| p.state != "done")
+        .count();
+    status.pending.get_untracked() + status.rejected.get_untracked() + photos
 }
 
 #[component]

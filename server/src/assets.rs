@@ -15,7 +15,7 @@ const PUBLIC_SHELL: [&str; 6] = [
     "/icons/icon-192.png",
     "/manifest.webmanifest",
     "/offline.html",
-    "/register-sw.js",
+    "/phone.js",
 ];
 
 #[derive(Debug, Clone)]

@@ -1,8 +1,10 @@
 //! Signing in and out, the session cookie, the login rate limit, and the
 //! extractor every JSON route uses to know its caller.
 
-use app::auth::SESSION_COOKIE;
-use app::auth::ssr::{Caller, CurrentUser, hash_token, session_token, user_from_headers, user_from_token};
+use app::auth::ssr::{
+    Caller, CurrentUser, cookie_value, hash_token, session_token, user_from_headers, user_from_token,
+};
+use app::auth::{SESSION_COOKIE, USER_COOKIE};
 use app::error::ApiError;
 use app::state::{AppState, now_ms};
 use axum::extract::rejection::JsonRejection;
@@ -121,14 +123,45 @@ fn unknown_user_hash() -> &'static str {
     HASH.get_or_init(|| password_auth::generate_hash("no such user"))
 }
 
-fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+/// A cookie of the session's, `Max-Age=0` without a value (cleared).
+fn cookie(state: &AppState, name: &str, value: Option<&str>, http_only: bool) -> HeaderValue {
     let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
-    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
+    let http_only = if http_only { "; HttpOnly" } else { "" };
+    let max_age = value.map_or(0, |_| state.auth.session_ttl_ms / 1000);
+    let value = value.unwrap_or_default();
+    let cookie = format!("{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}{http_only}{secure}");
+    // Tokens are hex, ids UUIDs and names percent-encoded: always a valid header.
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("gw_session=; Path=/; Max-Age=0"))
 }
 
-fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
-    response.headers_mut().insert(header::SET_COOKIE, cookie);
+/// `gw_user`'s value: the user's id, a dot, the display name percent-encoded.
+fn user_cookie_value(user: &CurrentUser) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    format!(
+        "{}.{}",
+        user.id,
+        utf8_percent_encode(&user.display_name, NON_ALPHANUMERIC)
+    )
+}
+
+/// The session's two cookies: the token (never readable by scripts) and
+/// `gw_user`, with the same lifetime; `None` clears both.
+fn session_cookies(state: &AppState, session: Option<(&str, &CurrentUser)>) -> [HeaderValue; 2] {
+    [
+        cookie(state, SESSION_COOKIE, session.map(|(token, _)| token), true),
+        cookie(
+            state,
+            USER_COOKIE,
+            session.map(|(_, user)| user_cookie_value(user)).as_deref(),
+            false,
+        ),
+    ]
+}
+
+fn with_cookies(mut response: Response, cookies: [HeaderValue; 2]) -> Response {
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     response
 }
 
@@ -167,8 +200,8 @@ pub async fn login_json(
         _ => ApiError::BadRequest(format!("请求格式不正确：{}", e.body_text())),
     })?;
     let (user, token) = authenticate(&state, &limiter, client, &headers, "/api/login", credentials).await?;
-    let cookie = session_cookie(&state, &token, state.auth.session_ttl_ms / 1000);
-    Ok(with_cookie(Json(user.me()).into_response(), cookie))
+    let cookies = session_cookies(&state, Some((&token, &user)));
+    Ok(with_cookies(Json(user.me()).into_response(), cookies))
 }
 
 /// `POST /login` from the HTML form: redirects back with an error code, or home.
@@ -183,10 +216,10 @@ pub async fn login_form(
         return Redirect::to("/login?error=invalid").into_response();
     };
     match authenticate(&state, &limiter, client, &headers, "/login", credentials).await {
-        Ok((user, token)) => with_cookie(
+        Ok((user, token)) => with_cookies(
             // A one-time password is replaced before anything else.
             Redirect::to(if user.must_change_password { PASSWORD_PAGE } else { "/" }).into_response(),
-            session_cookie(&state, &token, state.auth.session_ttl_ms / 1000),
+            session_cookies(&state, Some((&token, &user))),
         ),
         Err(ApiError::RateLimited(_)) => Redirect::to("/login?error=limited").into_response(),
         // Too long to be anyone's is, to the person at the form, wrong.
@@ -213,9 +246,9 @@ pub async fn logout(State(state): State<AppState>, client: ClientIp, headers: He
         };
         state.store.close_session(&hash_token(token), sign_out).await?;
     }
-    Ok(with_cookie(
+    Ok(with_cookies(
         Redirect::to("/login").into_response(),
-        session_cookie(&state, "", 0),
+        session_cookies(&state, None),
     ))
 }
 
@@ -291,6 +324,18 @@ pub async fn require_login_for_pages(State(state): State<AppState>, request: Req
             Redirect::to(PASSWORD_PAGE).into_response()
         }
         (false, Some(_)) => Redirect::to("/").into_response(),
-        _ => next.run(request).await,
+        (_, Some(user)) => {
+            // Sessions opened before `gw_user` existed (or by the JSON login of
+            // another client) get it with their next page.
+            let value = user_cookie_value(&user);
+            let named = cookie_value(request.headers(), USER_COOKIE) == Some(value.as_str());
+            let mut response = next.run(request).await;
+            if !named {
+                let cookie = cookie(&state, USER_COOKIE, Some(&value), false);
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        (false, None) => next.run(request).await,
     }
 }

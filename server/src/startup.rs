@@ -258,9 +258,8 @@ fn router(
 /// residents' data and are kept by no cache and written to no disk by the
 /// browser; the rest (icons, scripts, redirects) is revalidated.
 ///
-/// The service worker still keeps the app pages for offline use: it stores
-/// them itself through the Cache API, which does not read Cache-Control
-/// (sw.js, `networkFirst` and the precached `/shell`).
+/// Offline, the service worker opens app pages from the precached `/shell`
+/// and never keeps a page (sw.js).
 async fn cache_policy(uri: axum::http::Uri, mut response: axum::response::Response) -> axum::response::Response {
     if !response.headers().contains_key(header::CACHE_CONTROL) {
         let path = uri.path();

@@ -1,22 +1,44 @@
 // Gridwalk service worker, rendered by the server at start-up (assets.rs) with
 // the exact files of this release. Precached files have content-hashed names
 // (or change the version when they change), so they are served cache-first.
-// Pages and API answers are network first: the server is the truth while the
-// phone has signal; without signal the last copy the worker opened is used.
+// Pages and API answers come from the network only: the server is the truth
+// while the phone has signal; without signal app pages open from the shell.
 // Unsynced work lives in IndexedDB, never here, so replacing this worker or
 // clearing these caches never loses it.
 const VERSION = '__VERSION__';
 const SHELL_CACHE = `gridwalk-shell-${VERSION}`;
 const PRECACHE = __PRECACHE__;
-// Pages and API answers hold resident data: cleared at sign-in (register-sw.js).
-// v2: residents carry the birth year and the ID number's last four only; the
-// activation below drops v1, whose answers held more (and no longer parse).
-const DATA_CACHE = 'gridwalk-data-v2';
-// App pages: without a copy of their own, offline, they open from the empty
-// shell and the app renders them from the phone's copy of its grids.
+// Photos from the server, kept for offline use; the only answers with
+// resident data this worker keeps. Pages and other API answers are never
+// stored: offline, app pages open from the precached empty shell and the app
+// renders them from the phone's own copy, which leaves with the user (phone.js)
+// or the grid (phone/local.rs drops this cache when a grid leaves the phone;
+// phone.js when another user signs in or anyone signs out).
+const PHOTO_CACHE = 'gridwalk-photos-v1';
+// App pages: offline, they open from the empty shell and the app renders them
+// from the phone's copy of its grids.
 const APP_PAGES = /^\/($|grids\/|buildings\/|households\/|residents\/|sync$|overdue$|requests$)/;
-// Answers that must never come from a cache.
+// Answers this worker leaves to the browser alone.
 const NEVER_CACHED = ['/api/sync/', '/api/login', '/healthz', '/login', '/logout', '/sw.js'];
+
+// The signed-in user's IndexedDB store, as the page named it (phone.js):
+// the phone's own photos are read from it. Kept in a cache too, since the
+// browser stops an idle worker and its variables go with it.
+const USER_CACHE = 'gridwalk-user';
+let userStore;
+
+self.addEventListener('message', (event) => {
+  if (!event.data || !('store' in event.data)) return;
+  userStore = event.data.store;
+  event.waitUntil(caches.open(USER_CACHE).then((cache) => cache.put('/store', new Response(JSON.stringify(userStore)))));
+});
+
+function currentStore() {
+  if (userStore !== undefined) return Promise.resolve(userStore);
+  return caches.match('/store', { cacheName: USER_CACHE })
+    .then((hit) => (hit ? hit.json() : null))
+    .then((store) => { userStore = store; return store; });
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));
@@ -26,7 +48,7 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k !== SHELL_CACHE && k !== DATA_CACHE).map((k) => caches.delete(k))))
+      .then((keys) => Promise.all(keys.filter((k) => ![SHELL_CACHE, PHOTO_CACHE, USER_CACHE].includes(k)).map((k) => caches.delete(k))))
       .then(() => self.clients.claim()),
   );
 });
@@ -36,8 +58,9 @@ self.addEventListener('activate', (event) => {
 const PHOTO = /^\/api\/photos\/([0-9a-f]{64})(\/thumb)?$/;
 
 function localPhoto(hash, thumb) {
-  return new Promise((resolve) => {
-    const open = indexedDB.open('gridwalk');
+  return currentStore().then((store) => new Promise((resolve) => {
+    if (!store) { resolve(null); return; }
+    const open = indexedDB.open(store);
     // No store yet: never create the database here, the app does.
     open.onupgradeneeded = () => open.transaction.abort();
     open.onerror = () => resolve(null);
@@ -48,7 +71,7 @@ function localPhoto(hash, thumb) {
       get.onsuccess = () => { db.close(); resolve(get.result ? (thumb ? get.result.thumb : get.result.photo || get.result.thumb) : null); };
       get.onerror = () => { db.close(); resolve(null); };
     };
-  });
+  }));
 }
 
 function photo(request, [, hash, thumb]) {
@@ -56,20 +79,22 @@ function photo(request, [, hash, thumb]) {
     ? new Response(blob, { headers: { 'content-type': 'image/jpeg', 'cache-control': 'no-store' } })
     : otherwise()));
   const offline = () => new Response('', { status: 503 });
-  return networkFirst(request, () => local(offline))
-    .then((response) => (response.status === 404 ? local(() => response) : response));
-}
-
-function networkFirst(request, fallback) {
+  const kept = () => caches.match(request, { cacheName: PHOTO_CACHE }).then((hit) => hit || local(offline));
   return fetch(request)
     .then((response) => {
-      if (response.ok && !response.redirected) {
+      // What the server lets a cache keep (never a `no-store` answer).
+      const keep = response.ok && !response.redirected && !/no-store/.test(response.headers.get('cache-control') || '');
+      if (keep) {
         const copy = response.clone();
-        caches.open(DATA_CACHE).then((cache) => cache.put(request, copy));
+        caches.open(PHOTO_CACHE).then((cache) => cache.put(request, copy));
       }
-      return response;
-    })
-    .catch(() => caches.match(request, { cacheName: DATA_CACHE }).then((hit) => hit || fallback()));
+      return response.status === 404 ? local(() => response) : response;
+    }, kept);
+}
+
+// Network only; without an answer, `fallback`.
+function network(request, fallback) {
+  return fetch(request).catch(fallback);
 }
 
 self.addEventListener('fetch', (event) => {
@@ -81,12 +106,13 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(caches.match(url.pathname, { cacheName: SHELL_CACHE }).then((hit) => hit || fetch(request)));
   } else if (request.mode === 'navigate') {
     const fallback = APP_PAGES.test(url.pathname) ? '/shell' : '/offline.html';
-    event.respondWith(networkFirst(request, () => caches.match(fallback).then((hit) => hit || caches.match('/offline.html'))));
+    event.respondWith(network(request, () => caches.match(fallback, { cacheName: SHELL_CACHE })
+      .then((hit) => hit || caches.match('/offline.html', { cacheName: SHELL_CACHE }))));
   } else if (PHOTO.test(url.pathname)) {
     event.respondWith(photo(request, url.pathname.match(PHOTO)));
   } else if (url.pathname.startsWith('/api/')) {
     const offline = () => new Response(JSON.stringify({ error: 'network', message: '网络不可用，请检查信号后重试' }),
       { status: 503, headers: { 'content-type': 'application/json' } });
-    event.respondWith(networkFirst(request, offline));
+    event.respondWith(network(request, offline));
   }
 });

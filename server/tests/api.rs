@@ -55,15 +55,61 @@ async fn login_sets_a_strict_cookie_and_logout_ends_the_session() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
+    // Whose copy the phone opens: the user's id and name, readable by the
+    // page's scripts (public/phone.js), with the session's lifetime.
+    let user_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .nth(1)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let me: Value = response.json().await.unwrap();
     assert_eq!(me["username"], "worker1");
     assert_eq!(me["role"], "worker");
     assert!(me.get("password_hash").is_none());
+    let id = me["id"].as_str().unwrap();
+    assert!(user_cookie.starts_with(&format!("gw_user={id}.%")), "{user_cookie}");
+    assert!(
+        !user_cookie.contains("HttpOnly") && !user_cookie.contains("Max-Age=0"),
+        "{user_cookie}"
+    );
+
+    // A session opened before the cookie existed gets it with its next page.
+    let token = cookie.split(';').next().unwrap();
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = bare.get(server.url("/")).header("cookie", token).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let set: Vec<&str> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(set.iter().any(|c| c.starts_with(&format!("gw_user={id}."))), "{set:?}");
+    let named = format!("{token}; {}", user_cookie.split(';').next().unwrap());
+    let page = bare.get(server.url("/")).header("cookie", named).send().await.unwrap();
+    assert!(page.headers().get("set-cookie").is_none(), "named already");
 
     assert_eq!(client.get(server.url("/api/me")).send().await.unwrap().status(), 200);
     let logout = client.post(server.url("/logout")).send().await.unwrap();
     assert_eq!(logout.status(), 303);
     assert_eq!(logout.headers()["location"], "/login");
+    let cleared: Vec<&str> = logout
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cleared.contains(&"gw_user=; Path=/; SameSite=Lax; Max-Age=0"),
+        "{cleared:?}"
+    );
     let after = client.get(server.url("/api/me")).send().await.unwrap();
     assert_eq!(after.status(), 401);
     let body: Value = after.json().await.unwrap();

@@ -58,7 +58,7 @@ async function gridwalkFirstSync(browser, server, expected) {
   const page = await context.newPage();
   await login(page, server.url, 'worker1');
   const timing = await page.evaluate(async () => {
-    const open = () => new Promise((resolve) => { const r = indexedDB.open('gridwalk'); r.onsuccess = () => resolve(r.result); });
+    const open = () => new Promise((resolve) => { const r = indexedDB.open(self.gridwalkStore); r.onsuccess = () => resolve(r.result); });
     let hydrated;
     for (;;) {
       if (hydrated === undefined && window.__gridwalk_hydrated) hydrated = performance.now();

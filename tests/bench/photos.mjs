@@ -74,7 +74,7 @@ try {
     }, original.toString('base64')));
   }
   sent = await page.evaluate(async () => {
-    const db = await new Promise((resolve) => { const r = indexedDB.open('gridwalk'); r.onsuccess = () => resolve(r.result); });
+    const db = await new Promise((resolve) => { const r = indexedDB.open(self.gridwalkStore); r.onsuccess = () => resolve(r.result); });
     const all = await new Promise((resolve) => { const r = db.transaction('photos').objectStore('photos').getAll(); r.onsuccess = () => resolve(r.result); });
     return all.map((p) => p.photo.size);
   });

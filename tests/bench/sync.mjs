@@ -70,7 +70,7 @@ try {
   await drain(); // the visits saved above
   await queueVisits(page, household, PUSH);
   const operations = await page.evaluate(async () => {
-    const db = await new Promise((resolve) => { const r = indexedDB.open('gridwalk'); r.onsuccess = () => resolve(r.result); });
+    const db = await new Promise((resolve) => { const r = indexedDB.open(self.gridwalkStore); r.onsuccess = () => resolve(r.result); });
     const values = await new Promise((resolve) => {
       const request = db.transaction('outbox').objectStore('outbox').getAll();
       request.onsuccess = () => resolve(request.result);

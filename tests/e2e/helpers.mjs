@@ -15,6 +15,8 @@ export const PASSWORD = 'gridwalk2026';
 export const ENGINE = process.env.GRIDWALK_E2E_POSTGRES ? 'PostgreSQL' : 'SQLite';
 const SERVER = process.env.GRIDWALK_SERVER_BIN ?? join(ROOT, 'target', 'release', 'server');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The built site; overridable to test a copy that a rebuild will not change. */
+const SITE_ROOT = process.env.GRIDWALK_SITE_ROOT ?? join(ROOT, 'target', 'site');
 
 /**
  * The database of the server kept in `dir`: an SQLite file in it, or a new
@@ -58,7 +60,7 @@ export async function startServer({ dir = mkdtempSync(join(tmpdir(), 'gridwalk-e
       GRIDWALK_PHOTO_STORE: join(dir, 'photos'),
       GRIDWALK_DEMO_DATA: 'true',
       GRIDWALK_ADDR: addr,
-      GRIDWALK_SITE_ROOT: join(ROOT, 'target', 'site'),
+      GRIDWALK_SITE_ROOT: SITE_ROOT,
       RUST_LOG: 'warn',
       ...env,
     },
@@ -145,6 +147,53 @@ export async function launchPersistentPhone(userDataDir) {
   }));
 }
 
+/**
+ * A phone-sized Chromium on the profile in `userDataDir`, started here rather
+ * than by Playwright so the test owns its process group: `kill()` ends every
+ * process of it with SIGKILL at once (the phone dying, nothing flushed), and
+ * a browser started again on the same folder finds what reached the disk.
+ */
+export async function launchKillablePhone(userDataDir) {
+  const child = spawn(CHROMIUM, [
+    ...CHROMIUM_ARGS, '--headless', '--remote-debugging-port=0', `--user-data-dir=${userDataDir}`,
+    '--window-size=360,740', '--lang=zh-CN', '--password-store=basic', 'about:blank',
+  ], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise((r) => child.once('exit', r));
+  const endpoint = await new Promise((resolvePromise, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`chromium did not start:\n${err}`)), 30_000);
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+      const match = err.match(/DevTools listening on (ws:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise(match[1]);
+        err = '';
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`chromium exited with ${code}:\n${err}`)));
+  });
+  const browser = await chromium.connectOverCDP(endpoint);
+  const group = -child.pid;
+  const end = async (signal) => {
+    try { process.kill(group, signal); } catch { /* already gone */ }
+    await exited;
+    // The renderers and the GPU and network services too: the profile is
+    // free again only when none of them is left.
+    for (let i = 0; i < 100; i++) {
+      try { process.kill(group, 0); } catch { break; }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await browser.close().catch(() => {});
+  };
+  return {
+    context: watchContext(browser.contexts()[0]),
+    pid: child.pid,
+    kill: () => end('SIGKILL'),
+    close: () => end('SIGTERM'),
+  };
+}
+
 /** A phone: 360 x 740 CSS pixels, touch, Chinese locale. */
 export async function phone(browser) {
   return browser.newContext({
@@ -188,7 +237,9 @@ export async function queueVisits(page, household, count, label = '走访 · 测
   return page.evaluate(async ({ household, count, label }) => {
     const db = await new Promise((resolve, reject) => {
       // No version: whatever the app created (or v1, as the first release did).
-      const request = indexedDB.open('gridwalk');
+      // The signed-in user's store (phone.js); on a page without one, the
+      // store every phone had before each user got their own.
+      const request = indexedDB.open(self.gridwalkStore ?? 'gridwalk');
       request.onupgradeneeded = () => request.result.createObjectStore('outbox');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
@@ -217,7 +268,7 @@ export async function queueVisits(page, household, count, label = '走访 · 测
 export async function localStore(page) {
   return page.evaluate(async () => {
     const db = await new Promise((resolve, reject) => {
-      const request = indexedDB.open('gridwalk');
+      const request = indexedDB.open(self.gridwalkStore ?? 'gridwalk');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });

@@ -75,7 +75,7 @@ test('pages never opened work offline, and a grid taken away leaves the phone', 
   // from history): the service worker answers with the empty shell and the
   // app renders the household from the phone's copy.
   const unseen = await page.evaluate(async () => {
-    const db = await new Promise((resolve) => { const r = indexedDB.open('gridwalk'); r.onsuccess = () => resolve(r.result); });
+    const db = await new Promise((resolve) => { const r = indexedDB.open(self.gridwalkStore); r.onsuccess = () => resolve(r.result); });
     const residents = await new Promise((resolve) => {
       const r = db.transaction('residents').objectStore('residents').getAll();
       r.onsuccess = () => resolve(r.result);

@@ -184,14 +184,18 @@ test('the outbox survives the browser being killed and started again', async () 
     // The session cookie may not have reached the disk before the kill; the
     // outbox did, and waits for the next login.
     if (page.url().endsWith('/login')) {
-      const queued = await page.evaluate(() => new Promise((resolve, reject) => {
-        const request = indexedDB.open('gridwalk');
-        request.onsuccess = () => {
-          const count = request.result.transaction('outbox').objectStore('outbox').count();
-          count.onsuccess = () => resolve(count.result);
-        };
-        request.onerror = () => reject(request.error);
-      }));
+      // Signed out, no store is named (phone.js): worker1's is the one there is.
+      const queued = await page.evaluate(async () => {
+        const [store] = (await indexedDB.databases()).filter((d) => d.name.startsWith('gridwalk'));
+        return new Promise((resolve, reject) => {
+          const request = indexedDB.open(store.name);
+          request.onsuccess = () => {
+            const count = request.result.transaction('outbox').objectStore('outbox').count();
+            count.onsuccess = () => resolve(count.result);
+          };
+          request.onerror = () => reject(request.error);
+        });
+      });
       assert.equal(queued, 1, 'the saved visit is still in the outbox');
       await login(page, server.url, 'worker1');
       await page.getByRole('heading', { name: '我的网格' }).waitFor();

@@ -37,7 +37,7 @@ function filesUnder(dir) {
 async function photoQueue(page) {
   return page.evaluate(async () => {
     const db = await new Promise((resolve, reject) => {
-      const request = indexedDB.open('gridwalk');
+      const request = indexedDB.open(self.gridwalkStore);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });

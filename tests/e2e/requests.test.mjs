@@ -42,7 +42,7 @@ async function openAsLead(lead, text) {
 async function localRequest(page, text) {
   return page.evaluate(async (text) => {
     const db = await new Promise((resolve, reject) => {
-      const request = indexedDB.open('gridwalk');
+      const request = indexedDB.open(self.gridwalkStore);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });

@@ -332,7 +332,6 @@ mod client {
     /// to come back), and whenever the browser thinks the network came back
     /// (then the probe decides).
     pub fn start(status: SyncStatus) {
-        request_persistent_storage();
         leptos::task::spawn_local(async move {
             // The page is hydrated and shown: let it answer a first tap
             // before the outbox and the copy are read and the chunks loaded.
@@ -362,17 +361,6 @@ mod client {
             });
             let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
             on_online.forget();
-        }
-    }
-
-    /// Unsynced work must not be evicted when the phone runs low on space.
-    fn request_persistent_storage() {
-        let Some(window) = web_sys::window() else { return };
-        let storage = window.navigator().storage();
-        if let Ok(promise) = storage.persist() {
-            leptos::task::spawn_local(async move {
-                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-            });
         }
     }
 }

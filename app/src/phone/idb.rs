@@ -1,10 +1,9 @@
-//! The phone's IndexedDB: its name, its version and the upgrade that brings any
+//! The phone's IndexedDB: whose it is, its version and the upgrade that brings any
 //! older copy to it, and the names of its stores. Whatever keeps something on
 //! the phone opens it here, so the schema has one home. Browser only.
 
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams};
 
-const DB_NAME: &str = "gridwalk";
 /// Bump with an upgrade step in `open`; stores are only ever added, so an
 /// app update never drops the outbox. v1: outbox. v2: the local copy of the
 /// worker's grids and meta. Visits are kept one record per household
@@ -43,9 +42,18 @@ impl std::fmt::Display for StoreError {
     }
 }
 
+/// The signed-in user's store, as public/phone.js named it before the WASM
+/// ran: one per user, so a shared phone never mixes two people's records.
+fn store_name() -> Option<String> {
+    js_sys::Reflect::get(&web_sys::window()?.into(), &"gridwalkStore".into())
+        .ok()?
+        .as_string()
+}
+
 pub(crate) async fn open() -> Result<Database, StoreError> {
+    let name = store_name().ok_or_else(|| StoreError("未登录或页面未加载完整，请刷新后重试".into()))?;
     let factory = Factory::new()?;
-    let mut request = factory.open(DB_NAME, Some(DB_VERSION))?;
+    let mut request = factory.open(&name, Some(DB_VERSION))?;
     request.on_upgrade_needed(|event| {
         let Ok(db) = event.database() else { return };
         let names = db.store_names();

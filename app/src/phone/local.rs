@@ -428,13 +428,19 @@ mod client {
     }
 
     /// Writes a page's records, and the new state if given, in one transaction:
-    /// the cursor never runs ahead of the records it stands for.
-    async fn write_page(db: &Database, records: &js_sys::Array, state: Option<&LocalState>) -> Result<(), StoreError> {
+    /// the cursor never runs ahead of the records it stands for. `true` when
+    /// a record left the phone (a removal).
+    async fn write_page(
+        db: &Database,
+        records: &js_sys::Array,
+        state: Option<&LocalState>,
+    ) -> Result<bool, StoreError> {
         let mut stores: Vec<&str> = RECORD_STORES.to_vec();
         stores.push(META);
         let tx = db.transaction(&stores, TransactionMode::ReadWrite)?;
         let mut visits: HashMap<String, Vec<JsValue>> = HashMap::new();
         let mut queued = 0;
+        let mut removed = false;
         for record in records.iter() {
             match field(&record, "entity").as_string().as_deref() {
                 Some("visit") => {
@@ -450,6 +456,7 @@ mod client {
                     for store in stores {
                         drop(tx.object_store(store)?.delete(id.clone())?);
                     }
+                    removed = true;
                 }
                 Some(entity) => {
                     if let Some(store) = store_of(entity) {
@@ -468,7 +475,7 @@ mod client {
             );
         }
         tx.commit()?.await?;
-        Ok(())
+        Ok(removed)
     }
 
     /// Adds pulled visits to their household's group (a visit pulled again
@@ -539,6 +546,15 @@ mod client {
         Ok(())
     }
 
+    /// Drops the photos the service worker kept from the server (sw.js
+    /// `PHOTO_CACHE`): some were of records that just left the phone. Those
+    /// still in the worker's grids come again with the next look online.
+    async fn forget_photos() {
+        if let Some(Ok(caches)) = web_sys::window().map(|w| w.caches()) {
+            let _ = wasm_bindgen_futures::JsFuture::from(caches.delete("gridwalk-photos-v1")).await;
+        }
+    }
+
     /// Brings the phone's copy up to date: changes after the cursor, a full
     /// copy of any grid newly assigned, and the data of grids taken away
     /// deleted. Every page is committed with its cursor, so a cut connection or
@@ -554,6 +570,8 @@ mod client {
         let mut state = read_state(&db).await?;
         let fresh = state.cursor == 0;
         let mut received = 0;
+        // Whether a record left the phone: the photos kept of it go too.
+        let mut left = false;
         let url = |cursor: i64| format!("/api/sync/pull?cursor={cursor}&limit={PAGE}");
         let mut next = fetch_page(status, &url(state.cursor)).await?;
         let (scope, policies, categories) = loop {
@@ -569,7 +587,7 @@ mod client {
             };
             let (written, following) =
                 futures::future::join(write_page(&db, &page.records, Some(&state)), following).await;
-            written?;
+            left |= written?;
             received += page.records.length();
             status.progress.set(Some(format!("已下载 {received} 条")));
             if !page.more {
@@ -593,8 +611,12 @@ mod client {
                 }
             }
         }
-        for gone in held.iter().filter(|id| !scope.iter().any(|g| &g.id == *id)) {
-            forget_grid(&db, gone).await?;
+        for grid in held.iter().filter(|id| !scope.iter().any(|g| &g.id == *id)) {
+            forget_grid(&db, grid).await?;
+            left = true;
+        }
+        if left {
+            forget_photos().await;
         }
         state.grids = scope;
         state.policies = policies;

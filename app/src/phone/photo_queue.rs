@@ -78,7 +78,7 @@ pub fn refusal_reason(status: u16, message: Option<String>) -> String {
 }
 
 #[cfg(feature = "hydrate")]
-pub use client::{capture, forget, queue, upload_photos};
+pub use client::{capture, forget, queue, upload_photos, uploading};
 
 #[cfg(feature = "hydrate")]
 mod client {
@@ -289,6 +289,11 @@ mod client {
 
     thread_local! {
         static UPLOADING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether a round of uploads is under way.
+    pub fn uploading() -> bool {
+        UPLOADING.with(Cell::get)
     }
 
     /// Uploads waiting photos one by one, oldest first, after the records

@@ -63,7 +63,8 @@ async fn account_page(State(state): State<AppState>, SignedIn(caller): SignedIn)
                 <button type="submit" class="danger">"结束其他所有设备的登录"</button>
             </form>
         })}
-        <form method="post" action="/logout"><button type="submit">"退出登录"</button></form>
+        // Through the phone's sync page: what the phone holds goes up first.
+        <p><a href="/sync#logout">"退出登录"</a></p>
     }
     .into_any();
     Ok(page("我的账号", "/", None, StatusCode::OK, body))
