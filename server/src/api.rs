@@ -19,6 +19,7 @@ use crate::routes::{Routes, get, post, put};
 
 /// `sync`: the sync routes (`sync::routes`), with this instance's gate.
 pub fn routes(photos: Arc<PhotoStore>, sync: Routes) -> Routes {
+    // Built now: a document that cannot be built stops the start, not a request.
     std::sync::LazyLock::force(&crate::openapi::DOCUMENT);
     Routes::new()
         .route("/login", post(login_json))
