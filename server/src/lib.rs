@@ -16,6 +16,7 @@ pub mod import;
 pub mod limits;
 pub mod notices;
 pub mod openapi;
+pub mod party;
 pub mod passwords;
 pub mod photos;
 pub mod requests;

@@ -27,7 +27,7 @@ use crate::photos::check::Rules;
 use crate::routes::{Route, Routes, get, post};
 use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
-use crate::{api, backup, coverage, db, deadline, demo, import, notices, requests, staff, sweep, telemetry};
+use crate::{api, backup, coverage, db, deadline, demo, import, notices, party, requests, staff, sweep, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -206,6 +206,7 @@ fn router(
         .merge(notices::routes(edge.public, edge.public_url, photos.clone()))
         .merge(coverage::routes())
         .merge(staff::routes())
+        .merge(party::routes())
         .merge(import::page::routes())
         .leptos_routes(&state, generate_route_list(App), context.clone(), app_shell)
         .into_parts();

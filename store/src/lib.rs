@@ -22,6 +22,7 @@ pub mod import;
 pub mod limits;
 pub mod notices;
 pub mod ops;
+pub mod party;
 pub mod photos;
 pub mod policies;
 pub mod pull;

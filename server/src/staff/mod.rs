@@ -55,6 +55,6 @@ pub(crate) fn page(title: &str, back: &str, message: Option<&str>, status: Statu
 }
 
 /// A form's text field, trimmed; a missing field is empty.
-fn field<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
+pub(crate) fn field<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())
 }
