@@ -200,6 +200,31 @@ const MATRIX: &[(&str, &str)] = &[
     ("GET /manage/import/template/{kind}", "login login 403 ok 403 ok ok"),
     ("GET /manage/import/{id}/errors.xlsx", "login login 403 404 403 ok 404"),
     ("POST /manage/import/{id}", "login login 403 404 403 ok 404"),
+    // Party members: a lead their community's, the admin all.
+    ("GET /manage/party", "login login 403 ok 403 ok ok"),
+    ("POST /manage/party", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/new", "login login 403 ok 403 ok ok"),
+    ("POST /manage/party/groups", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/members/{id}", "login login 403 404 403 ok ok"),
+    ("POST /manage/party/members/{id}", "login login 403 404 403 ok ok"),
+    (
+        "POST /manage/party/members/{id}/status",
+        "login login 403 404 403 ok ok",
+    ),
+    (
+        "POST /manage/party/members/{id}/households",
+        "login login 403 404 403 ok ok",
+    ),
+    (
+        "POST /manage/party/members/{id}/buildings",
+        "login login 403 404 403 ok ok",
+    ),
+    (
+        "POST /manage/party/members/{id}/unlink",
+        "login login 403 404 403 ok ok",
+    ),
+    ("GET /manage/party/members/{id}/card", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/households/{id}", "login login 403 404 403 ok ok"),
 ];
 
 /// The records the paths name, all of 第1网格 in 春华社区 (lead1's).
@@ -222,6 +247,8 @@ struct Records {
     /// A worker of the community whom none of the callers is.
     worker: String,
     worker_grid: String,
+    /// An in-service party member registered with the community.
+    member: String,
 }
 
 impl Records {
@@ -239,6 +266,7 @@ impl Records {
             ("import", "id") => &self.import,
             ("template", "kind") => "staff",
             ("users", "username") => &self.worker,
+            ("members", "id") => &self.member,
             ("n", "community") => &self.community,
             (_, "notice") => &self.notice,
             (_, "action") => "publish",
@@ -352,6 +380,20 @@ impl Records {
             ]),
             ("POST", "/manage/territory/buildings/{id}") => form(&[("name", "矩阵1号楼"), ("grid", &self.grid)]),
             ("POST", "/manage/import") => staff_upload(),
+            ("POST", "/manage/party") => party_member_form("矩阵党员", Some(&self.community)),
+            ("POST", "/manage/party/groups") => form(&[
+                ("community", &self.community),
+                ("branch", "第一党支部"),
+                ("group", "矩阵党小组"),
+                ("grid", &self.grid),
+            ]),
+            ("POST", "/manage/party/members/{id}") => party_member_form("矩阵在职党员", None),
+            ("POST", "/manage/party/members/{id}/status") => form(&[("status", "active")]),
+            ("POST", "/manage/party/members/{id}/households") => {
+                form(&[("household", &self.household), ("kind", "hardship")])
+            }
+            ("POST", "/manage/party/members/{id}/buildings") => form(&[("building", &self.building)]),
+            ("POST", "/manage/party/members/{id}/unlink") => form(&[("household", &self.household)]),
             ("POST", "/manage/import/footprints") => Body::file(
                 "file",
                 "楼栋.geojson",
@@ -504,6 +546,22 @@ fn staff_upload() -> Body {
     )
 }
 
+/// An in-service party member of the community named (a lead's own when `None`).
+fn party_member_form(name: &str, community: Option<&str>) -> Body {
+    let mut fields = vec![
+        ("kind", "in_service".to_owned()),
+        ("name", name.to_owned()),
+        ("unit", "区教育局".to_owned()),
+        ("work_phone", "13800001111".to_owned()),
+        ("rank", "member".to_owned()),
+        ("branch", "第一党支部".to_owned()),
+    ];
+    if let Some(community) = community {
+        fields.push(("community", community.to_owned()));
+    }
+    Body::Form(fields)
+}
+
 fn this_quarter() -> String {
     let today = app::domain::CivilDate::from_epoch_ms(app::clock::now_ms() + 8 * 3_600_000);
     format!("{}Q{}", today.year(), (today.month() - 1) / 3 + 1)
@@ -581,6 +639,12 @@ async fn prepare(server: &TestServer, asker: &Asker<'_>) -> (Records, HashMap<&'
         .setup(admin, "POST", "/manage/users/worker3/disable", Body::Empty)
         .await;
 
+    // An in-service party member registered by the lead.
+    asker
+        .setup(lead, "POST", "/manage/party", party_member_form("矩阵在职党员", None))
+        .await;
+    let member = scalar("SELECT id FROM party_members WHERE name = $1", "矩阵在职党员".into()).await;
+
     let building = scalar("SELECT building_id FROM households WHERE id = $1", household.clone()).await;
     let records = Records {
         building,
@@ -596,6 +660,7 @@ async fn prepare(server: &TestServer, asker: &Asker<'_>) -> (Records, HashMap<&'
         import,
         worker: "worker4".into(),
         worker_grid: grid_id("第4网格").await,
+        member,
         grid,
     };
     (records, sessions)
