@@ -175,7 +175,11 @@ export async function launchKillablePhone(userDataDir) {
   });
   const browser = await chromium.connectOverCDP(endpoint);
   const group = -child.pid;
+  // A test that fails or times out must not leave the browser running.
+  const orphaned = () => { try { process.kill(group, 'SIGKILL'); } catch { /* already gone */ } };
+  process.once('exit', orphaned);
   const end = async (signal) => {
+    process.off('exit', orphaned);
     try { process.kill(group, signal); } catch { /* already gone */ }
     await exited;
     // The renderers and the GPU and network services too: the profile is
