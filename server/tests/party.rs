@@ -83,14 +83,28 @@ async fn a_lead_registers_members_links_their_households_and_prints_a_card() {
     assert_eq!(months("committee").await, "1");
     assert_eq!(months("member").await, "2");
 
-    let id = register(&server, &lead, &in_service("王建国", "138 0013 8000", "county_leader")).await;
-    let (status, roster) = get_text(&server, &lead, "/manage/party").await;
+    let id = register(
+        &server,
+        &lead,
+        &in_service("欧阳明远", "138 0013 8000", "county_leader"),
+    )
+    .await;
+    // The demo has members of its own: this test's are in their own group.
+    let group = server
+        .scalar("SELECT group_id FROM party_members WHERE id = $1", &id)
+        .await;
+    let ours = format!("/manage/party?group={group}");
+    let (status, roster) = get_text(&server, &lead, &ours).await;
     assert_eq!(status, 200);
-    assert!(roster.contains("王建国") && roster.contains("县级领导干部"));
+    assert!(roster.contains("欧阳明远") && roster.contains("县级领导干部"));
     assert!(roster.contains("138****8000"), "the phone masked");
     assert!(!roster.contains("13800138000"), "never whole on the roster");
     assert!(roster.contains("⚠ 未配齐"), "no households linked yet");
     assert!(roster.contains("每季度1次"));
+    // The demo street's members, their party groups pushed down into the grids.
+    let (_, all) = get_text(&server, &lead, "/manage/party").await;
+    assert!(all.contains("第一党支部 · 第1网格党小组：第1网格"));
+    assert!(all.matches("<tr>").count() > 2);
 
     // A hardship household and an ordinary one: the 001 rule is met.
     let hardship = household_of(&server, "lead1", true).await;
@@ -115,7 +129,7 @@ async fn a_lead_registers_members_links_their_households_and_prints_a_card() {
     )
     .await;
     assert_eq!(linked.status(), 303);
-    let (_, roster) = get_text(&server, &lead, "/manage/party").await;
+    let (_, roster) = get_text(&server, &lead, &ours).await;
     assert!(!roster.contains("⚠ 未配齐"));
     assert!(roster.contains("困难/重点 1 · 普通 1"));
 
@@ -130,7 +144,7 @@ async fn a_lead_registers_members_links_their_households_and_prints_a_card() {
     // The household's page names its member (and, through the building, again).
     let (status, page) = get_text(&server, &lead, &format!("/manage/party/households/{hardship}")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("王建国") && page.contains("困难/重点户") && page.contains("楼栋党员"));
+    assert!(page.contains("欧阳明远") && page.contains("困难/重点户") && page.contains("楼栋党员"));
 
     // The card is for the household: the member's own phone in full, on A6.
     let (status, card) = get_text(&server, &lead, &format!("{member}/card")).await;
@@ -152,12 +166,12 @@ async fn a_lead_registers_members_links_their_households_and_prints_a_card() {
     let moved = post_form(&lead, server.url(&format!("{member}/status")), &[("status", "moved")]).await;
     assert_eq!(moved.status(), 303);
     let (_, active) = get_text(&server, &lead, "/manage/party?status=active").await;
-    assert!(!active.contains("王建国"));
+    assert!(!active.contains("欧阳明远"));
     let (_, gone) = get_text(&server, &lead, "/manage/party?status=moved").await;
-    assert!(gone.contains("王建国") && gone.contains("已迁出"));
+    assert!(gone.contains("欧阳明远") && gone.contains("已迁出"));
     let (_, page) = get_text(&server, &lead, &format!("/manage/party/households/{hardship}")).await;
     assert!(
-        !page.contains("王建国"),
+        !page.contains("欧阳明远"),
         "a member moved away no longer serves the household"
     );
 
@@ -189,11 +203,11 @@ async fn a_lead_registers_members_links_their_households_and_prints_a_card() {
         .scalar("SELECT branch_id FROM party_members WHERE id = $1", &member_id)
         .await;
     let (_, filtered) = get_text(&server, &lead, &format!("/manage/party?branch={branch}")).await;
-    assert!(filtered.contains(&name) && !filtered.contains("王建国"));
+    assert!(filtered.contains(&name) && !filtered.contains("欧阳明远"));
 
     // An edit keeps the phone on record when its field is left empty.
     let edit = [
-        ("name", "王建国"),
+        ("name", "欧阳明远"),
         ("unit", "区教育局"),
         ("work_phone", ""),
         ("rank", "committee"),
@@ -219,7 +233,7 @@ async fn refusals_are_clear_and_never_a_server_error() {
     let server = TestServer::start().await;
     let lead = server.login_as("lead1").await;
     let other_lead = server.login_as("lead2").await;
-    let id = register(&server, &lead, &in_service("李红", "13900001234", "member")).await;
+    let id = register(&server, &lead, &in_service("司马青", "13900001234", "member")).await;
     let member = format!("/manage/party/members/{id}");
 
     // Another community's lead: not found, whatever the route.
@@ -278,7 +292,7 @@ async fn refusals_are_clear_and_never_a_server_error() {
     let again = post_form(
         &lead,
         server.url("/manage/party"),
-        &in_service("李红", "139-0000-1234", "committee"),
+        &in_service("司马青", "139-0000-1234", "committee"),
     )
     .await;
     assert_eq!(again.status(), 409);
@@ -351,7 +365,7 @@ async fn refusals_are_clear_and_never_a_server_error() {
         &lead,
         server.url(&member),
         &[
-            ("name", "李红"),
+            ("name", "司马青"),
             ("unit", "区教育局"),
             ("rank", "member"),
             ("branch", "一支部"),

@@ -4,6 +4,7 @@
 //! months' public notices.
 
 mod notices;
+mod party;
 mod people;
 mod requests;
 pub mod rng;
@@ -40,6 +41,8 @@ pub struct DemoSpec {
     pub requests_per_household: f64,
     /// Each community's lead has published notices of every category.
     pub notices: bool,
+    /// Each grid has two party members linked to households (the demo only).
+    pub party_members: bool,
     pub now_ms: i64,
 }
 
@@ -66,6 +69,7 @@ impl DemoSpec {
             request_days: 365,
             requests_per_household: 0.25,
             notices: true,
+            party_members: true,
             now_ms,
         }
     }
@@ -84,6 +88,7 @@ impl DemoSpec {
             request_days: 0,
             requests_per_household: 0.0,
             notices: false,
+            party_members: false,
             now_ms,
         }
     }
@@ -103,6 +108,7 @@ impl DemoSpec {
             request_days: 0,
             requests_per_household: 0.0,
             notices: false,
+            party_members: false,
             now_ms,
         }
     }
@@ -124,6 +130,7 @@ pub struct DemoCounts {
     pub visits: usize,
     pub requests: usize,
     pub notices: usize,
+    pub party_members: usize,
 }
 
 /// Building shapes of an ordinary compound: six-storey walk-ups, mid-rises,
@@ -179,6 +186,7 @@ async fn write(store: &Store, photos: Option<&PhotoStore>, spec: &DemoSpec) -> R
     // from the main stream would have changed every record after the first.
     let mut request_rng = Rng::new(spec.seed ^ 0x5EED_2EC0_E575);
     let mut notice_rng = Rng::new(spec.seed ^ 0x0071_CE5E_ED00);
+    let mut party_rng = Rng::new(spec.seed ^ 0x0000_9A27_7E55);
     let mut tx = store.begin().await?;
     if !tx.claim_empty().await? {
         return Ok(None);
@@ -253,6 +261,17 @@ async fn write(store: &Store, photos: Option<&PhotoStore>, spec: &DemoSpec) -> R
             counts.add(&rows);
             let households: Vec<String> = rows.households.iter().map(|h| h.id.clone()).collect();
             rows.write(&mut tx, &grid_id, spec.now_ms).await?;
+            if spec.party_members {
+                let grid = party::GridParty {
+                    community_id: &community_id,
+                    grid_id: &grid_id,
+                    grid_name: &format!("第{worker_no}网格"),
+                    grid_no: worker_no,
+                    today: CivilDate::from_epoch_ms(spec.now_ms + app::policy::BEIJING_OFFSET_MS),
+                    at: spec.now_ms,
+                };
+                counts.party_members += party::write(&mut tx, &mut party_rng, &grid, &rows).await?;
+            }
             let grid = requests::GridPeople {
                 community_id: &community_id,
                 grid_id: &grid_id,
@@ -343,7 +362,7 @@ impl GridRows {
     /// device's first pull from cursor 0 gets its whole grid: buildings before
     /// the households in them, households before their residents and visits,
     /// visits in the order they happened.
-    async fn write(mut self, tx: &mut Tx, grid_id: &str, at: i64) -> Result<(), store::Error> {
+    async fn write(&mut self, tx: &mut Tx, grid_id: &str, at: i64) -> Result<(), store::Error> {
         self.visits
             .sort_by(|a, b| (a.visited_at, &a.id).cmp(&(b.visited_at, &b.id)));
         tx.insert_bulk(&self.buildings).await?;
