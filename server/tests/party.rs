@@ -34,6 +34,16 @@ fn in_service<'a>(name: &'a str, phone: &'a str, rank: &'a str) -> Vec<(&'a str,
     ]
 }
 
+/// A party group of `community`, in `grid` (none: empty).
+fn group_form<'a>(community: &'a str, grid: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("community", community),
+        ("branch", "第一党支部"),
+        ("group", "楼道党小组"),
+        ("grid", grid),
+    ]
+}
+
 /// Registers a member and answers their id (from the redirect to their page).
 async fn register(server: &TestServer, lead: &reqwest::Client, form: &[(&str, &str)]) -> String {
     let response = post_form(lead, server.url("/manage/party"), form).await;
@@ -385,6 +395,27 @@ async fn refusals_are_clear_and_never_a_server_error() {
         let (status, _) = get_text(&server, &lead, &path).await;
         assert_eq!(status, 400, "{path}");
     }
+
+    // A party group goes into a grid of its own community only.
+    let community = server.community_of("lead1").await;
+    let other_grid = server
+        .scalar(
+            "SELECT g.id FROM grids g JOIN users u ON u.community_id = g.community_id WHERE u.username = $1
+             ORDER BY g.name LIMIT 1",
+            "lead2",
+        )
+        .await;
+    let groups = server.url("/manage/party/groups");
+    let answer = post_form(&lead, groups.clone(), &group_form(&community, &other_grid)).await;
+    assert_eq!(answer.status(), 404, "a grid of another community");
+    let elsewhere = server.community_of("lead2").await;
+    let answer = post_form(&lead, groups.clone(), &group_form(&elsewhere, "")).await;
+    assert_eq!(answer.status(), 404, "another community");
+    let admin = server.login_as("admin").await;
+    let answer = post_form(&admin, groups.clone(), &group_form(&common::new_id(), "")).await;
+    assert_eq!(answer.status(), 404, "no such community");
+    let answer = post_form(&lead, groups, &group_form(&community, "")).await;
+    assert_eq!(answer.status(), 303);
 
     // Workers do not run the roster.
     let worker = server.login_as("worker1").await;

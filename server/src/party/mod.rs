@@ -143,8 +143,15 @@ impl Fields {
     /// `in_service`: the unit and work phone are required (the member is
     /// reached through them); a resident member's name comes from the record.
     fn parse(form: &HashMap<String, String>, in_service: bool, name: Option<&str>) -> Result<Fields, String> {
-        let name = name.unwrap_or_else(|| field(form, "name"));
-        check_text(name, "姓名", 1, 20)?;
+        // A resident's name is the record's, checked when it was entered.
+        let name = match name {
+            Some(name) => name,
+            None => {
+                let name = field(form, "name");
+                check_text(name, "姓名", 1, 20)?;
+                name
+            }
+        };
         let unit = field(form, "unit");
         check_text(unit, "工作单位", usize::from(in_service), 50)?;
         let unit_party_org = field(form, "unit_party_org");

@@ -408,7 +408,7 @@ async fn set_group(
     let scope = administered(&caller, "party_group").await?;
     let body = form(body)?;
     let community = parse_id(field(&body, "community"))?;
-    if scope.as_deref().is_some_and(|own| own != community) {
+    if scope.as_deref().is_some_and(|own| own != community) || caller.store.community(&community).await?.is_none() {
         caller.audit("denied", "community", &community).await?;
         return Err(ApiError::not_found());
     }

@@ -237,6 +237,7 @@ async fn list_view(caller: &Caller, message: Option<&str>, status: StatusCode) -
         <p class="row">
             <a class="btn plain" href="/manage/territory">"网格与楼栋"</a>
             <a class="btn plain" href="/manage/import">"导入台账"</a>
+            <a class="btn plain" href="/manage/party">"党员名册"</a>
             <a class="btn plain" href="/account">"我的账号"</a>
         </p>
         <table>
