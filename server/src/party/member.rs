@@ -173,7 +173,7 @@ async fn member_view(
             <button type="submit">"设为责任楼栋"</button>
         </form>
         <h2>"修改登记信息"</h2>
-        <form method="post" action=base.clone() class="stack">
+        <form method="post" action=base.clone() class="stack card">
             {(!resident).then(|| view! {
                 <label>"姓名"<input name="name" required maxlength="20" value=m.name.clone()/></label>
             })}

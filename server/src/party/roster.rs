@@ -171,7 +171,7 @@ async fn roster(Api(caller): Api, filters: Result<Query<Filters>, QueryRejection
                     <li>{format!("{name}：{}", grid.clone().unwrap_or_else(|| "未下延到网格".into()))}</li>
                 }).collect_view()}
             </ul>
-            <form method="post" action="/manage/party/groups" class="stack">
+            <form method="post" action="/manage/party/groups" class="stack card">
                 <input type="hidden" name="community" value=community.clone()/>
                 <label>"党支部"<input name="branch" required maxlength="30"/></label>
                 <label>"党小组"<input name="group" required maxlength="30"/></label>
@@ -281,7 +281,7 @@ async fn new_view(
             </form>
         })}
         <h2>"在职党员（双报到）"</h2>
-        <form method="post" action="/manage/party" class="stack">
+        <form method="post" action="/manage/party" class="stack card">
             <input type="hidden" name="kind" value="in_service"/>
             {(!communities.is_empty()).then(|| view! {
                 <label>"报到社区"<select name="community">
