@@ -28,7 +28,7 @@
   }
 
   function signedIn() {
-    var match = document.cookie.match(/(?:^|;\s*)gw_user=([0-9a-f-]+)\.([^;]*)/);
+    var match = document.cookie.match(/(?:^|;\s*)gw_user=([^.;]+)\.([^;]*)/);
     if (!match) return null;
     var name;
     try { name = decodeURIComponent(match[2]); } catch (e) { name = ''; }
