@@ -192,7 +192,7 @@ async fn add(
                 Some(r) if !r.moved_out => caller.store.party_door(&r.household_id).await?,
                 _ => None,
             };
-            if !door.is_some_and(|d| d.community_id == team.community_id) {
+            if door.is_none_or(|d| d.community_id != team.community_id) {
                 caller.audit("denied", "resident", &resident).await?;
                 return Err(ApiError::not_found());
             }
