@@ -306,7 +306,12 @@ async fn refusals_are_clear_statuses_in_chinese() {
     ] {
         let response = post_form(&lead, server.url("/manage/activities"), &form).await;
         assert_eq!(response.status(), 422, "{form:?}");
-        assert!(response.text().await.unwrap().contains(says), "{says}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(says), "{says}");
+        assert!(
+            page.contains(&format!("value=\"{}\"", form[2].1)),
+            "what was sent stays in the form"
+        );
     }
     let planted = "SELECT CAST(COUNT(*) AS TEXT) FROM activities WHERE title = $1";
     assert_eq!(count(&server, planted, "植树").await, 0);
@@ -317,6 +322,10 @@ async fn refusals_are_clear_statuses_in_chinese() {
     )
     .await;
     assert_eq!(edit.status(), 422);
+    assert!(
+        edit.text().await.unwrap().contains("value=\"30\""),
+        "the refused hours stay in the form"
+    );
     // Another community's team is not found; a team name taken is 409.
     let lead2_team = made(&server, &other, "/manage/activities/teams", &[("name", "巡逻队")]).await;
     let borrowed = post_form(

@@ -160,11 +160,13 @@ async fn calendar(Api(caller): Api, query: Result<Query<CalendarQuery>, QueryRej
     calendar_page(&caller, &community, period, None, StatusCode::OK).await
 }
 
+/// The calendar; `refused`: why a new activity was not made, with what was
+/// sent, to show in its form again.
 async fn calendar_page(
     caller: &Caller,
     community: &str,
     period: Period,
-    message: Option<&str>,
+    refused: Option<(&str, &HashMap<String, String>)>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let activities = caller
@@ -210,10 +212,46 @@ async fn calendar_page(
             </tbody>
         </table></div>
         <h2>"新建活动"</h2>
-        {activity_form("/manage/activities", community, &teams, None, "新建活动")}
+        {activity_form("/manage/activities", community, &teams, refused.map(|(_, sent)| Values::sent(sent)).unwrap_or_default(), "新建活动")}
     }
     .into_any();
-    Ok(page("活动日历", "/manage/party", message, status, body))
+    Ok(page("活动日历", "/manage/party", refused.map(|(m, _)| m), status, body))
+}
+
+/// What the activity form shows: a saved activity, or what was sent.
+#[derive(Debug, Default)]
+struct Values {
+    title: String,
+    place: String,
+    starts_at: String,
+    ends_at: String,
+    hours: String,
+    team: String,
+}
+
+impl Values {
+    fn of(a: &ActivityRow) -> Values {
+        Values {
+            title: a.title.clone(),
+            place: a.place.clone(),
+            starts_at: local_input(a.starts_at),
+            ends_at: local_input(a.ends_at),
+            hours: format!("{}", a.credit_minutes as f64 / 60.0),
+            team: a.team_id.clone().unwrap_or_default(),
+        }
+    }
+
+    fn sent(body: &HashMap<String, String>) -> Values {
+        let text = |name| field(body, name).to_owned();
+        Values {
+            title: text("title"),
+            place: text("place"),
+            starts_at: text("starts_at"),
+            ends_at: text("ends_at"),
+            hours: text("hours"),
+            team: text("team"),
+        }
+    }
 }
 
 /// The create / edit form of an activity.
@@ -221,21 +259,21 @@ fn activity_form(
     action: &str,
     community: &str,
     teams: &[store::activities::TeamRow],
-    activity: Option<&ActivityRow>,
+    values: Values,
     button: &'static str,
 ) -> AnyView {
-    let team = activity.and_then(|a| a.team_id.clone()).unwrap_or_default();
+    let team = values.team;
     view! {
         <form method="post" action=action.to_owned() class="stack card">
             <input type="hidden" name="community" value=community.to_owned()/>
-            <label>"活动名称"<input name="title" required maxlength="50" value=activity.map(|a| a.title.clone())/></label>
-            <label>"地点"<input name="place" required maxlength="50" value=activity.map(|a| a.place.clone())/></label>
+            <label>"活动名称"<input name="title" required maxlength="50" value=values.title/></label>
+            <label>"地点"<input name="place" required maxlength="50" value=values.place/></label>
             <label>"开始（北京时间）"<input name="starts_at" type="datetime-local" required
-                value=activity.map(|a| local_input(a.starts_at))/></label>
+                value=values.starts_at/></label>
             <label>"结束"<input name="ends_at" type="datetime-local" required
-                value=activity.map(|a| local_input(a.ends_at))/></label>
+                value=values.ends_at/></label>
             <label>"计入服务时长（小时）"<input name="hours" inputmode="decimal" required maxlength="5"
-                value=activity.map(|a| format!("{}", a.credit_minutes as f64 / 60.0))/></label>
+                value=values.hours/></label>
             <label>"组织队伍"<select name="team">
                 <option value="">"不限队伍"</option>
                 {teams.iter().map(|t| {
@@ -323,7 +361,7 @@ async fn create(
         Ok(fields) => fields,
         Err(message) => {
             let (period, status) = (Period::current(), StatusCode::UNPROCESSABLE_ENTITY);
-            return calendar_page(&caller, &community, period, Some(&message), status).await;
+            return calendar_page(&caller, &community, period, Some((&message, &body)), status).await;
         }
     };
     let id = store::new_id();
@@ -338,13 +376,15 @@ async fn create(
 
 async fn activity_page(Api(caller): Api, Path(id): Path<String>) -> Result<Response, ApiError> {
     let activity = own_activity(&caller, &id).await?;
-    activity_view(&caller, &activity, None, StatusCode::OK).await
+    activity_view(&caller, &activity, None, None, StatusCode::OK).await
 }
 
+/// An activity's page; `sent`: an edit refused, to show in the form again.
 async fn activity_view(
     caller: &Caller,
     a: &ActivityRow,
     message: Option<&str>,
+    sent: Option<&HashMap<String, String>>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let signups = caller.store.activity_signups(&a.id).await?;
@@ -386,7 +426,7 @@ async fn activity_view(
             </tbody>
         </table></div>
         <h2>"修改活动"</h2>
-        {activity_form(&format!("/manage/activities/{}", a.id), &a.community_id, &teams, Some(a), "保存")}
+        {activity_form(&format!("/manage/activities/{}", a.id), &a.community_id, &teams, sent.map_or_else(|| Values::of(a), Values::sent), "保存")}
     }
     .into_any();
     Ok(page(&a.title, "/manage/activities", message, status, body))
@@ -402,7 +442,8 @@ async fn edit(
     let fields = match fields(&caller, &body, &activity.community_id).await? {
         Ok(fields) => fields,
         Err(message) => {
-            return activity_view(&caller, &activity, Some(&message), StatusCode::UNPROCESSABLE_ENTITY).await;
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return activity_view(&caller, &activity, Some(&message), Some(&body), status).await;
         }
     };
     let at = now_ms();
@@ -439,7 +480,14 @@ async fn publish(Api(caller): Api, Path(id): Path<String>) -> Result<Response, A
     let now = now_ms();
     if activity.ends_at <= now {
         let message = "活动已经结束，不能再发布报名";
-        return activity_view(&caller, &activity, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return activity_view(
+            &caller,
+            &activity,
+            Some(message),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let draft = Draft {
         community_id: activity.community_id.clone(),
@@ -448,7 +496,14 @@ async fn publish(Api(caller): Api, Path(id): Path<String>) -> Result<Response, A
         body: notice_body(&activity),
     };
     if let Err(message) = draft.check() {
-        return activity_view(&caller, &activity, Some(&message), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return activity_view(
+            &caller,
+            &activity,
+            Some(&message),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let mut tx = caller.store.begin().await?;
     let notice = crate::notices::insert_draft(&mut tx, &caller, &draft, now).await?;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use app::api::parse_id;
 use app::auth::ssr::Caller;
+use app::domain::Role;
 use app::error::ApiError;
 use app::state::now_ms;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -102,13 +103,13 @@ async fn sheet_view(
         </table></div>
     }
     .into_any();
-    Ok(page(
-        &format!("签到表 · {}", a.title),
-        &format!("/manage/activities/{}", a.id),
-        message,
-        status,
-        body,
-    ))
+    // A worker cannot open the activity's page: their way back is home.
+    let back = if caller.user.role == Role::Worker {
+        "/".to_owned()
+    } else {
+        format!("/manage/activities/{}", a.id)
+    };
+    Ok(page(&format!("签到表 · {}", a.title), &back, message, status, body))
 }
 
 /// One ticked name, `member:ID` or `resident:ID`.
