@@ -219,6 +219,22 @@ async fn a_lead_publishes_an_activity_residents_sign_up_and_attendance_credits_h
         "{rates}"
     );
 
+    // A resident volunteer is found by name; a member taken off the team is off it.
+    let name = server
+        .scalar("SELECT name FROM residents WHERE id = $1", &resident)
+        .await;
+    let (status, found) = get_text(&server, &lead, &format!("/manage/activities/teams/{team}?name={name}")).await;
+    assert_eq!(status, 200);
+    assert!(found.contains(&format!("value=\"{resident}\"")), "{found}");
+    made(
+        &server,
+        &lead,
+        &format!("/manage/activities/teams/{team}/remove"),
+        &[("person", &m2)],
+    )
+    .await;
+    assert_eq!(count(&server, on_team, &team).await, 2);
+
     // The calendar of the month and of the quarter lists both.
     for span in [
         format!("month={}", &starts[..7]),

@@ -151,6 +151,8 @@ async fn sign_up(
             Err(message) => return Ok(refuse(&message, StatusCode::UNPROCESSABLE_ENTITY)),
         },
     };
+    // Counted, not locked: two sign-ups at the same instant may both pass.
+    // The limit keeps a crowd off one activity, it is not an exact quota.
     let address_key = hash_token(&format!("signup:{}", client.0));
     if state.store.activity_signups_from(&activity.id, &address_key).await? >= PER_ADDRESS {
         let message = "从这里报名的人数已经很多了，请到社区报名，或拨打社区电话";

@@ -84,7 +84,7 @@ async fn sheet_view(
     let credited: i64 = checked.iter().map(|c| c.credit_minutes).sum();
     let body = view! {
         <p>{time_range(a.starts_at, a.ends_at)}" · "{a.place.clone()}" · "{hours_label(a.credit_minutes)}</p>
-        <form method="post" action=format!("/manage/activities/{}/attendance", a.id) class="stack card">
+        <form method="post" action=format!("/manage/activities/{}/attendance", a.id) class="stack">
             {people.into_iter().filter(|p| !done.contains(&(p.kind.clone(), p.id.clone()))).map(|p| view! {
                 <label class="row"><input type="checkbox" name="attendee" value=format!("{}:{}", p.kind, p.id)/>
                     {p.name}{(p.kind == "resident").then_some("（居民志愿者）")}</label>
