@@ -1,6 +1,7 @@
 //! The Gridwalk server as a library: `main` reads the configuration and calls
 //! [`serve`]; tests call it on port 0 with a fresh SQLite file.
 
+pub mod activities;
 pub mod api;
 pub mod assets;
 pub mod auth;

@@ -27,7 +27,9 @@ use crate::photos::check::Rules;
 use crate::routes::{Route, Routes, get, post};
 use crate::same_site::{SiteAuthority, refuse_cross_site};
 use crate::sync;
-use crate::{api, backup, coverage, db, deadline, demo, import, notices, party, requests, staff, sweep, telemetry};
+use crate::{
+    activities, api, backup, coverage, db, deadline, demo, import, notices, party, requests, staff, sweep, telemetry,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -203,6 +205,7 @@ fn router(
             },
             photos.clone(),
         ))
+        .merge(activities::routes(edge.public.clone()))
         .merge(notices::routes(edge.public, edge.public_url, photos.clone()))
         .merge(coverage::routes())
         .merge(staff::routes())

@@ -225,6 +225,30 @@ const MATRIX: &[(&str, &str)] = &[
     ),
     ("GET /manage/party/members/{id}/card", "login login 403 404 403 ok ok"),
     ("GET /manage/party/households/{id}", "login login 403 404 403 ok ok"),
+    // Activities and volunteers: a lead their community's, the admin all; a
+    // worker of the community (either grid) takes attendance.
+    ("GET /manage/activities", "login login 403 ok 403 ok ok"),
+    ("POST /manage/activities", "login login 403 404 403 ok ok"),
+    ("GET /manage/activities/{id}", "login login 403 404 403 ok ok"),
+    ("POST /manage/activities/{id}", "login login 403 404 403 ok ok"),
+    ("POST /manage/activities/{id}/publish", "login login 403 404 403 ok ok"),
+    ("GET /manage/activities/{id}/attendance", "login login ok 404 ok ok ok"),
+    ("POST /manage/activities/{id}/attendance", "login login ok 404 ok ok ok"),
+    ("GET /manage/activities/rates", "login login 403 ok 403 ok ok"),
+    ("GET /manage/activities/teams", "login login 403 ok 403 ok ok"),
+    ("POST /manage/activities/teams", "login login 403 404 403 ok ok"),
+    ("GET /manage/activities/teams/{id}", "login login 403 404 403 ok ok"),
+    (
+        "POST /manage/activities/teams/{id}/members",
+        "login login 403 404 403 ok ok",
+    ),
+    (
+        "POST /manage/activities/teams/{id}/remove",
+        "login login 403 404 403 ok ok",
+    ),
+    // The public sign-up of a published activity: anyone.
+    ("GET /n/{community}/activities/{activity}", "ok ok ok ok ok ok ok"),
+    ("POST /n/{community}/activities/{activity}", "ok ok ok ok ok ok ok"),
 ];
 
 /// The records the paths name, all of 第1网格 in 春华社区 (lead1's).
@@ -249,6 +273,9 @@ struct Records {
     worker_grid: String,
     /// An in-service party member registered with the community.
     member: String,
+    /// A volunteer team of the community, and its activity tomorrow, published.
+    team: String,
+    activity: String,
 }
 
 impl Records {
@@ -267,6 +294,8 @@ impl Records {
             ("template", "kind") => "staff",
             ("users", "username") => &self.worker,
             ("members", "id") => &self.member,
+            ("teams", "id") => &self.team,
+            ("activities", "id") | (_, "activity") => &self.activity,
             ("n", "community") => &self.community,
             (_, "notice") => &self.notice,
             (_, "action") => "publish",
@@ -394,6 +423,13 @@ impl Records {
             }
             ("POST", "/manage/party/members/{id}/buildings") => form(&[("building", &self.building)]),
             ("POST", "/manage/party/members/{id}/unlink") => form(&[("household", &self.household)]),
+            ("POST", "/manage/activities") => activity_form("矩阵活动", &self.community),
+            ("POST", "/manage/activities/{id}") => activity_form("改过的矩阵活动", &self.community),
+            ("POST", "/manage/activities/{id}/attendance") => form(&[("attendee", &format!("member:{}", self.member))]),
+            ("POST", "/manage/activities/teams") => form(&[("community", &self.community), ("name", "矩阵环境卫生队")]),
+            ("POST", "/manage/activities/teams/{id}/members") => form(&[("member", &self.member)]),
+            ("POST", "/manage/activities/teams/{id}/remove") => form(&[("person", &self.member)]),
+            ("POST", "/n/{community}/activities/{activity}") => form(&[("name", "矩阵居民"), ("phone", "")]),
             ("POST", "/manage/import/footprints") => Body::file(
                 "file",
                 "楼栋.geojson",
@@ -562,6 +598,20 @@ fn party_member_form(name: &str, community: Option<&str>) -> Body {
     Body::Form(fields)
 }
 
+/// An activity of the community named, tomorrow (Beijing), without a team.
+fn activity_form(title: &str, community: &str) -> Body {
+    let tomorrow = app::domain::CivilDate::from_epoch_ms(app::clock::now_ms() + 32 * 3_600_000);
+    Body::Form(vec![
+        ("community", community.to_owned()),
+        ("title", title.to_owned()),
+        ("place", "社区广场".to_owned()),
+        ("starts_at", format!("{tomorrow}T09:00")),
+        ("ends_at", format!("{tomorrow}T11:00")),
+        ("hours", "2".to_owned()),
+        ("team", String::new()),
+    ])
+}
+
 fn this_quarter() -> String {
     let today = app::domain::CivilDate::from_epoch_ms(app::clock::now_ms() + 8 * 3_600_000);
     format!("{}Q{}", today.year(), (today.month() - 1) / 3 + 1)
@@ -645,6 +695,16 @@ async fn prepare(server: &TestServer, asker: &Asker<'_>) -> (Records, HashMap<&'
         .await;
     let member = scalar("SELECT id FROM party_members WHERE name = $1", "矩阵在职党员".into()).await;
 
+    // A volunteer team, and an activity tomorrow published as a 活动通知.
+    let team_form = Body::Form(vec![("name", "矩阵巡逻队".to_owned())]);
+    asker.setup(lead, "POST", "/manage/activities/teams", team_form).await;
+    let team = scalar("SELECT id FROM volunteer_teams WHERE name = $1", "矩阵巡逻队".into()).await;
+    let activity_made = activity_form("矩阵巡逻", &community);
+    asker.setup(lead, "POST", "/manage/activities", activity_made).await;
+    let activity = scalar("SELECT id FROM activities WHERE title = $1", "矩阵巡逻".into()).await;
+    let publish = format!("/manage/activities/{activity}/publish");
+    asker.setup(lead, "POST", &publish, Body::Empty).await;
+
     let building = scalar("SELECT building_id FROM households WHERE id = $1", household.clone()).await;
     let records = Records {
         building,
@@ -661,6 +721,8 @@ async fn prepare(server: &TestServer, asker: &Asker<'_>) -> (Records, HashMap<&'
         worker: "worker4".into(),
         worker_grid: grid_id("第4网格").await,
         member,
+        team,
+        activity,
         grid,
     };
     (records, sessions)

@@ -10,6 +10,7 @@
 //! results `CAST(… AS BIGINT)` where PostgreSQL would infer int4 or numeric.
 //! Where the engines truly differ the code says so and why.
 
+pub mod activities;
 pub mod audit;
 pub mod backup;
 pub mod bulk;

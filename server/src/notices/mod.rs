@@ -379,7 +379,7 @@ impl Draft {
         }
     }
 
-    fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         let title = self.title.trim();
         if title.is_empty() {
             return Err("请填写标题".into());
@@ -445,10 +445,22 @@ async fn create(Api(caller): Api, form: FormResult) -> Result<Response, ApiError
 /// Stores a new draft notice, checked by the caller (who may publish for its
 /// community), with its first revision; returns its id.
 pub async fn save_draft(caller: &Caller, draft: &Draft) -> Result<String, ApiError> {
+    let mut tx = caller.store.begin().await?;
+    let id = insert_draft(&mut tx, caller, draft, now_ms()).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`save_draft`] in the caller's transaction, beside what the caller writes
+/// with it (an activity that points at its notice).
+pub(crate) async fn insert_draft(
+    tx: &mut store::Tx,
+    caller: &Caller,
+    draft: &Draft,
+    now: i64,
+) -> Result<String, ApiError> {
     let id = store::new_id();
     let text = draft.text();
-    let now = now_ms();
-    let mut tx = caller.store.begin().await?;
     tx.insert_notice(&NewNotice {
         id: &id,
         community_id: &draft.community_id,
@@ -459,10 +471,23 @@ pub async fn save_draft(caller: &Caller, draft: &Draft) -> Result<String, ApiErr
         at: now,
     })
     .await?;
-    revision(&mut tx, caller, &id, "create", draft).await?;
+    revision(tx, caller, &id, "create", draft).await?;
     tx.audit(caller.audit_entry(now, "create", "notice", &id)).await?;
-    tx.commit().await?;
     Ok(id)
+}
+
+/// Publishes a notice now, in the caller's transaction, with its revision and audit row.
+pub(crate) async fn publish_in(
+    tx: &mut store::Tx,
+    caller: &Caller,
+    id: &str,
+    draft: &Draft,
+    now: i64,
+) -> Result<(), ApiError> {
+    tx.change_notice_status(id, StatusChange::Publish, now).await?;
+    revision(tx, caller, id, StatusChange::Publish.action(), draft).await?;
+    tx.audit(caller.audit_entry(now, "update", "notice", id)).await?;
+    Ok(())
 }
 
 async fn edit_form(
@@ -539,7 +564,7 @@ async fn schedule(
 
 /// A scheduled publication time, `YYYY-MM-DDTHH:MM` in Beijing time (what a
 /// `datetime-local` field sends), as epoch milliseconds.
-fn beijing_time(text: &str) -> Option<i64> {
+pub(crate) fn beijing_time(text: &str) -> Option<i64> {
     let (date, time) = text.trim().split_once('T')?;
     let date = app::domain::CivilDate::parse(date)?;
     let (hours, minutes) = time.get(..5)?.split_once(':')?;

@@ -110,7 +110,7 @@ fn work_phone(text: &str) -> Result<String, String> {
 }
 
 /// Short one-line text of at most `max` characters.
-fn check_text(text: &str, what: &str, min: usize, max: usize) -> Result<(), String> {
+pub(crate) fn check_text(text: &str, what: &str, min: usize, max: usize) -> Result<(), String> {
     let n = text.chars().count();
     if n < min || n > max || text.contains(['\n', '\r']) {
         return Err(if min == 0 {
@@ -211,7 +211,9 @@ impl Fields {
 }
 
 /// A form body, or 400 when it is not one.
-fn form(form: Result<Form<HashMap<String, String>>, FormRejection>) -> Result<HashMap<String, String>, ApiError> {
+pub(crate) fn form(
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<HashMap<String, String>, ApiError> {
     form.map(|Form(f)| f)
         .map_err(|_| ApiError::BadRequest("表单格式不正确".into()))
 }

@@ -103,6 +103,7 @@ async fn roster(Api(caller): Api, filters: Result<Query<Filters>, QueryRejection
     let body = view! {
         <p class="row">
             <a class="btn" href="/manage/party/new">"登记党员"</a>
+            <a class="btn" href="/manage/activities">"志愿服务活动"</a>
             <span class="muted">{format!("共 {} 人：在册 {active}，已迁出 {}；联系户未配齐 {short}", members.len(), members.len() - active)}</span>
         </p>
         <form method="get" action="/manage/party" class="row">

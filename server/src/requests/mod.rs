@@ -31,7 +31,9 @@ use store::requests::{NewEvent, NewRequest, RequestState};
 
 use crate::routes::Routes;
 
+pub(crate) use figures::Quarter;
 pub use public::PublicRoutes;
+pub(crate) use public::private_page;
 
 pub fn routes(public: PublicRoutes, photos: std::sync::Arc<crate::photos::PhotoStore>) -> Routes {
     manage::routes()

@@ -51,7 +51,7 @@ pub fn routes(public: PublicRoutes) -> Routes {
 
 /// Pages with a form or a person's own request: never cached anywhere, and
 /// forms may post back here only.
-fn private_page(status: StatusCode, title: &str, body: AnyView) -> Response {
+pub(crate) fn private_page(status: StatusCode, title: &str, body: AnyView) -> Response {
     let html = document(
         title.to_owned(),
         PUBLIC_CSS_WITH_FORMS.as_str(),
