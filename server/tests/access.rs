@@ -733,8 +733,13 @@ async fn every_route_answers_each_caller_as_the_matrix_says() {
     let server = TestServer::start_with(|s| s.public_requests_per_minute = 1_000_000).await;
     let asker = Asker {
         server: &server,
+        // A connection of its own per request: a route that answers before
+        // reading a body (a refused upload) closes its connection, and a
+        // pooled one would carry that into the next request (seen once as
+        // `IncompleteMessage` on the desk's multipart form).
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
             .build()
             .expect("client"),
     };
