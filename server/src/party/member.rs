@@ -249,10 +249,16 @@ async fn edit(
         }
         other => other?,
     }
-    tx.audit(caller.audit_entry(at, "update", "party_member", &m.id))
+    saved(&caller, tx, at, &m.id).await
+}
+
+/// The end of every change to a member: its audit row in the change's own
+/// transaction, the commit, and back to the member's page.
+async fn saved(caller: &Caller, mut tx: store::Tx, at: i64, member_id: &str) -> Result<Response, ApiError> {
+    tx.audit(caller.audit_entry(at, "update", "party_member", member_id))
         .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/manage/party/members/{}", m.id)).into_response())
+    Ok(Redirect::to(&format!("/manage/party/members/{member_id}")).into_response())
 }
 
 async fn set_status(
@@ -277,10 +283,7 @@ async fn set_status(
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
     tx.set_party_member_status(&m.id, status, at).await?;
-    tx.audit(caller.audit_entry(at, "update", "party_member", &m.id))
-        .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/manage/party/members/{}", m.id)).into_response())
+    saved(&caller, tx, at, &m.id).await
 }
 
 async fn link_household(
@@ -313,10 +316,7 @@ async fn link_household(
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
     tx.link_party_household(&m.id, &household, kind, at).await?;
-    tx.audit(caller.audit_entry(at, "update", "party_member", &m.id))
-        .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/manage/party/members/{}", m.id)).into_response())
+    saved(&caller, tx, at, &m.id).await
 }
 
 /// The building if it lies in the member's community; else 404, audited.
@@ -342,10 +342,7 @@ async fn link_building(
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
     tx.link_party_building(&m.id, &building, at).await?;
-    tx.audit(caller.audit_entry(at, "update", "party_member", &m.id))
-        .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/manage/party/members/{}", m.id)).into_response())
+    saved(&caller, tx, at, &m.id).await
 }
 
 /// Unlinks a household (`household`) or a building (`building`).
@@ -367,8 +364,5 @@ async fn unlink(
         (true, household) => tx.unlink_party_household(&m.id, &household).await?,
         (false, building) => tx.unlink_party_building(&m.id, &building).await?,
     }
-    tx.audit(caller.audit_entry(at, "update", "party_member", &m.id))
-        .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/manage/party/members/{}", m.id)).into_response())
+    saved(&caller, tx, at, &m.id).await
 }
