@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{AxumRouteListing, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -211,7 +211,7 @@ fn router(
         .merge(staff::routes())
         .merge(party::routes())
         .merge(import::page::routes())
-        .leptos_routes(&state, generate_route_list(App), context.clone(), app_shell)
+        .leptos_routes(&state, page_routes(), context.clone(), app_shell)
         .into_parts();
     let router = router
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
@@ -437,4 +437,15 @@ impl Server {
             Err(e) => tracing::warn!(error = %e, "could not list demo accounts"),
         }
     }
+}
+
+/// The app's pages, listed once per process. Listing renders the app with every
+/// data load held back by a flag the whole process shares (leptos_server's
+/// `SuppressResourceLoad`, leptos#4773): a page that another server of the same
+/// process (tests, instances side by side) rendered meanwhile waited for its
+/// data for ever and ended in the request timeout. Once listed, no server
+/// lists again, so nothing renders while the flag is up.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static PAGES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    PAGES.get_or_init(|| generate_route_list(App)).clone()
 }

@@ -102,3 +102,47 @@ async fn a_photo_uploaded_through_one_instance_is_served_by_the_other() {
     assert_eq!(served.headers()["content-type"], "image/jpeg");
     assert!(!served.bytes().await.unwrap().is_empty());
 }
+
+/// Starting a server renders the app once to list its pages, holding every
+/// data load behind a flag the whole process shares (leptos_server's
+/// `SuppressResourceLoad`, leptos#4773): a page that another server of the same
+/// process rendered meanwhile waited for its data for ever, and its request
+/// ended in the 30 s timeout. Pages rendered while other servers of the process
+/// start all come back whole.
+#[tokio::test]
+async fn pages_render_while_other_servers_of_the_process_start() {
+    let server = TestServer::start().await;
+    let worker = server.login_as("worker1").await;
+    // Started on a thread of their own: starting blocks its thread while it waits.
+    let starting = std::thread::spawn(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async {
+                for _ in 0..30 {
+                    drop(TestServer::start().await);
+                }
+            })
+    });
+    let mut rendered = 0;
+    while !starting.is_finished() || rendered == 0 {
+        // Several at once, so that some are always waiting for their data.
+        let pages = (0..4).map(|_| async {
+            let response = worker.get(server.url("/")).send().await.expect("page");
+            (response.status(), response.text().await.expect("whole page"))
+        });
+        let pages = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            futures_util::future::join_all(pages),
+        )
+        .await
+        .expect("the pages came back while other servers started");
+        for (status, html) in pages {
+            assert_eq!(status, StatusCode::OK);
+            assert!(html.contains("</html>"), "{html}");
+            rendered += 1;
+        }
+    }
+    starting.join().expect("the other servers started");
+}

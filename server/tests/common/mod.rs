@@ -188,8 +188,46 @@ pub struct TestServer {
     pub settings: Settings,
     /// Dropping them stops the instances.
     _shutdown: Vec<tokio::sync::oneshot::Sender<()>>,
-    /// The temp folder behind the database and photos; the last instance dropped removes it.
-    dir: std::sync::Arc<TempDir>,
+    /// The temp folder and database behind this server; the last instance dropped removes them.
+    scratch: std::sync::Arc<Scratch>,
+}
+
+/// A test's own temp folder (its SQLite file, photos, site root) and, on
+/// PostgreSQL, its own database. Dropped with the test's last instance: a run
+/// makes hundreds of copies of the demo street, and kept they fill the disk.
+struct Scratch {
+    _dir: TempDir,
+    database_url: String,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let Some(admin_url) = postgres_admin_url() else {
+            return;
+        };
+        let Some(name) = self
+            .database_url
+            .split('?')
+            .next()
+            .and_then(|base| base.rsplit('/').next())
+        else {
+            return;
+        };
+        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        // Drop runs inside the test's runtime, which cannot block on a future:
+        // a thread of its own with a runtime of its own does.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(async move { sqlx::query(&drop).execute(&admin(&admin_url).await).await })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("test database {name} not dropped: {error}");
+        }
+    }
 }
 
 /// Runs the server on a multi-threaded runtime of its own, as in production,
@@ -241,18 +279,22 @@ impl TestServer {
             .ok()
             .and_then(|n| n.parse().ok())
             .unwrap_or(1);
-        Self::launch(settings, std::sync::Arc::new(dir), instances).await
+        let scratch = Scratch {
+            _dir: dir,
+            database_url: settings.database_url.clone(),
+        };
+        Self::launch(settings, std::sync::Arc::new(scratch), instances).await
     }
 
     /// Another instance on the same database and photo store, as behind a
     /// proxy in a city deployment.
     pub async fn second_instance(&self) -> TestServer {
-        Self::launch(self.settings.clone(), self.dir.clone(), 1).await
+        Self::launch(self.settings.clone(), self.scratch.clone(), 1).await
     }
 
     /// Started one after the other: the first has migrated the database when
     /// the next starts (starting together is tested on its own).
-    async fn launch(settings: Settings, dir: std::sync::Arc<TempDir>, instances: usize) -> TestServer {
+    async fn launch(settings: Settings, scratch: std::sync::Arc<Scratch>, instances: usize) -> TestServer {
         let (shutdown, started): (Vec<_>, Vec<_>) = (0..instances.max(1))
             .map(|_| run_on_own_runtime(settings.clone()))
             .unzip();
@@ -272,7 +314,7 @@ impl TestServer {
             database_url: settings.database_url.clone(),
             settings,
             _shutdown: shutdown,
-            dir,
+            scratch,
         }
     }
 
