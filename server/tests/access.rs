@@ -220,11 +220,24 @@ const MATRIX: &[(&str, &str)] = &[
         "login login 403 404 403 ok ok",
     ),
     (
+        "POST /manage/party/members/{id}/visits",
+        "login login 403 404 403 ok ok",
+    ),
+    (
         "POST /manage/party/members/{id}/unlink",
         "login login 403 404 403 ok ok",
     ),
     ("GET /manage/party/members/{id}/card", "login login 403 404 403 ok ok"),
     ("GET /manage/party/households/{id}", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/overdue", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/hours", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/hours.csv", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/hours.xlsx", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/units", "login login 403 404 403 ok ok"),
+    ("GET /manage/party/units.xlsx", "login login 403 404 403 ok ok"),
+    // The cadences and the yearly hours rule hold for every community.
+    ("GET /manage/party/rules", "login login 403 403 403 403 ok"),
+    ("POST /manage/party/rules", "login login 403 403 403 403 ok"),
     // Activities and volunteers: a lead their community's, the admin all; a
     // worker of the community (either grid) takes attendance.
     ("GET /manage/activities", "login login 403 ok 403 ok ok"),
@@ -329,8 +342,13 @@ impl Records {
                 path,
                 "/manage/requests" | "/manage/requests/ledger.csv" | "/manage/requests/ledger.xlsx"
             );
+        let community = path.starts_with("/manage/party/hours")
+            || path.starts_with("/manage/party/units")
+            || path == "/manage/party/overdue";
         if filtered {
             format!("?grid={}", self.grid)
+        } else if community {
+            format!("?community={}", self.community)
         } else {
             String::new()
         }
@@ -422,7 +440,22 @@ impl Records {
                 form(&[("household", &self.household), ("kind", "hardship")])
             }
             ("POST", "/manage/party/members/{id}/buildings") => form(&[("building", &self.building)]),
-            ("POST", "/manage/party/members/{id}/unlink") => form(&[("household", &self.household)]),
+            // The building: the household stays linked for the visit after.
+            ("POST", "/manage/party/members/{id}/unlink") => form(&[("building", &self.building)]),
+            ("POST", "/manage/party/members/{id}/visits") => form(&[
+                ("visit_id", &uuid::Uuid::now_v7().to_string()),
+                ("household", &self.household),
+                ("visited_at", &an_hour_ago()),
+                ("outcome", "met"),
+                ("hours", "1"),
+                ("notes", ""),
+            ]),
+            ("POST", "/manage/party/rules") => form(&[
+                ("county_leader", "3"),
+                ("committee", "1"),
+                ("member", "2"),
+                ("annual_hours", "16"),
+            ]),
             ("POST", "/manage/activities") => activity_form("矩阵活动", &self.community),
             ("POST", "/manage/activities/{id}") => activity_form("改过的矩阵活动", &self.community),
             ("POST", "/manage/activities/{id}/attendance") => form(&[("attendee", &format!("member:{}", self.member))]),
@@ -612,6 +645,14 @@ fn activity_form(title: &str, community: &str) -> Body {
     ])
 }
 
+/// An hour ago in Beijing, as a `datetime-local` field writes it.
+fn an_hour_ago() -> String {
+    let local = app::clock::now_ms() - 3_600_000 + 8 * 3_600_000;
+    let minute = local.rem_euclid(86_400_000) / 60_000;
+    let day = app::domain::CivilDate::from_epoch_ms(local);
+    format!("{day}T{:02}:{:02}", minute / 60, minute % 60)
+}
+
 fn this_quarter() -> String {
     let today = app::domain::CivilDate::from_epoch_ms(app::clock::now_ms() + 8 * 3_600_000);
     format!("{}Q{}", today.year(), (today.month() - 1) / 3 + 1)
@@ -694,6 +735,16 @@ async fn prepare(server: &TestServer, asker: &Asker<'_>) -> (Records, HashMap<&'
         .setup(lead, "POST", "/manage/party", party_member_form("矩阵在职党员", None))
         .await;
     let member = scalar("SELECT id FROM party_members WHERE name = $1", "矩阵在职党员".into()).await;
+    // Its 联系户, for a visit recorded at the desk.
+    let link = Body::Form(vec![("household", household.clone()), ("kind", "hardship".to_owned())]);
+    asker
+        .setup(
+            lead,
+            "POST",
+            &format!("/manage/party/members/{member}/households"),
+            link,
+        )
+        .await;
 
     // A volunteer team, and an activity tomorrow published as a 活动通知.
     let team_form = Body::Form(vec![("name", "矩阵巡逻队".to_owned())]);

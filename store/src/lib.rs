@@ -24,6 +24,7 @@ pub mod limits;
 pub mod notices;
 pub mod ops;
 pub mod party;
+pub mod party_service;
 pub mod photos;
 pub mod policies;
 pub mod pull;

@@ -127,7 +127,7 @@ struct CalendarQuery {
 }
 
 /// An admin's list of communities to choose from (a lead has one).
-pub(super) async fn choose_community(caller: &Caller, path: &str, title: &str) -> Result<Response, ApiError> {
+pub(crate) async fn choose_community(caller: &Caller, path: &str, title: &str) -> Result<Response, ApiError> {
     let communities = caller.store.communities().await?;
     let body = view! {
         <ul class="list">
@@ -141,11 +141,11 @@ pub(super) async fn choose_community(caller: &Caller, path: &str, title: &str) -
 }
 
 /// The community a page shows: a lead's own, or an admin's choice (`None`:
-/// the admin has not chosen yet).
-pub(super) async fn shown_community(caller: &Caller, asked: Option<&str>) -> Result<Option<String>, ApiError> {
+/// the admin has not chosen yet); a lead naming another community: 404.
+pub(crate) async fn shown_community(caller: &Caller, asked: Option<&str>) -> Result<Option<String>, ApiError> {
     match (administered(caller, "activity").await?, asked) {
-        (Some(own), _) => Ok(Some(own)),
-        (None, Some(asked)) => chosen_community(caller, "activity", asked).await.map(Some),
+        (Some(own), None) => Ok(Some(own)),
+        (_, Some(asked)) => chosen_community(caller, "activity", asked).await.map(Some),
         (None, None) => Ok(None),
     }
 }

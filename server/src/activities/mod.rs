@@ -11,6 +11,8 @@ mod public;
 mod sheet;
 mod teams;
 
+pub(crate) use calendar::{choose_community, shown_community};
+
 use std::sync::Arc;
 
 use app::api::parse_id;
@@ -37,7 +39,7 @@ const MAX_CREDIT_MINUTES: i64 = 24 * 60;
 
 /// Hours as a lead writes them ("2", "1.5") in whole minutes; negative,
 /// over a day or not a number is refused.
-fn credit_minutes(text: &str) -> Result<i64, String> {
+pub(crate) fn credit_minutes(text: &str) -> Result<i64, String> {
     let refused = || "服务时长请填写0到24之间的小时数（如 2 或 1.5）".to_owned();
     let hours: f64 = text.trim().parse().map_err(|_| refused())?;
     let minutes = (hours * 60.0).round();
@@ -48,7 +50,7 @@ fn credit_minutes(text: &str) -> Result<i64, String> {
 }
 
 /// "1.5小时".
-fn hours_label(minutes: i64) -> String {
+pub(crate) fn hours_label(minutes: i64) -> String {
     let tenths = (minutes * 10 + 30) / 60;
     if tenths % 10 == 0 {
         format!("{}小时", tenths / 10)

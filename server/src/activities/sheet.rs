@@ -18,7 +18,7 @@ use serde::Deserialize;
 use store::activities::{ActivityRow, CheckIn, PersonRow, TurnoutRow};
 use store::party::RosterQuery;
 
-use super::calendar::{choose_community, shown_community};
+use super::{choose_community, shown_community};
 use super::{hours_label, sheet_activity, time_range};
 use crate::auth::Api;
 use crate::coverage::given;

@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use store::party::RosterQuery;
 
-use super::calendar::{choose_community, shown_community};
+use super::{choose_community, shown_community};
 use super::{chosen_community, own_team};
 use crate::auth::Api;
 use crate::coverage::given;

@@ -142,7 +142,7 @@ async fn household_table(caller: &app::auth::ssr::Caller, filters: &Filters) -> 
         .collect();
     caller.audit("read", "coverage_ledger", &filters.query()).await?;
     Ok(Table {
-        title: "走访覆盖",
+        title: "走访覆盖".into(),
         headers: HOUSEHOLD_HEADERS,
         rows,
     })

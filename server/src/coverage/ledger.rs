@@ -24,12 +24,14 @@ pub enum Cell {
     Number(i64),
     /// Epoch milliseconds, shown in Beijing time.
     Time(i64),
+    /// Minutes, shown as hours to the tenth (`1.5`).
+    Hours(i64),
     Empty,
 }
 
 pub struct Table {
     /// The sheet's name, and the file's.
-    pub title: &'static str,
+    pub title: String,
     pub headers: &'static [&'static str],
     pub rows: Vec<Vec<Cell>>,
 }
@@ -44,6 +46,12 @@ const BEIJING_OFFSET_SECS: i64 = 8 * 3600;
 
 fn time_text(at: i64) -> String {
     format!("{} {}", crate::html::date(at), app::outbox::time_of_day(at))
+}
+
+/// Minutes as hours to the tenth: `90` is `1.5`.
+fn hours_text(minutes: i64) -> String {
+    let tenths = (minutes * 10 + 30).div_euclid(60);
+    format!("{}.{}", tenths.div_euclid(10), tenths.rem_euclid(10))
 }
 
 /// Text a worker typed, as a spreadsheet cell that stays text: a leading `=`,
@@ -62,6 +70,7 @@ fn csv_text(cell: &Cell) -> String {
         Cell::Text(text) => inert(text),
         Cell::Number(n) => n.to_string(),
         Cell::Time(at) => time_text(*at),
+        Cell::Hours(minutes) => hours_text(*minutes),
         Cell::Empty => String::new(),
     }
 }
@@ -96,55 +105,101 @@ fn csv(table: &Table) -> Result<Vec<u8>, ApiError> {
 /// file as they are written), its header row written.
 struct Sheet {
     workbook: Workbook,
-    time: Format,
+    formats: Formats,
     /// The next row to write.
     row: u32,
+}
+
+/// How times and hours look in a sheet.
+struct Formats {
+    time: Format,
+    hours: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        Formats {
+            time: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+            hours: Format::new().set_num_format("0.0"),
+        }
+    }
+}
+
+/// Names the sheet and writes its bold, frozen header row.
+fn headed(sheet: &mut Worksheet, title: &str, headers: &[&str]) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    sheet.set_name(title)?;
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *header, &bold)?;
+        sheet.set_column_width(col as u16, if col == 0 { 17 } else { 12 })?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// Writes `rows` from row `first` on.
+fn write_cells(sheet: &mut Worksheet, formats: &Formats, first: u32, rows: &[Vec<Cell>]) -> Result<(), XlsxError> {
+    for (r, row) in (first..).zip(rows) {
+        for (col, cell) in row.iter().enumerate() {
+            let col = col as u16;
+            match cell {
+                Cell::Text(text) => sheet.write_string(r, col, text)?,
+                Cell::Number(n) => sheet.write_number(r, col, *n as f64)?,
+                Cell::Time(at) => {
+                    let local = ExcelDateTime::from_timestamp(at.div_euclid(1000) + BEIJING_OFFSET_SECS)?;
+                    sheet.write_datetime_with_format(r, col, &local, &formats.time)?
+                }
+                Cell::Hours(minutes) => {
+                    sheet.write_number_with_format(r, col, *minutes as f64 / 60.0, &formats.hours)?
+                }
+                Cell::Empty => sheet,
+            };
+        }
+    }
+    Ok(())
 }
 
 impl Sheet {
     fn new(title: &str, headers: &[&str]) -> Result<Self, XlsxError> {
         let mut workbook = Workbook::new();
-        let bold = Format::new().set_bold();
-        let sheet = workbook.add_worksheet_with_constant_memory()?;
-        sheet.set_name(title)?;
-        for (col, header) in headers.iter().enumerate() {
-            sheet.write_string_with_format(0, col as u16, *header, &bold)?;
-            sheet.set_column_width(col as u16, if col == 0 { 17 } else { 12 })?;
-        }
-        sheet.set_freeze_panes(1, 0)?;
+        headed(workbook.add_worksheet_with_constant_memory()?, title, headers)?;
         Ok(Sheet {
             workbook,
-            time: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+            formats: Formats::new(),
             row: 1,
         })
     }
 
     fn write_rows(&mut self, rows: &[Vec<Cell>]) -> Result<(), XlsxError> {
-        let sheet: &mut Worksheet = self.workbook.worksheet_from_index(0)?;
-        for row in rows {
-            let r = self.row;
-            for (col, cell) in row.iter().enumerate() {
-                let col = col as u16;
-                match cell {
-                    Cell::Text(text) => sheet.write_string(r, col, text)?,
-                    Cell::Number(n) => sheet.write_number(r, col, *n as f64)?,
-                    Cell::Time(at) => {
-                        let local = ExcelDateTime::from_timestamp(at.div_euclid(1000) + BEIJING_OFFSET_SECS)?;
-                        sheet.write_datetime_with_format(r, col, &local, &self.time)?
-                    }
-                    Cell::Empty => sheet,
-                };
-            }
-            self.row += 1;
-        }
+        write_cells(self.workbook.worksheet_from_index(0)?, &self.formats, self.row, rows)?;
+        self.row += rows.len() as u32;
         Ok(())
     }
 }
 
 fn xlsx(table: &Table) -> Result<Vec<u8>, XlsxError> {
-    let mut sheet = Sheet::new(table.title, table.headers)?;
+    let mut sheet = Sheet::new(&table.title, table.headers)?;
     sheet.write_rows(&table.rows)?;
     sheet.workbook.save_to_buffer()
+}
+
+/// Several tables as the sheets of one workbook, in order (each table's title
+/// names its sheet: at most 31 characters, unique, none of `[]:*?/\`).
+fn workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let formats = Formats::new();
+    for table in tables {
+        let sheet = workbook.add_worksheet();
+        headed(sheet, &table.title, table.headers)?;
+        write_cells(sheet, &formats, 1, &table.rows)?;
+    }
+    workbook.save_to_buffer()
+}
+
+/// The tables as one XLSX file named `{file}.xlsx`, a sheet each.
+pub fn workbook_download(tables: &[Table], file: &str) -> Result<Response, ApiError> {
+    let bytes = workbook(tables).map_err(xlsx_failed)?;
+    file_response(FileType::Xlsx, file, Body::from(bytes))
 }
 
 fn xlsx_failed(e: XlsxError) -> ApiError {
@@ -310,7 +365,7 @@ mod tests {
 
     fn table() -> Table {
         Table {
-            title: "走访台账",
+            title: "走访台账".into(),
             headers: &["走访时间", "门牌", "次数", "备注"],
             rows: vec![vec![
                 Cell::Time(1_764_050_100_000),
@@ -387,13 +442,13 @@ mod tests {
             })
             .collect();
         let whole = Table {
-            title: "走访台账",
+            title: "走访台账".into(),
             headers: &["走访时间", "楼栋", "次数", "备注"],
             rows: rows.clone(),
         };
         for format in [FileType::Csv, FileType::Xlsx] {
             let pages = Fixed(rows.chunks(1_000).map(<[_]>::to_vec).collect());
-            let response = stream_download(whole.title, whole.headers, pages, format, "ledger")
+            let response = stream_download("走访台账", whole.headers, pages, format, "ledger")
                 .await
                 .unwrap();
             assert_eq!(

@@ -86,6 +86,7 @@ async fn member_view(
         }
         None => Vec::new(),
     };
+    let visits = super::service::visits_section(caller, &m).await?;
     let searched = given(&search.building).is_some();
     let short = links_short(&m);
     let resident = m.kind == "resident";
@@ -108,6 +109,7 @@ async fn member_view(
                 </form>
             </p>
         </section>
+        {visits}
         <h2>"联系户"</h2>
         {short.then(|| view! { <p class="error">"联系户未配齐：至少1户困难或重点户、1户普通居民"</p> })}
         <ul class="list">
@@ -218,16 +220,7 @@ async fn edit(
     let resident_name = (m.kind == "resident").then(|| m.name.clone());
     let fields = match Fields::parse(&body, m.kind == "in_service", resident_name.as_deref()) {
         Ok(fields) => fields,
-        Err(message) => {
-            return member_view(
-                &caller,
-                m,
-                &Search::default(),
-                Some(&message),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+        Err(message) => return refused(&caller, m, &message).await,
     };
     if m.kind == "in_service" {
         let phone = fields.work_phone.as_deref().unwrap_or_default();
@@ -254,6 +247,18 @@ async fn edit(
 
 /// The end of every change to a member: its audit row in the change's own
 /// transaction, the commit, and back to the member's page.
+/// The member's page again with `message`, for a form refused (422).
+pub(super) async fn refused(caller: &Caller, m: MemberRow, message: &str) -> Result<Response, ApiError> {
+    member_view(
+        caller,
+        m,
+        &Search::default(),
+        Some(message),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 async fn saved(caller: &Caller, mut tx: store::Tx, at: i64, member_id: &str) -> Result<Response, ApiError> {
     tx.audit(caller.audit_entry(at, "update", "party_member", member_id))
         .await?;
@@ -271,14 +276,7 @@ async fn set_status(
     let status = field(&body, "status");
     if !matches!(status, "active" | "moved") {
         let message = "状态只能是在册或已迁出";
-        return member_view(
-            &caller,
-            m,
-            &Search::default(),
-            Some(message),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refused(&caller, m, message).await;
     }
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
@@ -304,14 +302,7 @@ async fn link_household(
     let kind = field(&body, "kind");
     if !matches!(kind, "hardship" | "ordinary") {
         let message = "请选择联系户类别（困难/重点户或普通户）";
-        return member_view(
-            &caller,
-            m,
-            &Search::default(),
-            Some(message),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refused(&caller, m, message).await;
     }
     let at = now_ms();
     let mut tx = caller.store.begin().await?;

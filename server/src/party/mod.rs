@@ -6,8 +6,10 @@
 //! the change feed.
 
 mod card;
+mod hours;
 mod member;
 mod roster;
+mod service;
 
 use std::collections::HashMap;
 
@@ -28,7 +30,11 @@ use crate::routes::Routes;
 use crate::staff::{administered, field, page};
 
 pub fn routes() -> Routes {
-    roster::routes().merge(member::routes()).merge(card::routes())
+    roster::routes()
+        .merge(member::routes())
+        .merge(card::routes())
+        .merge(service::routes())
+        .merge(hours::routes())
 }
 
 /// Rank classes, whose visit cadence is data (`party_cadences`).

@@ -104,6 +104,10 @@ async fn roster(Api(caller): Api, filters: Result<Query<Filters>, QueryRejection
         <p class="row">
             <a class="btn" href="/manage/party/new">"登记党员"</a>
             <a class="btn" href="/manage/activities">"志愿服务活动"</a>
+            <a class="btn" href="/manage/party/overdue">"未按期走访"</a>
+            <a class="btn" href="/manage/party/hours">"服务时间台账"</a>
+            <a class="btn" href="/manage/party/units">"单位季度报告"</a>
+            {admin.then(|| view! { <a class="btn" href="/manage/party/rules">"频次与时长"</a> })}
             <span class="muted">{format!("共 {} 人：在册 {active}，已迁出 {}；联系户未配齐 {short}", members.len(), members.len() - active)}</span>
         </p>
         <form method="get" action="/manage/party" class="row">

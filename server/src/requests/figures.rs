@@ -459,7 +459,7 @@ async fn figures_table(caller: &Caller, period: &Period) -> Result<Table, ApiErr
         }
     }
     Ok(Table {
-        title: "诉求办理情况",
+        title: "诉求办理情况".into(),
         headers: FIGURE_HEADERS,
         rows,
     })
@@ -539,7 +539,7 @@ async fn ledger_table(caller: &Caller, filters: &Filters) -> Result<Table, ApiEr
         })
         .collect();
     Ok(Table {
-        title: "诉求台账",
+        title: "诉求台账".into(),
         headers: LEDGER_HEADERS,
         rows,
     })
