@@ -183,6 +183,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("POST /manage/users/{username}/disable", "login login 403 404 403 ok ok"),
     ("POST /manage/users/{username}/enable", "login login 403 404 403 ok ok"),
     ("POST /manage/users/{username}/grids", "login login 403 404 403 ok ok"),
+    ("POST /manage/users/{username}/phone", "login login 403 404 403 ok ok"),
     ("PUT /api/users/{username}/grids", "login login 403 403 403 403 ok"),
     ("GET /manage/territory", "login login 403 ok 403 ok ok"),
     ("POST /manage/territory", "login login 403 404 403 ok ok"),
@@ -261,6 +262,9 @@ const MATRIX: &[(&str, &str)] = &[
     ),
     // The public sign-up of a published activity: anyone.
     ("GET /n/{community}/activities/{activity}", "ok ok ok ok ok ok ok"),
+    // Who serves a building: anyone.
+    ("GET /n/{community}/b/{building}", "ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/b/{building}/poster.svg", "ok ok ok ok ok ok ok"),
     ("POST /n/{community}/activities/{activity}", "ok ok ok ok ok ok ok"),
 ];
 
@@ -310,6 +314,7 @@ impl Records {
             ("teams", "id") => &self.team,
             ("activities", "id") | (_, "activity") => &self.activity,
             ("n", "community") => &self.community,
+            ("b", "building") => &self.building,
             (_, "notice") => &self.notice,
             (_, "action") => "publish",
             ("rate", "token") => &self.rating_token,
@@ -415,6 +420,7 @@ impl Records {
                 ("role", "worker"),
             ]),
             ("POST", "/manage/users/{username}/grids") => form(&[("grid", &self.worker_grid)]),
+            ("POST", "/manage/users/{username}/phone") => form(&[("work_phone", "0571-87654321")]),
             ("PUT", "/api/users/{username}/grids") => Body::Json(json!({"grids": [self.worker_grid]})),
             ("POST", "/manage/territory") => form(&[("community", &self.community), ("name", "矩阵网格")]),
             ("POST", "/manage/territory/grids/{id}") => form(&[("name", "第1网格"), ("community", &self.community)]),

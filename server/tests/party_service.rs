@@ -5,7 +5,8 @@
 //! 16-hour rule; each outside unit's quarterly report as XLSX, a sheet per
 //! unit; the cadences and the rule as an admin's data; and the refusals — a
 //! household not linked (404, audited), bad input (422 in Chinese), another
-//! community's lead (404), a worker (403).
+//! community's lead (404), a worker (403). And a building's public page:
+//! who serves it, with work phones, and nothing of its residents.
 
 // Each test binary uses part of the shared harness.
 #[allow(dead_code)]
@@ -319,4 +320,89 @@ async fn the_cadences_and_the_yearly_rule_are_an_admins_data() {
     assert_eq!(server.scalar(months, "committee").await, "3");
     let (_, page) = get_text(&server, &lead, "/manage/party/hours").await;
     assert!(page.contains("不足20小时"), "{page}");
+}
+
+#[tokio::test]
+async fn a_buildings_public_page_names_who_serves_it_and_nothing_of_its_residents() {
+    let server = TestServer::start().await;
+    let lead = server.login_as("lead1").await;
+    let community = server.community_of("lead1").await;
+    let (household, _) = server.household_in("第1网格").await;
+    let building = server
+        .scalar("SELECT building_id FROM households WHERE id = $1", &household)
+        .await;
+
+    // The worker's work phone, set by their lead; a bad one is refused.
+    let phone = server.url("/manage/users/worker1/phone");
+    let response = post_form(&lead, phone.clone(), &[("work_phone", "12345")]).await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("工作电话应为11位手机号"));
+    redirected(&post_form(&lead, phone, &[("work_phone", "138 0000 1111")]).await);
+
+    // A 楼栋党员 for the building.
+    let (member, _) = linked_member(&server, &lead, "楼栋党员丁", "区教育局").await;
+    let url = server.url(&format!("/manage/party/members/{member}/buildings"));
+    redirected(&post_form(&lead, url, &[("building", &building)]).await);
+
+    let anyone = server.client();
+    let path = format!("/n/{community}/b/{building}");
+    let (status, page) = get_text(&server, &anyone, &path).await;
+    assert_eq!(status, 200);
+    let worker = server
+        .scalar("SELECT display_name FROM users WHERE username = $1", "worker1")
+        .await;
+    let head = server
+        .scalar("SELECT display_name FROM users WHERE username = $1", "lead1")
+        .await;
+    for shown in [
+        worker.as_str(),
+        "13800001111",
+        head.as_str(),
+        "楼栋党员丁",
+        "0571-87654321",
+        "我们在干什么",
+    ] {
+        assert!(page.contains(shown), "{shown} on the page");
+    }
+    // Nothing of a resident: none of the building's residents' names.
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT r.name FROM residents r JOIN households h ON h.id = r.household_id WHERE h.building_id = $1",
+    )
+    .bind(&building)
+    .fetch_all(&server.pool)
+    .await
+    .unwrap();
+    assert!(!names.is_empty());
+    for name in &names {
+        assert!(!page.contains(name.as_str()), "a resident's name on a public page");
+    }
+
+    // The member moved away: no longer shown.
+    let status_url = server.url(&format!("/manage/party/members/{member}/status"));
+    redirected(&post_form(&lead, status_url, &[("status", "moved")]).await);
+    let (_, page) = get_text(&server, &anyone, &path).await;
+    assert!(!page.contains("楼栋党员丁"));
+
+    // The poster's code points at the page.
+    let response = anyone
+        .get(server.url(&format!("{path}/poster.svg")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains(&path));
+
+    // Another community's building, or none: 404; not an id: 400.
+    let elsewhere = server
+        .scalar(
+            "SELECT b.id FROM buildings b JOIN grids g ON g.id = b.grid_id WHERE g.community_id <> $1 LIMIT 1",
+            &community,
+        )
+        .await;
+    for building in [elsewhere, common::new_id()] {
+        let (status, _) = get_text(&server, &anyone, &format!("/n/{community}/b/{building}")).await;
+        assert_eq!(status, 404);
+    }
+    let (status, _) = get_text(&server, &anyone, &format!("/n/{community}/b/x")).await;
+    assert_eq!(status, 400);
 }

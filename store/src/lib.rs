@@ -31,6 +31,7 @@ pub mod pull;
 pub mod requests;
 pub mod residents;
 pub mod scope;
+pub mod serving;
 pub mod sessions;
 pub mod staff;
 pub mod territory;

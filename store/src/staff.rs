@@ -18,6 +18,8 @@ pub struct StaffRow {
     pub community_name: Option<String>,
     pub must_change_password: bool,
     pub disabled_at: Option<i64>,
+    /// Shown on the public pages of the buildings they serve.
+    pub work_phone: Option<String>,
     /// The worker's grids' names, joined with "、".
     pub grids: String,
 }
@@ -57,12 +59,12 @@ pub struct TerritoryGridRow {
 }
 
 const STAFF: &str = "SELECT u.id, u.username, u.display_name, u.role, u.community_id, c.name AS community_name,
-            u.must_change_password, u.disabled_at,
+            u.must_change_password, u.disabled_at, u.work_phone,
             COALESCE((SELECT string_agg(g.name, '、' ORDER BY g.name) FROM user_grids ug
                       JOIN grids g ON g.id = ug.grid_id WHERE ug.user_id = u.id), '') AS grids
      FROM users u LEFT JOIN communities c ON c.id = u.community_id";
 const STAFF_SQLITE: &str = "SELECT u.id, u.username, u.display_name, u.role, u.community_id, c.name AS community_name,
-            u.must_change_password, u.disabled_at,
+            u.must_change_password, u.disabled_at, u.work_phone,
             COALESCE((SELECT group_concat(name, '、') FROM (SELECT g.name FROM user_grids ug
                       JOIN grids g ON g.id = ug.grid_id WHERE ug.user_id = u.id ORDER BY g.name)), '') AS grids
      FROM users u LEFT JOIN communities c ON c.id = u.community_id";

@@ -5,6 +5,7 @@
 //! JavaScript off, and authoring costs the worker app's bundle nothing.
 
 pub mod attachments;
+mod building;
 pub mod markdown;
 mod pages;
 pub(crate) use pages::{PUBLIC_CSS, public_error};
@@ -58,6 +59,8 @@ pub fn routes(limiter: Arc<RateLimiter>, public_url: Option<String>, photos: Arc
         .route("/n/{community}", get(public_index))
         .route("/n/{community}/feed.atom", get(feed))
         .route("/n/{community}/poster.svg", get(poster_svg))
+        .route("/n/{community}/b/{building}", get(building::building_page))
+        .route("/n/{community}/b/{building}/poster.svg", get(building::building_poster))
         .route("/n/{community}/{notice}", get(public_notice))
         .route("/n/{community}/{notice}/files/{hash}", get(public_file))
         .layer(axum::middleware::from_fn_with_state(limiter, limit_by_address));

@@ -71,7 +71,7 @@ fn public_head(community: &CommunityRow) -> AnyView {
     .into_any()
 }
 
-fn public_header(community: &CommunityRow) -> AnyView {
+pub(super) fn public_header(community: &CommunityRow) -> AnyView {
     view! {
         <header>
             <h1><a href=format!("/n/{}", community.id)>{format!("{} · 公开栏", community.name)}</a></h1>

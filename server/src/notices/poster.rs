@@ -1,5 +1,7 @@
-//! A printable poster for building entrances: the community's name and a QR
-//! code of its public notice page, as SVG (prints sharp at any size).
+//! Printable posters for building entrances, as SVG (prints sharp at any
+//! size): a heading, a line under it, a QR code of a public page and what
+//! scanning it gives. The community's poster points at its notices; a
+//! building's at who serves that building.
 
 use qrcodegen::{QrCode, QrCodeEcc};
 
@@ -9,7 +11,29 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// What a poster says around its code.
+pub struct Poster<'a> {
+    pub heading: String,
+    pub line: &'a str,
+    /// What scanning gives, under the code.
+    pub call: &'a str,
+    pub footer: String,
+    pub url: &'a str,
+}
+
+/// The community's poster: its public notices.
 pub fn svg(community: &CommunityRow, url: &str) -> String {
+    poster(&Poster {
+        heading: format!("{} · 公开栏", community.name),
+        line: "党务公开 · 居务公开 · 财务公开 · 办事指南 · 活动通知",
+        call: "用手机扫码，查看社区公告（无需注册）",
+        footer: community.street_name.clone(),
+        url,
+    })
+}
+
+pub fn poster(p: &Poster<'_>) -> String {
+    let url = p.url;
     // Medium error correction survives a scuffed or sun-bleached print.
     let path = QrCode::encode_text(url, QrCodeEcc::Medium)
         .map(|qr| {
@@ -32,15 +56,17 @@ pub fn svg(community: &CommunityRow, url: &str) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm" viewBox="0 0 210 297">
 <rect width="210" height="297" fill="#fff"/>
 <rect x="0" y="0" width="210" height="46" fill="#1f6f5c"/>
-<text x="105" y="30" font-size="14" text-anchor="middle" fill="#fff" font-family="sans-serif">{name} · 公开栏</text>
-<text x="105" y="66" font-size="11" text-anchor="middle" fill="#1d2327" font-family="sans-serif">党务公开 · 居务公开 · 财务公开 · 办事指南 · 活动通知</text>
+<text x="105" y="30" font-size="14" text-anchor="middle" fill="#fff" font-family="sans-serif">{heading}</text>
+<text x="105" y="66" font-size="11" text-anchor="middle" fill="#1d2327" font-family="sans-serif">{line}</text>
 <g transform="translate(45,80) scale({scale})"><rect width="{full}" height="{full}" fill="#fff"/><path transform="translate(4,4)" d="{d}" fill="#000"/></g>
-<text x="105" y="222" font-size="12" text-anchor="middle" fill="#1d2327" font-family="sans-serif">用手机扫码，查看社区公告（无需注册）</text>
+<text x="105" y="222" font-size="12" text-anchor="middle" fill="#1d2327" font-family="sans-serif">{call}</text>
 <text x="105" y="236" font-size="5" text-anchor="middle" fill="#5b6a70" font-family="monospace">{url}</text>
-<text x="105" y="280" font-size="6" text-anchor="middle" fill="#5b6a70" font-family="sans-serif">{street}</text>
+<text x="105" y="280" font-size="6" text-anchor="middle" fill="#5b6a70" font-family="sans-serif">{footer}</text>
 </svg>"##,
-        name = escape(&community.name),
-        street = escape(&community.street_name),
+        heading = escape(&p.heading),
+        line = escape(p.line),
+        call = escape(p.call),
+        footer = escape(&p.footer),
         url = escape(url),
         full = size + 8,
     )

@@ -99,7 +99,7 @@ fn links_short(m: &MemberRow) -> bool {
 
 /// A work phone as entered: a mobile (`PhoneNumber`) or a landline with its
 /// area code (`0571-87654321`), kept as digits with the area code's dash.
-fn work_phone(text: &str) -> Result<String, String> {
+pub(crate) fn work_phone(text: &str) -> Result<String, String> {
     if let Ok(mobile) = PhoneNumber::parse(text) {
         return Ok(mobile.as_str().to_owned());
     }

@@ -175,7 +175,9 @@ async fn grid_view(caller: &Caller, id: &str, message: Option<&str>, status: Sta
                         </select>
                         <button type="submit">"保存"</button>
                     </form>
-                    <p class="muted small">{format!("{} 户 · {} 单元 · {} 层", b.households, b.units, b.floors)}</p>
+                    <p class="muted small">{format!("{} 户 · {} 单元 · {} 层", b.households, b.units, b.floors)}
+                        " · "<a href=format!("/n/{}/b/{}", grid.community_id, b.id)>"为本楼服务（公开页）"</a>
+                        " · "<a href=format!("/n/{}/b/{}/poster.svg", grid.community_id, b.id)>"二维码海报"</a></p>
                 </li>
             }).collect_view()}
         </ul>

@@ -34,6 +34,7 @@ pub fn routes() -> Routes {
         .route("/manage/users/{username}/disable", post(disable_form))
         .route("/manage/users/{username}/enable", post(enable_form))
         .route("/manage/users/{username}/grids", post(grids_form))
+        .route("/manage/users/{username}/phone", post(phone_form))
 }
 
 /// Who changes an account, for its audit row: a signed-in person, or the
@@ -369,6 +370,13 @@ async fn user_view(
                 <button type="submit">"保存网格"</button>
             </form>
         })}
+        <h2>"工作电话"</h2>
+        <form method="post" action=format!("/manage/users/{name}/phone") class="row">
+            <input name="work_phone" inputmode="tel" maxlength="15" value=user.work_phone.clone().unwrap_or_default()
+                aria-label="工作电话"/>
+            <button type="submit">"保存"</button>
+        </form>
+        <p class="muted small">"居民扫楼栋二维码可看到网格员、网格长的姓名和工作电话；不填则不显示电话。"</p>
         <h2>"账号"</h2>
         <form method="post" action=format!("/manage/users/{name}/reset")>
             <button type="submit">"重置密码（生成新的初始密码）"</button>
@@ -410,6 +418,31 @@ async fn disable_form(Api(caller): Api, Path(username): Path<String>) -> Result<
 async fn enable_form(Api(caller): Api, Path(username): Path<String>) -> Result<Response, ApiError> {
     let user = run_by(&caller, &username).await?;
     set_disabled(&caller.store, &user, false, actor(&caller)).await?;
+    Ok(Redirect::to(&format!("/manage/users/{}", user.username)).into_response())
+}
+
+/// The work phone residents may call: a mobile or a landline with its area
+/// code; empty takes it off.
+async fn phone_form(
+    Api(caller): Api,
+    Path(username): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let user = run_by(&caller, &username).await?;
+    let form = crate::party::form(form)?;
+    let phone = match field(&form, "work_phone") {
+        "" => None,
+        text => match crate::party::work_phone(text) {
+            Ok(phone) => Some(phone),
+            Err(message) => return user_view(&caller, &user, Some(&message), StatusCode::UNPROCESSABLE_ENTITY).await,
+        },
+    };
+    let at = now_ms();
+    let mut tx = caller.store.begin().await?;
+    tx.set_work_phone(&user.id, phone.as_deref()).await?;
+    tx.audit(caller.audit_entry(at, "update", "user_phone", &user.id))
+        .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("/manage/users/{}", user.username)).into_response())
 }
 
