@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gridwalk benchmarks, one command. Prints Markdown for BENCHMARKS.md.
 #   scripts/bench.sh           sizes, idle memory, page latency under load, sync, photos, coverage and
-#                              requests in Chromium; sync, pull, coverage and requests again on PostgreSQL;
+#                              requests in Chromium; party members' pages and files; sync, pull, coverage,
+#                              requests and party again on PostgreSQL;
 #                              spreadsheet import on both; first sync; Lighthouse on the worker pages
 #   scripts/bench.sh --build   also cold / warm build times (scripts/bench-build.sh)
 # Load comes from wrk on loopback; every figure is taken beside a baseline in
@@ -127,13 +128,15 @@ echo
 echo
 (cd tests && node bench/requests.mjs)
 echo
+(cd tests && node bench/party.mjs)
+echo
 # The database-bound benchmarks again on PostgreSQL (a throw-away cluster on a
 # Unix socket, scripts/postgres.sh), beside the SQLite figures above.
 source scripts/postgres.sh
 pg_start
 trap 'pg_stop; kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 export PATH="$PATH:$(pg_bin)"
-for bench in sync pull coverage requests; do
+for bench in sync pull coverage requests party; do
   (cd tests && GRIDWALK_E2E_POSTGRES="$PG_URL" node "bench/$bench.mjs")
   echo
 done

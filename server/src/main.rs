@@ -5,7 +5,9 @@
 //! <households> <visit-multiplier> <database>` one community of them with a
 //! year of visits (the coverage benchmarks), `server generate-requests
 //! <households> <per-household> <database>` one with two years of requests
-//! (the request benchmarks). `<database>` is an SQLite file or a
+//! (the request benchmarks), `server generate-party <households> <members>
+//! <database>` one with its party members at work for a year (the party
+//! benchmarks). `<database>` is an SQLite file or a
 //! `sqlite://` / `postgres://` URL of an empty database.
 //! `server user …` adds, resets, disables and assigns accounts (the first
 //! admin of a new install is made this way).
@@ -85,6 +87,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 demo::DemoSpec::one_community(households, 1, app::state::now_ms()).with_requests(730, per_household);
             generate(settings, database, spec).await?;
         }
+        ["generate-party", households, members, database] => {
+            let households = households.parse().map_err(|_| "households must be a number")?;
+            let members = members.parse().map_err(|_| "members must be a number")?;
+            // One community with its members at work for a year.
+            let spec = demo::DemoSpec::one_community(households, 1, app::state::now_ms()).with_party_service(members);
+            generate(settings, database, spec).await?;
+        }
         ["user", ref rest @ ..] => {
             let store = gridwalk_server::db::connect(&settings).await?;
             let said = staff::cli::run(&store, rest).await;
@@ -100,6 +109,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 "usage: server [serve] | server seed | server generate <households> <database>\n       \
                  | server generate-community <households> <visit-multiplier> <database>\n       \
                  | server generate-requests <households> <requests-per-household> <database>\n       \
+                 | server generate-party <households> <party-members> <database>\n       \
                  | server backup <path> | server restore <path> | server sweep [--dry-run]\n       \
                  | {}\n\
                  <database>: an SQLite file, or a sqlite:// or postgres:// URL\n\

@@ -8,6 +8,7 @@ mod party;
 mod people;
 mod requests;
 pub mod rng;
+mod service;
 
 use app::domain::{CivilDate, KeyGroup, Outcome, VisitType};
 use app::state::DAY_MS;
@@ -43,6 +44,9 @@ pub struct DemoSpec {
     pub notices: bool,
     /// Each grid has two party members linked to households (the demo only).
     pub party_members: bool,
+    /// This many party members in each community at work: links, a year of
+    /// visits and weekly activities (the party benchmarks; 0 for none).
+    pub party_service_members: usize,
     pub now_ms: i64,
 }
 
@@ -70,6 +74,7 @@ impl DemoSpec {
             requests_per_household: 0.25,
             notices: true,
             party_members: true,
+            party_service_members: 0,
             now_ms,
         }
     }
@@ -89,6 +94,7 @@ impl DemoSpec {
             requests_per_household: 0.0,
             notices: false,
             party_members: false,
+            party_service_members: 0,
             now_ms,
         }
     }
@@ -109,8 +115,16 @@ impl DemoSpec {
             requests_per_household: 0.0,
             notices: false,
             party_members: false,
+            party_service_members: 0,
             now_ms,
         }
+    }
+
+    /// This many party members at work in each community on top (the party
+    /// benchmarks: 2,000 members, 8,000 links, a year of visits and activities).
+    pub fn with_party_service(mut self, members: usize) -> Self {
+        self.party_service_members = members;
+        self
     }
 
     /// These requests over these days on top (the requests benchmarks: two
@@ -131,6 +145,8 @@ pub struct DemoCounts {
     pub requests: usize,
     pub notices: usize,
     pub party_members: usize,
+    pub member_visits: usize,
+    pub check_ins: usize,
 }
 
 /// Building shapes of an ordinary compound: six-storey walk-ups, mid-rises,
@@ -225,6 +241,7 @@ async fn write(store: &Store, photos: Option<&PhotoStore>, spec: &DemoSpec) -> R
         }
 
         let mut building_no = 0;
+        let mut service_members = Vec::new();
         for g in 0..spec.grids_per_community {
             let grid_id = generator.id();
             worker_no += 1;
@@ -272,6 +289,23 @@ async fn write(store: &Store, photos: Option<&PhotoStore>, spec: &DemoSpec) -> R
                 };
                 counts.party_members += party::write(&mut tx, &mut party_rng, &grid, &rows).await?;
             }
+            if spec.party_service_members > 0 {
+                // Spread evenly; the first grids take the remainder.
+                let per_grid = spec.party_service_members / spec.grids_per_community;
+                let extra = usize::from(g < spec.party_service_members % spec.grids_per_community);
+                let grid = service::GridService {
+                    community_id: &community_id,
+                    grid_id: &grid_id,
+                    lead_id: &lead.id,
+                    members: per_grid + extra,
+                    first_member: service_members.len(),
+                    now_ms: spec.now_ms,
+                };
+                let (ids, visits) = service::write_members(&mut tx, &mut party_rng, &grid, &rows).await?;
+                service_members.extend(ids);
+                counts.party_members += service_members.len() - grid.first_member;
+                counts.member_visits += visits;
+            }
             let grid = requests::GridPeople {
                 community_id: &community_id,
                 grid_id: &grid_id,
@@ -287,6 +321,17 @@ async fn write(store: &Store, photos: Option<&PhotoStore>, spec: &DemoSpec) -> R
                 tx.record_change("request", &request.id, &grid_id, spec.now_ms);
             }
             counts.requests += requests.len();
+        }
+        if !service_members.is_empty() {
+            counts.check_ins += service::write_activities(
+                &mut tx,
+                &mut party_rng,
+                &community_id,
+                &lead.id,
+                &service_members,
+                spec.now_ms,
+            )
+            .await?;
         }
     }
     // The banner may print the demo's published password on this install.

@@ -19,7 +19,7 @@ use axum::response::Response;
 use leptos::prelude::*;
 use serde::Deserialize;
 use store::party::{MemberRow, RosterQuery};
-use store::party_service::ServiceRow;
+use store::party_service::{MemberActivityRow, MemberVisitRow, ServiceRow};
 
 use super::rank_label;
 use super::service::year_span;
@@ -54,6 +54,8 @@ const HOURS_HEADERS: &[&str] = &[
 ];
 
 const UNIT_HEADERS: &[&str] = &["姓名", "职级类别", "类型", "时间", "内容", "时长（小时）"];
+/// The type column of a member's last row in a unit's sheet.
+const TOTAL: &str = "本季度合计";
 
 #[derive(Debug, Default, Deserialize)]
 struct LedgerQuery {
@@ -257,47 +259,54 @@ async fn unit_tables(caller: &Caller, community: &str, quarter: Quarter) -> Resu
         caller.store.party_member_visits(community, "", from, to),
         caller.store.party_member_activities(community, from, to),
     )?;
+    // Each member's rows found once, not by scanning every row per member.
+    let mut visits_of: HashMap<&str, Vec<&MemberVisitRow>> = HashMap::new();
+    for v in &visits {
+        visits_of.entry(v.member_id.as_str()).or_default().push(v);
+    }
+    let mut activities_of: HashMap<&str, Vec<&MemberActivityRow>> = HashMap::new();
+    for a in &activities {
+        activities_of.entry(a.member_id.as_str()).or_default().push(a);
+    }
     let mut units: BTreeMap<String, Vec<Vec<Cell>>> = BTreeMap::new();
     for m in members.iter().filter(|m| m.kind == "in_service") {
-        let theirs = visits.iter().filter(|v| v.member_id == m.id);
-        let attended = activities.iter().filter(|a| a.member_id == m.id);
-        if m.status != "active" && theirs.clone().count() + attended.clone().count() == 0 {
+        let theirs = visits_of.remove(m.id.as_str()).unwrap_or_default();
+        let attended = activities_of.remove(m.id.as_str()).unwrap_or_default();
+        if m.status != "active" && theirs.is_empty() && attended.is_empty() {
             continue;
         }
         let name = || Cell::Text(m.name.clone());
         let rank = || Cell::Text(rank_label(&m.rank).into());
-        let mut rows: Vec<Vec<Cell>> = theirs
-            .clone()
-            .map(|v| {
-                let outcome = Outcome::parse(&v.outcome).map_or("", |o| o.label());
-                let door = format!("{} {}单元 {}（{outcome}）", v.building_name, v.unit, v.door_number);
-                vec![
-                    name(),
-                    rank(),
-                    Cell::Text("走访联系户".into()),
-                    Cell::Time(v.visited_at),
-                    Cell::Text(door),
-                    Cell::Hours(v.service_minutes),
-                ]
-            })
-            .chain(attended.clone().map(|a| {
-                vec![
-                    name(),
-                    rank(),
-                    Cell::Text("参加活动".into()),
-                    Cell::Time(a.starts_at),
-                    Cell::Text(a.title.clone()),
-                    Cell::Hours(a.credit_minutes),
-                ]
-            }))
-            .collect();
-        let minutes: i64 = theirs.clone().map(|v| v.service_minutes).sum::<i64>()
-            + attended.clone().map(|a| a.credit_minutes).sum::<i64>();
-        let summary = format!("走访{}次，参加活动{}次", theirs.count(), attended.count());
+        let mut rows: Vec<Vec<Cell>> = Vec::with_capacity(theirs.len() + attended.len() + 1);
+        for v in &theirs {
+            let outcome = Outcome::parse(&v.outcome).map_or("", |o| o.label());
+            let door = format!("{} {}单元 {}（{outcome}）", v.building_name, v.unit, v.door_number);
+            rows.push(vec![
+                name(),
+                rank(),
+                Cell::Text("走访联系户".into()),
+                Cell::Time(v.visited_at),
+                Cell::Text(door),
+                Cell::Hours(v.service_minutes),
+            ]);
+        }
+        for a in &attended {
+            rows.push(vec![
+                name(),
+                rank(),
+                Cell::Text("参加活动".into()),
+                Cell::Time(a.starts_at),
+                Cell::Text(a.title.clone()),
+                Cell::Hours(a.credit_minutes),
+            ]);
+        }
+        let minutes: i64 = theirs.iter().map(|v| v.service_minutes).sum::<i64>()
+            + attended.iter().map(|a| a.credit_minutes).sum::<i64>();
+        let summary = format!("走访{}次，参加活动{}次", theirs.len(), attended.len());
         rows.push(vec![
             name(),
             rank(),
-            Cell::Text("本季度合计".into()),
+            Cell::Text(TOTAL.into()),
             Cell::Empty,
             Cell::Text(summary),
             Cell::Hours(minutes),
@@ -363,7 +372,7 @@ async fn units_page(Api(caller): Api, query: Result<Query<LedgerQuery>, QueryRej
         <p><a class="btn" href=file>"下载各单位报告（XLSX，每个单位一页）"</a></p>
         <ul class="list">
             {tables.into_iter().map(|t| {
-                let totals = t.rows.iter().filter(|r| matches!(&r[2], Cell::Text(k) if k == "本季度合计")).count();
+                let totals = t.rows.iter().filter(|r| matches!(&r[2], Cell::Text(k) if k == TOTAL)).count();
                 view! { <li>{format!("{}：{}名党员", t.title, totals)}</li> }
             }).collect_view()}
         </ul>
