@@ -562,6 +562,158 @@ async fn a_lead_imports_territory_residents_and_staff_from_messy_ledgers() {
     );
 }
 
+#[tokio::test]
+async fn a_lead_imports_in_service_party_members_and_the_same_file_again_changes_nothing() {
+    let server = TestServer::start().await;
+    let lead = server.login_as("lead1").await;
+    let community = server
+        .scalar(
+            "SELECT name FROM communities WHERE id = $1",
+            &server.community_of("lead1").await,
+        )
+        .await;
+    // Headers as a unit's list writes them; a mobile typed as a number, a
+    // full-width rank, an Excel date, a landline without its dash.
+    let header = [
+        "序号",
+        "姓名",
+        "单位",
+        "党组织",
+        "职级",
+        "联系电话",
+        "所在党支部",
+        "党小组",
+        "报到时间",
+    ];
+    let rows = vec![
+        vec![
+            Cell::Number(1.0),
+            t("钱学文"),
+            t("区财政局"),
+            t("区财政局机关党委"),
+            t("党委（党组）成员"),
+            Cell::Number(13912345678.0),
+            t("第一党支部"),
+            t("报到党员小组"),
+            Cell::Serial(46082.0),
+        ],
+        vec![
+            Cell::Number(2.0),
+            t("孙晓燕"),
+            t("区财政局"),
+            Cell::Empty,
+            t("其他党员"),
+            t("057187650000"),
+            t("第一党支部"),
+            Cell::Empty,
+            Cell::Empty,
+        ],
+        // Refused: a rank nobody knows, a phone that is not one, the same
+        // person twice, a date to come, a community that is not the lead's.
+        vec![
+            Cell::Number(3.0),
+            t("郑一"),
+            t("区财政局"),
+            Cell::Empty,
+            t("科长"),
+            t("13912340000"),
+            t("第一党支部"),
+            Cell::Empty,
+            Cell::Empty,
+        ],
+        vec![
+            Cell::Number(4.0),
+            t("郑二"),
+            t("区财政局"),
+            Cell::Empty,
+            t("其他党员"),
+            t("12345"),
+            t("第一党支部"),
+            Cell::Empty,
+            Cell::Empty,
+        ],
+        vec![
+            Cell::Number(5.0),
+            t("孙晓燕"),
+            t("区财政局"),
+            Cell::Empty,
+            t("其他党员"),
+            t("0571-87650000"),
+            t("第一党支部"),
+            Cell::Empty,
+            Cell::Empty,
+        ],
+        vec![
+            Cell::Number(6.0),
+            t("郑三"),
+            t("区财政局"),
+            Cell::Empty,
+            t("其他党员"),
+            t("13912340003"),
+            t("第一党支部"),
+            Cell::Empty,
+            t("2099-01-01"),
+        ],
+    ];
+    let (status, page) = upload(&server, &lead, "party", "报到党员.xlsx", ledger(&header, &rows)).await;
+    assert_eq!(status, 422, "rows refused");
+    assert!(page.contains("不认识的职级类别“科长”"), "{page}");
+    assert!(page.contains("工作电话应为11位手机号"), "{page}");
+    assert!(page.contains("与第4行是同一人"), "{page}");
+    assert!(page.contains("报到日期不能晚于今天"), "{page}");
+    assert!(
+        !page.contains("action=\"/manage/import/"),
+        "refused rows: nothing to confirm"
+    );
+
+    // The fixed file: the first two rows, and the community named.
+    let mut fixed: Vec<Vec<Cell>> = rows.into_iter().take(2).collect();
+    let header = [&header[..], &["社区"]].concat();
+    for row in &mut fixed {
+        row.push(t(&community));
+    }
+    let file = || {
+        let rows: Vec<Vec<Cell>> = fixed
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Cell::Text(x) => Cell::Text(x.clone()),
+                        Cell::Number(n) => Cell::Number(*n),
+                        Cell::Serial(n) => Cell::Serial(*n),
+                        Cell::Empty => Cell::Empty,
+                    })
+                    .collect()
+            })
+            .collect();
+        ledger(&header, &rows)
+    };
+    let (_, page) = upload(&server, &lead, "party", "报到党员.xlsx", file()).await;
+    assert!(page.contains("将新建 2 · 更新 0 · 不变 0"), "{page}");
+    let (status, _) = confirm(&server, &lead, &page).await;
+    assert_eq!(status, 200);
+    let member = "SELECT rank || ' ' || work_phone || ' ' || registered_on FROM party_members WHERE name = $1";
+    assert_eq!(
+        server.scalar(member, "钱学文").await,
+        "committee 13912345678 2026-03-01"
+    );
+    let phone = "SELECT work_phone FROM party_members WHERE name = $1";
+    assert_eq!(server.scalar(phone, "孙晓燕").await, "0571-87650000");
+    let grouped = "SELECT g.name FROM party_members m JOIN party_groups g ON g.id = m.group_id WHERE m.name = $1";
+    assert_eq!(server.scalar(grouped, "钱学文").await, "报到党员小组");
+
+    // The same file again changes nothing; another lead's community is not theirs.
+    let (_, page) = upload(&server, &lead, "party", "报到党员.xlsx", file()).await;
+    assert!(page.contains("将新建 0 · 更新 0 · 不变 2"), "{page}");
+    let other = server.login_as("lead2").await;
+    let (_, page) = upload(&server, &other, "party", "报到党员.xlsx", file()).await;
+    assert!(page.contains(&format!("没有找到您负责的社区「{community}」")), "{page}");
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM party_members WHERE name = $1", "钱学文").await,
+        1
+    );
+}
+
 /// The error report's upload id on a dry run's page.
 fn report_id(page: &str) -> String {
     let at = page

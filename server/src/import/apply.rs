@@ -1,5 +1,5 @@
 //! Writing a clean plan: territory and residents, staff accounts with their
-//! one-time passwords, the audit row and the upload's removal, all in one
+//! one-time passwords, in-service party members, the audit row and the upload's removal, all in one
 //! transaction: a failure anywhere leaves the database as it was.
 
 use app::auth::ssr::Caller;
@@ -71,6 +71,37 @@ pub async fn apply(
         };
         if change.role == app::domain::Role::Worker {
             tx.set_user_grids(&id, &grids).await?;
+        }
+    }
+    for change in &plan.party {
+        let branch = tx.party_branch(&change.community_id, &change.branch).await?;
+        let group = match change.group.as_str() {
+            "" => None,
+            group => Some(tx.party_group(&branch, group).await?),
+        };
+        let fields = store::party::MemberFields {
+            name: &change.name,
+            unit: &change.unit,
+            unit_party_org: &change.unit_party_org,
+            rank: change.rank.as_str(),
+            work_phone: Some(&change.work_phone),
+            branch_id: &branch,
+            group_id: group.as_deref(),
+            registered_on: &change.registered_on,
+        };
+        match &change.existing {
+            Some(id) => tx.update_party_member(id, fields, now).await?,
+            None => {
+                tx.insert_party_member(store::party::NewMember {
+                    id: &store::new_id(),
+                    community_id: &change.community_id,
+                    kind: "in_service",
+                    resident_id: None,
+                    fields,
+                    at: now,
+                })
+                .await?
+            }
         }
     }
     let what = format!("{}:{}", table.kind.as_str(), upload_id);

@@ -11,6 +11,7 @@ use std::ops::RangeInclusive;
 use app::domain::{CivilDate, Gender, IdCardNumber, KeyGroup, PhoneNumber, RegistrationType, Role};
 
 use super::Cell;
+use crate::party::Rank;
 
 /// Full-width ASCII (Ｕ+FF01–FF5E, as typed with a Chinese input method) to
 /// its half-width form.
@@ -301,6 +302,38 @@ pub fn role(cell: &Cell) -> Result<Option<Role>, String> {
     lookup(&text, all, |v| [v.label(), v.as_str()], ROLE_VARIANTS)
         .map(Some)
         .ok_or_else(|| format!("不认识的角色“{text}”，可填：{}", labels(all, Role::label)))
+}
+
+const RANK_VARIANTS: &[(&str, Rank)] = &[
+    ("县级领导", Rank::CountyLeader),
+    ("县处级领导干部", Rank::CountyLeader),
+    ("县处级干部", Rank::CountyLeader),
+    ("党委（党组）成员", Rank::Committee),
+    ("党委成员", Rank::Committee),
+    ("党组成员", Rank::Committee),
+    ("党委委员", Rank::Committee),
+    ("党员", Rank::Member),
+    ("普通党员", Rank::Member),
+    ("一般党员", Rank::Member),
+];
+
+/// A party member's rank class.
+pub fn rank(cell: &Cell) -> Result<Option<Rank>, String> {
+    let Some(text) = value(cell)? else {
+        return Ok(None);
+    };
+    let all = &Rank::ALL;
+    lookup(&text, all, |v| [v.label(), v.as_str()], RANK_VARIANTS)
+        .map(Some)
+        .ok_or_else(|| format!("不认识的职级类别“{text}”，可填：{}", labels(all, Rank::label)))
+}
+
+/// A work phone: a mobile, or a landline with its area code.
+pub fn work_phone(cell: &Cell) -> Result<Option<String>, String> {
+    match value(cell)? {
+        Some(text) => crate::party::work_phone(&text).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Several names in one cell (a staff member's grids), without repeats.

@@ -33,6 +33,16 @@ pub enum Field {
     KeyGroups,
     Username,
     Role,
+    /// An in-service party member's employer, its party organisation, their
+    /// rank class (县级领导干部 / 党委(党组)成员 / 其他党员) and work phone.
+    WorkUnit,
+    PartyOrg,
+    Rank,
+    WorkPhone,
+    Branch,
+    PartyGroup,
+    /// When they registered with the community (报到).
+    RegisteredOn,
 }
 
 impl Field {
@@ -64,6 +74,13 @@ impl Field {
             Field::KeyGroups => &["重点人群", "人群类别", "标签", "重点人群类别", "人员标签", "特殊人群"],
             Field::Username => &["用户名", "账号", "登录名", "登录账号", "账户"],
             Field::Role => &["角色", "职务", "岗位"],
+            Field::WorkUnit => &["工作单位", "单位", "所在单位", "单位名称"],
+            Field::PartyOrg => &["单位党组织", "所在党组织", "单位党组织名称", "党组织"],
+            Field::Rank => &["职级类别", "职级", "党员类别", "职务级别"],
+            Field::WorkPhone => &["工作电话", "办公电话", "单位电话", "联系电话"],
+            Field::Branch => &["党支部", "所属党支部", "所在党支部", "支部"],
+            Field::PartyGroup => &["党小组", "所属党小组", "所在党小组"],
+            Field::RegisteredOn => &["报到日期", "报到时间", "双报到日期"],
         }
     }
 }
@@ -121,6 +138,19 @@ const STAFF: &[Spec] = &[
     optional(Field::Grid),
 ];
 
+// Resident members are registered on the roster page, from their record.
+const PARTY: &[Spec] = &[
+    required(Field::Name),
+    required(Field::WorkUnit),
+    optional(Field::PartyOrg),
+    required(Field::Rank),
+    required(Field::WorkPhone),
+    required(Field::Branch),
+    optional(Field::PartyGroup),
+    optional(Field::RegisteredOn),
+    optional(Field::Community),
+];
+
 impl Kind {
     /// The kind's fields in template order.
     pub fn fields(self) -> &'static [Spec] {
@@ -128,6 +158,7 @@ impl Kind {
             Kind::Territory => TERRITORY,
             Kind::Residents => RESIDENTS,
             Kind::Staff => STAFF,
+            Kind::Party => PARTY,
         }
     }
 
@@ -180,6 +211,9 @@ mod tests {
         assert_eq!(Kind::Residents.field_for("账号"), None);
         assert_eq!(Kind::Staff.field_for("身份证号"), None);
         assert_eq!(Kind::Staff.field_for("备注"), None);
+        // 联系电话 is a resident's phone, and an in-service member's work phone.
+        assert_eq!(Kind::Party.field_for("联系电话"), Some(Field::WorkPhone));
+        assert_eq!(Kind::Party.field_for("工作单位*"), Some(Field::WorkUnit));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Spreadsheet import, the reading half: a street office's ledger (台账) — its
-//! territory, residents or staff, kept in Excel — becomes a [`Table`] of cells
+//! territory, residents, staff or in-service party members, kept in Excel — becomes a [`Table`] of cells
 //! under known [`Field`]s, nothing written yet.
 //!
 //! Pure on purpose: the upload handler reads the file, shows the person how
@@ -34,10 +34,12 @@ pub enum Kind {
     Territory,
     Residents,
     Staff,
+    /// In-service party members registered from their employers (双报到).
+    Party,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Territory, Kind::Residents, Kind::Staff];
+    pub const ALL: [Kind; 4] = [Kind::Territory, Kind::Residents, Kind::Staff, Kind::Party];
 
     /// The form used in URLs.
     pub fn as_str(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Territory => "territory",
             Kind::Residents => "residents",
             Kind::Staff => "staff",
+            Kind::Party => "party",
         }
     }
 
@@ -57,6 +60,7 @@ impl Kind {
             Kind::Territory => "房屋/楼栋台账",
             Kind::Residents => "居民台账",
             Kind::Staff => "工作人员",
+            Kind::Party => "在职党员名册",
         }
     }
 }

@@ -47,6 +47,22 @@ pub struct StaffChange {
     pub grids: Vec<String>,
 }
 
+/// An in-service party member the import registers or updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyChange {
+    pub community_id: String,
+    pub name: String,
+    pub unit: String,
+    pub unit_party_org: String,
+    pub rank: crate::party::Rank,
+    pub work_phone: String,
+    pub branch: String,
+    pub group: String,
+    pub registered_on: String,
+    /// The member to update, `None` for a new registration.
+    pub existing: Option<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub summary: Summary,
@@ -55,6 +71,7 @@ pub struct Plan {
     pub notes: Vec<String>,
     pub writes: Writes,
     pub staff: Vec<StaffChange>,
+    pub party: Vec<PartyChange>,
 }
 
 impl Plan {
@@ -204,6 +221,14 @@ pub async fn plan(
                 staff.clone()
             };
             staff_plan(table, &places, community, &staff, &everyone)
+        }
+        Kind::Party => {
+            let roster = store::party::RosterQuery {
+                community: community.unwrap_or(""),
+                ..Default::default()
+            };
+            let members = store.party_roster(roster).await?;
+            party_plan(table, &places, community, &members, today)
         }
     })
 }
@@ -807,6 +832,136 @@ fn staff_plan(
                     plan.staff.push(change);
                     plan.count(Outcome::Updated);
                 }
+            }
+        }
+    }
+    plan.summary.refused = plan
+        .errors
+        .iter()
+        .map(|e| e.row)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    plan
+}
+
+/// Text of at most `max` characters on one line, or why not.
+fn short_text(what: &'static str, max: usize) -> impl Fn(&super::Cell) -> Result<Option<String>, String> {
+    move |cell| {
+        let text = cells::value(cell)?;
+        match &text {
+            Some(t) if t.chars().count() > max || t.contains(['\n', '\r']) => {
+                Err(format!("{what}最多{max}个字，且不能换行"))
+            }
+            _ => Ok(text),
+        }
+    }
+}
+
+/// In-service members (双报到): found by name, unit and work phone in their
+/// community (the roster's own rule), so importing a file again updates
+/// rather than registers twice.
+fn party_plan(
+    table: &Table,
+    places: &Places,
+    community: Option<&str>,
+    members: &[store::party::MemberRow],
+    today: CivilDate,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut seen: HashMap<(String, String, String, String), u32> = HashMap::new();
+    for row in &table.rows {
+        let name = take!(plan, table, row, Field::Name, short_text("姓名", 20)).unwrap_or_default();
+        let unit = take!(plan, table, row, Field::WorkUnit, short_text("工作单位", 50)).unwrap_or_default();
+        let org = take!(plan, table, row, Field::PartyOrg, short_text("单位党组织", 50)).unwrap_or_default();
+        let rank = take!(plan, table, row, Field::Rank, cells::rank);
+        let phone = take!(plan, table, row, Field::WorkPhone, cells::work_phone);
+        let branch = take!(plan, table, row, Field::Branch, short_text("党支部", 30)).unwrap_or_default();
+        let group = take!(plan, table, row, Field::PartyGroup, short_text("党小组", 30)).unwrap_or_default();
+        let registered = take!(plan, table, row, Field::RegisteredOn, cells::date).unwrap_or(today);
+        let community_name = take!(plan, table, row, Field::Community, cells::value).unwrap_or_default();
+        let missing = [
+            (name.is_empty(), Field::Name, "请填写姓名"),
+            (unit.is_empty(), Field::WorkUnit, "请填写工作单位"),
+            (rank.is_none(), Field::Rank, "请填写职级类别"),
+            (phone.is_none(), Field::WorkPhone, "请填写工作电话"),
+            (branch.is_empty(), Field::Branch, "请填写党支部"),
+        ];
+        if let Some((_, field, reason)) = missing.iter().find(|(gone, _, _)| *gone) {
+            plan.refuse(table, row, Some(*field), *reason);
+            continue;
+        }
+        let (Some(rank), Some(phone)) = (rank, phone) else {
+            continue;
+        };
+        if registered > today {
+            plan.refuse(table, row, Some(Field::RegisteredOn), "报到日期不能晚于今天");
+            continue;
+        }
+        let community_id = match (community_name.as_str(), community) {
+            ("", Some(own)) => own.to_owned(),
+            ("", None) => {
+                plan.refuse(table, row, Some(Field::Community), "请填写社区");
+                continue;
+            }
+            (name, _) => match places.communities.get(name) {
+                Some(id) => id.clone(),
+                None => {
+                    plan.refuse(
+                        table,
+                        row,
+                        Some(Field::Community),
+                        format!("没有找到您负责的社区「{name}」"),
+                    );
+                    continue;
+                }
+            },
+        };
+        let key = (community_id.clone(), name.clone(), unit.clone(), phone.clone());
+        if let Some(first) = seen.insert(key, row.number) {
+            plan.refuse(
+                table,
+                row,
+                Some(Field::Name),
+                format!("与第{first}行是同一人（姓名、工作单位、工作电话相同）"),
+            );
+            continue;
+        }
+        let existing = members.iter().find(|m| {
+            m.kind == "in_service"
+                && m.community_id == community_id
+                && m.name == name
+                && m.unit == unit
+                && m.work_phone.as_deref() == Some(phone.as_str())
+        });
+        let change = PartyChange {
+            community_id,
+            name,
+            unit,
+            unit_party_org: org,
+            rank,
+            work_phone: phone,
+            branch,
+            group,
+            registered_on: registered.to_string(),
+            existing: existing.map(|m| m.id.clone()),
+        };
+        match existing {
+            None => {
+                plan.party.push(change);
+                plan.count(Outcome::Created);
+            }
+            Some(m)
+                if m.unit_party_org == change.unit_party_org
+                    && m.rank == change.rank.as_str()
+                    && m.branch == change.branch
+                    && m.group_name.as_deref().unwrap_or("") == change.group
+                    && m.registered_on == change.registered_on =>
+            {
+                plan.count(Outcome::Unchanged);
+            }
+            Some(_) => {
+                plan.party.push(change);
+                plan.count(Outcome::Updated);
             }
         }
     }

@@ -11,6 +11,7 @@ use rust_xlsxwriter::{
 use super::fields::Field;
 use super::sheet::MAX_ROWS;
 use super::{Cell, Kind, Row, Table};
+use crate::party::Rank;
 
 /// Excel's own fill for a bad cell.
 const RED: &str = "#FFC7CE";
@@ -18,7 +19,7 @@ const RED: &str = "#FFC7CE";
 /// Columns Excel would otherwise turn into numbers: an 18-digit ID number
 /// loses its last digits, 0302 its zero, "3-12" becomes a date.
 fn keep_as_text(field: Field) -> bool {
-    matches!(field, Field::IdNumber | Field::Door | Field::Phone)
+    matches!(field, Field::IdNumber | Field::Door | Field::Phone | Field::WorkPhone)
 }
 
 enum Example {
@@ -42,6 +43,7 @@ fn example(kind: Kind, field: Field) -> Result<Example, XlsxError> {
         Field::Floor => Example::Number(3.0),
         Field::Door => text("302"),
         Field::Name if kind == Kind::Staff => text("王芳"),
+        Field::Name if kind == Kind::Party => text("李明"),
         Field::Name => text("张秀英"),
         Field::Gender => text(Gender::Female.label()),
         Field::BirthDate => Example::Date(1956, 4, 12),
@@ -57,6 +59,13 @@ fn example(kind: Kind, field: Field) -> Result<Example, XlsxError> {
         Field::KeyGroups => text("独居老人、低保户"),
         Field::Username => text("wangfang"),
         Field::Role => text(Role::Worker.label()),
+        Field::WorkUnit => text("区教育局"),
+        Field::PartyOrg => text("区教育局机关党委"),
+        Field::Rank => text(Rank::Member.label()),
+        Field::WorkPhone => text("0571-87654321"),
+        Field::Branch => text("第一党支部"),
+        Field::PartyGroup => text("第一党小组"),
+        Field::RegisteredOn => Example::Date(2026, 3, 1),
     })
 }
 
@@ -66,6 +75,7 @@ fn choices(field: Field) -> Vec<&'static str> {
         Field::Gender => Gender::ALL.iter().map(|v| v.label()).collect(),
         Field::RegistrationType => RegistrationType::ALL.iter().map(|v| v.label()).collect(),
         Field::Role => Role::ALL.iter().map(|v| v.label()).collect(),
+        Field::Rank => Rank::ALL.iter().map(|v| v.label()).collect(),
         _ => Vec::new(),
     }
 }
@@ -152,6 +162,18 @@ fn allowed_values(sheet: &mut Worksheet, kind: Kind) -> Result<(), XlsxError> {
         Kind::Staff => {
             lists.push(("角色", choices(Field::Role)));
             lists.push(("说明", vec!["负责多个网格时用、分隔"]));
+        }
+        Kind::Party => {
+            lists.push(("职级类别", choices(Field::Rank)));
+            lists.push((
+                "说明",
+                vec![
+                    "每行一名在职党员（双报到）；居民党员请在党员名册中从居民信息登记",
+                    "工作电话填手机号，或带区号的固定电话（如 0571-87654321）",
+                    "同一社区中姓名、工作单位、工作电话相同的视为同一人，再次导入时更新",
+                    "报到日期可不填：按导入当天",
+                ],
+            ));
         }
     }
     let bold = Format::new().set_bold();
