@@ -231,6 +231,10 @@ async fn write(store: &Store, photos: Option<&PhotoStore>, spec: &DemoSpec) -> R
         let lead_name = LEAD_NAMES[c % LEAD_NAMES.len()];
         let lead = generator.user(format!("lead{}", c + 1), lead_name, "lead", Some(community_id.clone()));
         tx.insert_bulk(std::slice::from_ref(&lead)).await?;
+        // Work phones for the buildings' public pages: numbered, not drawn,
+        // so the random stream (and every record after) stays as it was.
+        tx.set_work_phone(&lead.id, Some(&format!("0571-8800{:04}", c + 1)))
+            .await?;
         if spec.notices {
             let community = notices::Community {
                 id: &community_id,
@@ -255,6 +259,8 @@ async fn write(store: &Store, photos: Option<&PhotoStore>, spec: &DemoSpec) -> R
             let worker_name = WORKER_NAMES[(worker_no - 1) % WORKER_NAMES.len()];
             let worker = generator.user(format!("worker{worker_no}"), worker_name, "worker", None);
             tx.insert_bulk(std::slice::from_ref(&worker)).await?;
+            tx.set_work_phone(&worker.id, Some(&format!("1380571{worker_no:04}")))
+                .await?;
             tx.insert_bulk(&[UserGridRow {
                 user_id: worker.id.clone(),
                 grid_id: grid_id.clone(),
