@@ -8,16 +8,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::TestServer;
-
-async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
-    client.post(url).form(form).send().await.expect("form post")
-}
-
-async fn get_text(server: &TestServer, client: &reqwest::Client, path: &str) -> (u16, String) {
-    let response = client.get(server.url(path)).send().await.expect("get");
-    (response.status().as_u16(), response.text().await.unwrap())
-}
+use common::{TestServer, get_text, post_form};
 
 /// The form of an in-service member.
 fn in_service<'a>(name: &'a str, phone: &'a str, rank: &'a str) -> Vec<(&'a str, &'a str)> {

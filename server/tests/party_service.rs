@@ -14,16 +14,7 @@ mod common;
 
 use app::domain::CivilDate;
 use calamine::Reader;
-use common::TestServer;
-
-async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
-    client.post(url).form(form).send().await.expect("form post")
-}
-
-async fn get_text(server: &TestServer, client: &reqwest::Client, path: &str) -> (u16, String) {
-    let response = client.get(server.url(path)).send().await.expect("get");
-    (response.status().as_u16(), response.text().await.unwrap())
-}
+use common::{TestServer, get_text, post_form};
 
 async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
     server.scalar(sql, bind).await.parse().expect("a count")

@@ -7,7 +7,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{PASSWORD, TestServer, routine_visit};
+use common::{PASSWORD, TestServer, post_form, routine_visit};
 use serde_json::Value;
 
 /// The one-time password shown on the page after creating or resetting.
@@ -17,10 +17,6 @@ fn shown_password(html: &str) -> String {
     let start = rest.find('>').unwrap() + 1;
     let end = rest[start..].find('<').unwrap();
     rest[start..start + end].to_owned()
-}
-
-async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
-    client.post(url).form(form).send().await.expect("form post")
 }
 
 #[tokio::test]

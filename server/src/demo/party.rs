@@ -31,6 +31,17 @@ const UNITS: &[(&str, &str)] = &[
 ];
 const RANKS: &[&str] = &["county_leader", "committee", "member", "member"];
 
+/// The grid's households with a key-group resident: a member's hardship
+/// households (困难/重点户) are drawn from these.
+pub(super) fn hardship_households(rows: &GridRows) -> HashSet<&str> {
+    let tagged: HashSet<&str> = rows.tags.iter().map(|t| t.resident_id.as_str()).collect();
+    rows.residents
+        .iter()
+        .filter(|r| tagged.contains(r.id.as_str()))
+        .map(|r| r.household_id.as_str())
+        .collect()
+}
+
 /// Where the grid's members go and when they registered.
 pub(super) struct GridParty<'a> {
     pub community_id: &'a str,
@@ -49,13 +60,7 @@ pub(super) async fn write(
     grid: &GridParty<'_>,
     rows: &GridRows,
 ) -> Result<usize, store::Error> {
-    let tagged: HashSet<&str> = rows.tags.iter().map(|t| t.resident_id.as_str()).collect();
-    let hardship: HashSet<&str> = rows
-        .residents
-        .iter()
-        .filter(|r| tagged.contains(r.id.as_str()))
-        .map(|r| r.household_id.as_str())
-        .collect();
+    let hardship = hardship_households(rows);
     let lived_in: HashSet<&str> = rows.residents.iter().map(|r| r.household_id.as_str()).collect();
     let mut hardship_doors = rows.households.iter().filter(|h| hardship.contains(h.id.as_str()));
     let mut ordinary_doors = rows

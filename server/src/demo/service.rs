@@ -7,8 +7,6 @@
 //! (`insert_visit` and `mark_party_visit`, `insert_activity` and `check_in`),
 //! so the figures the pages show come from the same rows.
 
-use std::collections::HashSet;
-
 use app::clock::DAY_MS;
 use store::Tx;
 use store::activities::{ActivityFields, CheckIn};
@@ -46,13 +44,7 @@ pub(super) async fn write_members(
     grid: &GridService<'_>,
     rows: &GridRows,
 ) -> Result<(Vec<String>, usize), store::Error> {
-    let tagged: HashSet<&str> = rows.tags.iter().map(|t| t.resident_id.as_str()).collect();
-    let hardship: HashSet<&str> = rows
-        .residents
-        .iter()
-        .filter(|r| tagged.contains(r.id.as_str()))
-        .map(|r| r.household_id.as_str())
-        .collect();
+    let hardship = super::party::hardship_households(rows);
     let (hard, plain): (Vec<&str>, Vec<&str>) = rows
         .households
         .iter()

@@ -92,6 +92,17 @@ impl Plan {
         });
     }
 
+    /// The plan with its refused rows counted (a row refused twice once).
+    fn finished(mut self) -> Self {
+        self.summary.refused = self
+            .errors
+            .iter()
+            .map(|e| e.row)
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        self
+    }
+
     fn count(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Created => self.summary.created += 1,
@@ -454,16 +465,10 @@ fn territory_plan(table: &Table, places: &mut Places, community: Option<&str>, n
         }
         plan.count(outcome);
     }
-    plan.summary.refused = plan
-        .errors
-        .iter()
-        .map(|e| e.row)
-        .collect::<std::collections::HashSet<_>>()
-        .len();
     lay_out(&mut new_buildings, &places.territory);
     plan.writes.buildings = new_buildings.into_iter().map(|b| b.row).collect();
     plan.writes.building_updates = updated_buildings.into_values().collect();
-    plan
+    plan.finished()
 }
 
 /// A text a row must have.
@@ -704,13 +709,7 @@ fn residents_plan(
             }
         }
     }
-    plan.summary.refused = plan
-        .errors
-        .iter()
-        .map(|e| e.row)
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    plan
+    plan.finished()
 }
 
 fn staff_plan(
@@ -835,13 +834,7 @@ fn staff_plan(
             }
         }
     }
-    plan.summary.refused = plan
-        .errors
-        .iter()
-        .map(|e| e.row)
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    plan
+    plan.finished()
 }
 
 /// Text of at most `max` characters on one line, or why not.
@@ -965,11 +958,5 @@ fn party_plan(
             }
         }
     }
-    plan.summary.refused = plan
-        .errors
-        .iter()
-        .map(|e| e.row)
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    plan
+    plan.finished()
 }

@@ -434,6 +434,17 @@ impl TestServer {
     }
 }
 
+/// A form posted by `client`, answered as it came (redirects not followed).
+pub async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(url).form(form).send().await.expect("form post")
+}
+
+/// A page's status and text, asked by `client`.
+pub async fn get_text(server: &TestServer, client: &reqwest::Client, path: &str) -> (u16, String) {
+    let response = client.get(server.url(path)).send().await.expect("get");
+    (response.status().as_u16(), response.text().await.expect("page text"))
+}
+
 /// The public limit counts in windows aligned on the wall-clock minute: a test
 /// that fills one waits, if need be, for a minute with time left in it.
 pub async fn start_of_a_fresh_minute() {
