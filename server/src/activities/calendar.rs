@@ -23,10 +23,10 @@ use super::{chosen_community, credit_minutes, hours_label, local_input, own_acti
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::notices::{Draft, beijing_time};
-use crate::party::{check_text, form};
+use crate::party::check_text;
 use crate::requests::Quarter;
 use crate::routes::{Routes, get, post};
-use crate::staff::{administered, field, page};
+use crate::staff::{administered, field, form_body, page};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -355,7 +355,7 @@ async fn create(
     Api(caller): Api,
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let body = form(body)?;
+    let body = form_body(body)?;
     let community = chosen_community(&caller, "activity", field(&body, "community")).await?;
     let fields = match fields(&caller, &body, &community).await? {
         Ok(fields) => fields,
@@ -438,7 +438,7 @@ async fn edit(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let activity = own_activity(&caller, &id).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let fields = match fields(&caller, &body, &activity.community_id).await? {
         Ok(fields) => fields,
         Err(message) => {

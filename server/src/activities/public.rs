@@ -28,6 +28,7 @@ use crate::notices::{PublicError, limit_by_address, public_community, public_err
 use crate::party::check_text;
 use crate::requests::private_page;
 use crate::routes::{Routes, get};
+use crate::staff::form_body;
 
 /// Sign-ups for one activity from one address.
 const PER_ADDRESS: i64 = 5;
@@ -133,9 +134,7 @@ async fn sign_up(
         Ok(open) => open,
         Err(gone) => return Ok(gone),
     };
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()).into());
-    };
+    let form = form_body(form)?;
     let refuse = |message: &str, status| signup_view(&community, &activity, &form, Some(message), status);
     let name = match (form.anonymous.is_some(), form.name.trim()) {
         (true, _) | (false, "") => None,

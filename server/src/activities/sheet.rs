@@ -24,7 +24,7 @@ use crate::auth::Api;
 use crate::coverage::given;
 use crate::requests::Quarter;
 use crate::routes::{Routes, get};
-use crate::staff::page;
+use crate::staff::{form_body, page};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -147,7 +147,7 @@ async fn check_in(
     body: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let activity = sheet_activity(&caller, &id).await?;
-    let Form(body) = body.map_err(|_| ApiError::BadRequest("表单格式不正确".into()))?;
+    let body = form_body(body)?;
     let mut ticked = Vec::new();
     for (name, value) in &body {
         if name == "attendee" {

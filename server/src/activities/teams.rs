@@ -20,9 +20,9 @@ use super::{choose_community, shown_community};
 use super::{chosen_community, own_team};
 use crate::auth::Api;
 use crate::coverage::given;
-use crate::party::{check_text, form};
+use crate::party::check_text;
 use crate::routes::{Routes, get, post};
-use crate::staff::{field, page};
+use crate::staff::{field, form_body, page};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -65,7 +65,7 @@ async fn create(
     Api(caller): Api,
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let body = form(body)?;
+    let body = form_body(body)?;
     let community = chosen_community(&caller, "volunteer_team", field(&body, "community")).await?;
     let name = field(&body, "name");
     if let Err(message) = check_text(name, "队伍名称", 1, 20) {
@@ -175,7 +175,7 @@ async fn add(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let team = own_team(&caller, &id).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let (member, resident) = match (field(&body, "member"), field(&body, "resident")) {
         (member, "") if !member.is_empty() => {
             let member = parse_id(member)?;
@@ -216,7 +216,7 @@ async fn remove(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let team = own_team(&caller, &id).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let person = parse_id(field(&body, "person"))?;
     let at = now_ms();
     let mut tx = caller.store.begin().await?;

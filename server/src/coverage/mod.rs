@@ -26,6 +26,7 @@ use store::coverage::HouseholdRow;
 
 use crate::auth::Api;
 use crate::routes::{Routes, get};
+use crate::staff::form_body;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -529,9 +530,7 @@ async fn save_policies(
         caller.audit("denied", "visit_policies", "-").await?;
         return Err(ApiError::Forbidden);
     }
-    let Ok(Form(values)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let values = form_body(form)?;
     let rows = policies_by_cadence(&caller.store).await?;
     let mut updates = Vec::new();
     for Policy { tag, .. } in &rows {

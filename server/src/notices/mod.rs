@@ -32,6 +32,7 @@ use crate::client::ClientIp;
 use crate::limits::RateLimiter;
 use crate::photos::PhotoStore;
 use crate::routes::{Routes, get, post};
+use crate::staff::form_body;
 
 /// The categories communities must publish under, in display order.
 pub const CATEGORIES: [(&str, &str); 5] = [
@@ -425,9 +426,7 @@ type FormResult = Result<Form<Draft>, axum::extract::rejection::FormRejection>;
 
 async fn create(Api(caller): Api, form: FormResult) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
-    let Ok(Form(draft)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let draft = form_body(form)?;
     let community_ok = communities.iter().any(|c| c.id == draft.community_id);
     if let Err(message) = draft.check().and_then(|()| {
         if community_ok {
@@ -518,9 +517,7 @@ async fn edit_form(
 async fn update(Api(caller): Api, Path(id): Path<String>, form: FormResult) -> Result<Response, ApiError> {
     let communities = require_author(&caller).await?;
     let notice = own_notice(&caller, &communities, &id).await?;
-    let Ok(Form(mut draft)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let mut draft = form_body(form)?;
     // A notice stays in its community.
     draft.community_id = notice.community_id.clone();
     if let Err(message) = draft.check() {

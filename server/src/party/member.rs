@@ -18,11 +18,11 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use store::party::MemberRow;
 
-use super::{Fields, Rank, already_registered, form, link_kind_label, links_short, rank_label, run_member};
+use super::{Fields, Rank, already_registered, link_kind_label, links_short, rank_label, run_member};
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::routes::{Routes, get, post};
-use crate::staff::{field, page};
+use crate::staff::{field, form_body, page};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -210,7 +210,7 @@ async fn edit(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let m = run_member(&caller, &id).await?;
-    let mut body = form(body)?;
+    let mut body = form_body(body)?;
     // The phone is shown masked, so an empty field keeps the one on record.
     if field(&body, "work_phone").is_empty()
         && let Some(phone) = &m.work_phone
@@ -272,7 +272,7 @@ async fn set_status(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let m = run_member(&caller, &id).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let status = field(&body, "status");
     if !matches!(status, "active" | "moved") {
         let message = "状态只能是在册或已迁出";
@@ -290,7 +290,7 @@ async fn link_household(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let m = run_member(&caller, &id).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let household = parse_id(field(&body, "household"))?;
     match caller.store.party_door(&household).await? {
         Some(d) if d.community_id == m.community_id => {}
@@ -328,7 +328,7 @@ async fn link_building(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let m = run_member(&caller, &id).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let building = own_building(&caller, &m, field(&body, "building")).await?;
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
@@ -343,7 +343,7 @@ async fn unlink(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let m = run_member(&caller, &id).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let target = match (field(&body, "household"), field(&body, "building")) {
         ("", "") => return Err(ApiError::BadRequest("请选择要解除的住户或楼栋".into())),
         ("", building) => (false, parse_id(building)?),

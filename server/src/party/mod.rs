@@ -19,8 +19,6 @@ use app::domain::{CivilDate, PhoneNumber};
 use app::error::ApiError;
 use app::policy::BEIJING_OFFSET_MS;
 use app::state::now_ms;
-use axum::extract::Form;
-use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
 use leptos::prelude::*;
@@ -214,14 +212,6 @@ impl Fields {
             registered_on: &self.registered_on,
         })
     }
-}
-
-/// A form body, or 400 when it is not one.
-pub(crate) fn form(
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Result<HashMap<String, String>, ApiError> {
-    form.map(|Form(f)| f)
-        .map_err(|_| ApiError::BadRequest("表单格式不正确".into()))
 }
 
 /// The member if the caller runs their community; else 404, audited.

@@ -17,11 +17,11 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use store::party::{NewMember, RosterQuery};
 
-use super::{Fields, Rank, already_registered, cadence_label, form, links_short, rank_label, today};
+use super::{Fields, Rank, already_registered, cadence_label, links_short, rank_label, today};
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::routes::{Routes, get, post};
-use crate::staff::{administered, field, page};
+use crate::staff::{administered, field, form_body, page};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -310,7 +310,7 @@ async fn register(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let scope = administered(&caller, "party_member").await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let unprocessable = |message: String| {
         let caller = &caller;
         async move {
@@ -411,7 +411,7 @@ async fn set_group(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let scope = administered(&caller, "party_group").await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let community = parse_id(field(&body, "community"))?;
     if scope.as_deref().is_some_and(|own| own != community) || caller.store.community(&community).await?.is_none() {
         caller.audit("denied", "community", &community).await?;

@@ -23,13 +23,13 @@ use serde::Deserialize;
 use store::party::MemberRow;
 use store::visits::NewVisit;
 
-use super::{Rank, cadence_label, check_text, form, rank_label, run_member};
+use super::{Rank, cadence_label, check_text, rank_label, run_member};
 use crate::activities::{choose_community, hours_label, shown_community};
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::notices::beijing_time;
 use crate::routes::{Routes, get, post};
-use crate::staff::{field, page};
+use crate::staff::{field, form_body, page};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -186,7 +186,7 @@ async fn record_visit(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let m = run_member(&caller, &id).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let now = now_ms();
     let visit = match MemberVisit::parse(&body, &m.registered_on, now)? {
         Ok(visit) => visit,
@@ -334,7 +334,7 @@ async fn set_rules(
     body: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     admin_only(&caller).await?;
-    let body = form(body)?;
+    let body = form_body(body)?;
     let mut months = Vec::new();
     for rank in Rank::ALL {
         match field(&body, rank.as_str()).parse::<i64>() {

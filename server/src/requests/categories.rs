@@ -18,6 +18,7 @@ use super::new_code;
 use crate::auth::Api;
 use crate::coverage::html_page;
 use crate::routes::{Routes, get};
+use crate::staff::form_body;
 
 pub fn routes() -> Routes {
     Routes::new().route("/manage/request-categories", get(categories_page).post(save_categories))
@@ -80,9 +81,7 @@ async fn save_categories(
         caller.audit("denied", "request_categories", "-").await?;
         return Err(ApiError::Forbidden);
     }
-    let Ok(Form(values)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let values = form_body(form)?;
     let original = caller.store.request_categories().await?;
     let mut rows = original.clone();
     let next_position = rows.iter().map(|r| r.position).max().unwrap_or(0) + 1;

@@ -26,6 +26,7 @@ use crate::coverage::given;
 use crate::coverage::html_page;
 use crate::html::date;
 use crate::routes::{Routes, get, post};
+use crate::staff::form_body;
 
 const PAGE: i64 = 100;
 
@@ -479,9 +480,7 @@ async fn take_action(
     form: Result<Form<ActionForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     let (request, grids) = visible_request(&caller, &id).await?;
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let form = form_body(form)?;
     match apply_form(&caller, &request, &grids, &form).await {
         Ok(()) => Ok(Redirect::to(&format!("/manage/requests/{}", request.id)).into_response()),
         Err(Refusal::Api(ApiError::Internal)) => Err(ApiError::Internal),

@@ -31,6 +31,7 @@ use crate::html::{date, document};
 use crate::limits::RateLimiter;
 use crate::notices::{PUBLIC_CSS, PublicError, limit_by_address, public_community, public_error};
 use crate::routes::{Routes, get};
+use crate::staff::form_body;
 
 /// A resident's submissions a day, per address and per phone number.
 const PER_ADDRESS_A_DAY: i64 = 5;
@@ -223,9 +224,7 @@ async fn submit(
     form: Result<Form<Submission>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PublicError> {
     let community = public_community(&state, &id).await?;
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()).into());
-    };
+    let form = form_body(form)?;
     let refuse = |m: String, status| submission_page(&state, &community, &form, Some(m), status);
     if let Err(m) = check_text(&form.text, "要反映的事") {
         return refuse(m, StatusCode::BAD_REQUEST).await;

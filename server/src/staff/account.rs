@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use leptos::prelude::*;
 
-use super::{field, page};
+use super::{field, form_body, page};
 use crate::auth::{PASSWORD_PAGE, SignedIn};
 use crate::passwords;
 use crate::routes::{Routes, get, post};
@@ -114,9 +114,7 @@ async fn change_password(
     SignedIn(caller): SignedIn,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let form = form_body(form)?;
     let (current, new) = (field(&form, "current"), form.get("new").map_or("", String::as_str));
     if current.len() > 1024 || new != form.get("repeat").map_or("", String::as_str) {
         return Ok(password_view(
@@ -171,9 +169,7 @@ async fn end_session(
     SignedIn(caller): SignedIn,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let form = form_body(form)?;
     let which = field(&form, "session");
     let now = now_ms();
     let mut tx = caller.store.begin().await?;

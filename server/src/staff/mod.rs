@@ -55,6 +55,15 @@ pub(crate) fn page(title: &str, back: &str, message: Option<&str>, status: Statu
 }
 
 /// A form's text field, trimmed; a missing field is empty.
+/// A form body, or 400 when it is not one (a hand-made request, a wrong
+/// content type).
+pub(crate) fn form_body<T>(
+    form: Result<axum::extract::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, ApiError> {
+    form.map(|axum::extract::Form(body)| body)
+        .map_err(|_| ApiError::BadRequest("表单格式不正确".into()))
+}
+
 pub(crate) fn field<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())
 }

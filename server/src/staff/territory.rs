@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use store::bulk::{BuildingRow, HouseholdRow};
 use store::import::Writes;
 
-use super::{administered, field, page};
+use super::{administered, field, form_body, page};
 use crate::auth::Api;
 use crate::import::layout::Layout;
 use crate::routes::{Routes, get, post};
@@ -94,9 +94,7 @@ async fn add_grid(
     Api(caller): Api,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let form = form_body(form)?;
     let community = own_community(&caller, field(&form, "community")).await?;
     let name = field(&form, "name");
     if let Err(ApiError::BadRequest(m)) = check_name(name, "网格") {
@@ -198,9 +196,7 @@ async fn update_grid(
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let grid = run_grid(&caller, &id).await?;
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let form = form_body(form)?;
     let name = field(&form, "name");
     if let Err(ApiError::BadRequest(m)) = check_name(name, "网格") {
         return grid_view(&caller, &grid.id, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -228,9 +224,7 @@ async fn update_building(
         return Err(ApiError::not_found());
     };
     let from = run_grid(&caller, &building.grid_id).await?;
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let form = form_body(form)?;
     let name = field(&form, "name");
     if let Err(ApiError::BadRequest(m)) = check_name(name, "楼栋") {
         return grid_view(&caller, &from.id, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -268,9 +262,7 @@ async fn add_building(
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let grid = run_grid(&caller, &id).await?;
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let form = form_body(form)?;
     let name = field(&form, "name");
     let number = |key: &str, max: i64| field(&form, key).parse::<i64>().ok().filter(|n| (1..=max).contains(n));
     let shape = (number("units", 20), number("floors", 120), number("doors", 20));

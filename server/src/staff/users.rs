@@ -21,7 +21,7 @@ use serde::Deserialize;
 use store::Store;
 use store::staff::{NewUser, StaffRow};
 
-use super::{administered, field, page};
+use super::{administered, field, form_body, page};
 use crate::auth::Api;
 use crate::passwords;
 use crate::routes::{Routes, get, post};
@@ -287,9 +287,7 @@ async fn create_form(
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let community = administered(&caller, "user").await?;
-    let Ok(Form(form)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let form = form_body(form)?;
     let role = Role::parse(field(&form, "role")).unwrap_or(Role::Worker);
     // A lead makes workers of their own community, nothing else.
     let (role, community_id) = match community {
@@ -429,7 +427,7 @@ async fn phone_form(
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let user = run_by(&caller, &username).await?;
-    let form = crate::party::form(form)?;
+    let form = form_body(form)?;
     let phone = match field(&form, "work_phone") {
         "" => None,
         text => match crate::party::work_phone(text) {
@@ -452,9 +450,7 @@ async fn grids_form(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let user = run_by(&caller, &username).await?;
-    let Ok(Form(pairs)) = form else {
-        return Err(ApiError::BadRequest("表单格式不正确".into()));
-    };
+    let pairs = form_body(form)?;
     let chosen = pairs
         .iter()
         .filter(|(k, _)| k == "grid")
