@@ -702,9 +702,16 @@ async fn a_lead_imports_in_service_party_members_and_the_same_file_again_changes
     let grouped = "SELECT g.name FROM party_members m JOIN party_groups g ON g.id = m.group_id WHERE m.name = $1";
     assert_eq!(server.scalar(grouped, "钱学文").await, "报到党员小组");
 
-    // The same file again changes nothing; another lead's community is not theirs.
+    // The same file again changes nothing, even on a later day: a blank cell
+    // keeps what is on record (the date registered, set here on the roster).
+    sqlx::query("UPDATE party_members SET registered_on = '2025-06-01' WHERE name = $1")
+        .bind("孙晓燕")
+        .execute(&server.pool)
+        .await
+        .unwrap();
     let (_, page) = upload(&server, &lead, "party", "报到党员.xlsx", file()).await;
     assert!(page.contains("将新建 0 · 更新 0 · 不变 2"), "{page}");
+    // Another lead's community is not theirs.
     let other = server.login_as("lead2").await;
     let (_, page) = upload(&server, &other, "party", "报到党员.xlsx", file()).await;
     assert!(page.contains(&format!("没有找到您负责的社区「{community}」")), "{page}");

@@ -252,13 +252,14 @@ impl Store {
 
 impl Tx {
     /// The file is imported: it goes, with the import's transaction.
-    pub async fn drop_upload(&mut self, id: &str) -> Result<()> {
-        on_tx!(self, |c| sqlx::query(DELETE_UPLOAD)
+    /// `false`: the upload was gone already (applied by a request a moment before).
+    pub async fn drop_upload(&mut self, id: &str) -> Result<bool> {
+        let dropped = on_tx!(self, |c| sqlx::query(DELETE_UPLOAD)
             .bind(id)
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(())
+        Ok(dropped == 1)
     }
 
     /// A building's surveyed outline; the phones of its grid receive it by pull.

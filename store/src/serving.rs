@@ -14,7 +14,8 @@ pub struct ServerRow {
     pub work_phone: Option<String>,
 }
 
-// Accounts that are enabled; members on the roster (not moved away).
+// Accounts that are enabled; members on the roster (not moved away). A
+// resident member's phone is their own, not a work line: never published.
 const SERVERS: &str = "SELECT 'worker' AS role, u.display_name AS name, u.work_phone
      FROM users u JOIN user_grids ug ON ug.user_id = u.id JOIN buildings b ON b.grid_id = ug.grid_id
      WHERE b.id = $1 AND u.role = 'worker' AND u.disabled_at IS NULL
@@ -23,7 +24,7 @@ const SERVERS: &str = "SELECT 'worker' AS role, u.display_name AS name, u.work_p
      FROM users u JOIN grids g ON g.community_id = u.community_id JOIN buildings b ON b.grid_id = g.id
      WHERE b.id = $1 AND u.role = 'lead' AND u.disabled_at IS NULL
      UNION ALL
-     SELECT 'member', COALESCE(r.name, m.name), m.work_phone
+     SELECT 'member', COALESCE(r.name, m.name), CASE WHEN m.kind = 'in_service' THEN m.work_phone END
      FROM party_member_buildings l JOIN party_members m ON m.id = l.member_id
      LEFT JOIN residents r ON r.id = m.resident_id
      WHERE l.building_id = $1 AND m.status = 'active'

@@ -90,11 +90,18 @@ pub(super) async fn write_members(
             ("ordinary", &plain),
         ] {
             let doors = if doors.is_empty() { &plain } else { doors };
+            if doors.is_empty() {
+                continue;
+            }
             let door = *rng.pick(doors);
             if !linked.contains(&door) {
                 tx.link_party_household(&id, door, kind, year_ago).await?;
                 linked.push(door);
             }
+        }
+        if linked.is_empty() {
+            ids.push(id);
+            continue;
         }
         // One visit a period over the year; a third have missed the current one.
         let period = months * 30 * DAY_MS;

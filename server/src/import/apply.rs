@@ -40,6 +40,11 @@ pub async fn apply(
     }
 
     let mut tx = caller.store.begin().await?;
+    // First, so that the same upload confirmed twice at once applies once:
+    // the second waits on this row and finds it gone.
+    if !tx.drop_upload(upload_id).await? {
+        return Err(ApiError::NotFound("这份文件已经导入，或已过期：请重新上传".into()));
+    }
     tx.apply_import(&plan.writes, now, &format!("import:{upload_id}"))
         .await?;
     let mut hashes = hashes.iter();
@@ -106,7 +111,6 @@ pub async fn apply(
     }
     let what = format!("{}:{}", table.kind.as_str(), upload_id);
     tx.audit(caller.audit_entry(now, "create", "import", &what)).await?;
-    tx.drop_upload(upload_id).await?;
     tx.commit().await?;
     tracing::info!(kind = table.kind.as_str(), rows = table.rows.len(), "import applied");
     Ok(shown)

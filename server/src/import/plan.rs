@@ -870,7 +870,7 @@ fn party_plan(
         let phone = take!(plan, table, row, Field::WorkPhone, cells::work_phone);
         let branch = take!(plan, table, row, Field::Branch, short_text("党支部", 30)).unwrap_or_default();
         let group = take!(plan, table, row, Field::PartyGroup, short_text("党小组", 30)).unwrap_or_default();
-        let registered = take!(plan, table, row, Field::RegisteredOn, cells::date).unwrap_or(today);
+        let registered = take!(plan, table, row, Field::RegisteredOn, cells::date);
         let community_name = take!(plan, table, row, Field::Community, cells::value).unwrap_or_default();
         let missing = [
             (name.is_empty(), Field::Name, "请填写姓名"),
@@ -886,7 +886,7 @@ fn party_plan(
         let (Some(rank), Some(phone)) = (rank, phone) else {
             continue;
         };
-        if registered > today {
+        if registered.is_some_and(|day| day > today) {
             plan.refuse(table, row, Some(Field::RegisteredOn), "报到日期不能晚于今天");
             continue;
         }
@@ -926,16 +926,27 @@ fn party_plan(
                 && m.unit == unit
                 && m.work_phone.as_deref() == Some(phone.as_str())
         });
+        // A blank cell keeps what is on record (a new member: none, or today).
         let change = PartyChange {
             community_id,
             name,
             unit,
-            unit_party_org: org,
+            unit_party_org: match (org.is_empty(), existing) {
+                (true, Some(m)) => m.unit_party_org.clone(),
+                _ => org,
+            },
             rank,
             work_phone: phone,
             branch,
-            group,
-            registered_on: registered.to_string(),
+            group: match (group.is_empty(), existing) {
+                (true, Some(m)) => m.group_name.clone().unwrap_or_default(),
+                _ => group,
+            },
+            registered_on: match (registered, existing) {
+                (Some(day), _) => day.to_string(),
+                (None, Some(m)) => m.registered_on.clone(),
+                (None, None) => today.to_string(),
+            },
             existing: existing.map(|m| m.id.clone()),
         };
         match existing {

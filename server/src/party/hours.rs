@@ -332,21 +332,24 @@ async fn unit_tables(caller: &Caller, community: &str, quarter: Quarter) -> Resu
 }
 
 /// A sheet name from a unit's: at most 31 characters, none of `[]:*?/\`,
-/// and not one already taken (two units alike once shortened).
+/// no apostrophe at either end, and not one already taken in any case (two
+/// units alike once shortened).
 fn sheet_name(unit: &str, taken: &[String]) -> String {
     let clean: String = unit
         .chars()
         .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
         .take(28)
         .collect();
-    let clean = if clean.trim().is_empty() {
+    let clean = clean.trim().trim_matches('\'').to_owned();
+    let clean = if clean.is_empty() {
         "未填单位".to_owned()
     } else {
         clean
     };
     let mut name = clean.clone();
     let mut n = 2;
-    while taken.contains(&name) {
+    // Excel takes "ABC" and "abc" for one sheet.
+    while taken.iter().any(|t| t.to_lowercase() == name.to_lowercase()) {
         name = format!("{clean}({n})");
         n += 1;
     }
@@ -401,6 +404,8 @@ mod tests {
         assert_eq!(sheet_name("区卫健委", &[]), "区卫健委");
         assert_eq!(sheet_name("a/b:c", &[]), "a_b_c");
         assert_eq!(sheet_name("", &[]), "未填单位");
+        assert_eq!(sheet_name("'引号单位'", &[]), "引号单位");
+        assert_eq!(sheet_name("ABC科技", &["abc科技".to_owned()]), "ABC科技(2)");
         let long = "某某市某某区某某街道办事处某某科室某某组某某某某某某某某";
         let first = sheet_name(long, &[]);
         assert_eq!(first.chars().count(), 28);

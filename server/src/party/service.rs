@@ -100,7 +100,10 @@ pub(super) async fn visits_section(caller: &Caller, m: &MemberRow) -> Result<Any
     let due = m.status == "active" && !visits.iter().any(|v| v.visited_at >= start);
     let minutes: i64 = visits.iter().map(|v| v.service_minutes).sum();
     let action = format!("/manage/party/members/{}/visits", m.id);
-    let today = crate::html::date(now);
+    // Now in Beijing, to the minute: a default in the future would be refused.
+    let local = now + BEIJING_OFFSET_MS;
+    let minute = local.rem_euclid(DAY_MS) / 60_000;
+    let now_input = format!("{}T{:02}:{:02}", crate::html::date(now), minute / 60, minute % 60);
     Ok(view! {
         <h2>"走访记录"</h2>
         {due.then(|| view! { <p class="error">{format!("本期（{}起）尚未走访联系户", crate::html::date(start))}</p> })}
@@ -120,7 +123,7 @@ pub(super) async fn visits_section(caller: &Caller, m: &MemberRow) -> Result<Any
                         <option value=h.household_id>{format!("{} {}单元 {}", h.building_name, h.unit, h.door_number)}</option>
                     }).collect_view()}
                 </select></label>
-                <label>"走访时间"<input type="datetime-local" name="visited_at" required value=format!("{today}T10:00")/></label>
+                <label>"走访时间"<input type="datetime-local" name="visited_at" required value=now_input/></label>
                 <label>"结果"<select name="outcome">
                     <option value="met">"见到住户"</option>
                     <option value="nobody_home">"无人在家"</option>

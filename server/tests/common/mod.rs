@@ -197,12 +197,13 @@ pub struct TestServer {
 /// makes hundreds of copies of the demo street, and kept they fill the disk.
 struct Scratch {
     _dir: TempDir,
+    /// The copy `fresh_database` made (whatever the test then started on).
     database_url: String,
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let Some(admin_url) = postgres_admin_url() else {
+        let Some(admin_url) = postgres_admin_url().filter(|_| self.database_url.starts_with("postgres")) else {
             return;
         };
         let Some(name) = self
@@ -213,7 +214,7 @@ impl Drop for Scratch {
         else {
             return;
         };
-        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
         // Drop runs inside the test's runtime, which cannot block on a future:
         // a thread of its own with a runtime of its own does.
         let dropped = std::thread::spawn(move || {
@@ -268,7 +269,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database(dir.path()).await;
         let mut settings = Settings {
-            database_url,
+            database_url: database_url.clone(),
             photo_store: photo_store(dir.path()),
             addr: "127.0.0.1:0".into(),
             site_root: dir.path().join("site").display().to_string(),
@@ -281,7 +282,7 @@ impl TestServer {
             .unwrap_or(1);
         let scratch = Scratch {
             _dir: dir,
-            database_url: settings.database_url.clone(),
+            database_url,
         };
         Self::launch(settings, std::sync::Arc::new(scratch), instances).await
     }
