@@ -83,7 +83,7 @@ fn time_range(starts_at: i64, ends_at: i64) -> String {
 }
 
 /// What a `datetime-local` field shows for an instant, in Beijing time.
-fn local_input(ms: i64) -> String {
+pub(crate) fn local_input(ms: i64) -> String {
     let (day, minute) = beijing(ms);
     format!("{day}T{:02}:{:02}", minute / 60, minute % 60)
 }

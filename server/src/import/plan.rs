@@ -183,6 +183,19 @@ impl Places {
         }
     }
 
+    /// The community a row names, among the importer's: a lead's own when the
+    /// cell is blank (`None` for an admin's blank cell).
+    fn row_community(&self, name: &str, own: Option<&str>) -> Result<Option<String>, String> {
+        match name {
+            "" => Ok(own.map(str::to_owned)),
+            name => self
+                .communities
+                .get(name)
+                .map(|id| Some(id.clone()))
+                .ok_or_else(|| format!("没有找到您负责的社区「{name}」")),
+        }
+    }
+
     /// Buildings of this name in the scope, narrowed by grid and community names if given.
     fn buildings_named(&self, name: &str, grid: &str, community: &str) -> Vec<&KnownBuilding> {
         self.territory
@@ -749,20 +762,12 @@ fn staff_plan(
             );
             continue;
         }
-        let community_id = match (community_name.as_str(), community) {
-            ("", own) => own.map(str::to_owned),
-            (name, _) => match places.communities.get(name) {
-                Some(id) => Some(id.clone()),
-                None => {
-                    plan.refuse(
-                        table,
-                        row,
-                        Some(Field::Community),
-                        format!("没有找到您负责的社区「{name}」"),
-                    );
-                    continue;
-                }
-            },
+        let community_id = match places.row_community(&community_name, community) {
+            Ok(id) => id,
+            Err(reason) => {
+                plan.refuse(table, row, Some(Field::Community), reason);
+                continue;
+            }
         };
         if role == Role::Lead && community_id.is_none() {
             plan.refuse(table, row, Some(Field::Community), "网格长须填写社区");
@@ -890,24 +895,16 @@ fn party_plan(
             plan.refuse(table, row, Some(Field::RegisteredOn), "报到日期不能晚于今天");
             continue;
         }
-        let community_id = match (community_name.as_str(), community) {
-            ("", Some(own)) => own.to_owned(),
-            ("", None) => {
+        let community_id = match places.row_community(&community_name, community) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
                 plan.refuse(table, row, Some(Field::Community), "请填写社区");
                 continue;
             }
-            (name, _) => match places.communities.get(name) {
-                Some(id) => id.clone(),
-                None => {
-                    plan.refuse(
-                        table,
-                        row,
-                        Some(Field::Community),
-                        format!("没有找到您负责的社区「{name}」"),
-                    );
-                    continue;
-                }
-            },
+            Err(reason) => {
+                plan.refuse(table, row, Some(Field::Community), reason);
+                continue;
+            }
         };
         let key = (community_id.clone(), name.clone(), unit.clone(), phone.clone());
         if let Some(first) = seen.insert(key, row.number) {

@@ -86,7 +86,7 @@ async fn member_view(
         }
         None => Vec::new(),
     };
-    let visits = super::service::visits_section(caller, &m).await?;
+    let visits = super::service::visits_section(caller, &m, &households, &cadences).await?;
     let searched = given(&search.building).is_some();
     let short = links_short(&m);
     let resident = m.kind == "resident";

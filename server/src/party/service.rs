@@ -20,11 +20,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use leptos::prelude::*;
 use serde::Deserialize;
-use store::party::MemberRow;
+use store::party::{LinkedHouseholdRow, MemberRow};
 use store::visits::NewVisit;
 
 use super::{Rank, cadence_label, check_text, rank_label, run_member};
-use crate::activities::{choose_community, hours_label, shown_community};
+use crate::activities::{choose_community, hours_label, local_input, shown_community};
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::notices::beijing_time;
@@ -86,24 +86,26 @@ fn months_of(cadences: &[(String, i64)], rank: &str) -> i64 {
 
 /// The member page's part on visits: this year's visits and the form that
 /// records one. `visit_id` is fixed when the page is drawn, so a form sent
-/// twice (a double tap, a resend) stores one visit.
-pub(super) async fn visits_section(caller: &Caller, m: &MemberRow) -> Result<AnyView, ApiError> {
+/// twice (a double tap, a resend) stores one visit. `households` and
+/// `cadences` are the ones the member page has read already.
+pub(super) async fn visits_section(
+    caller: &Caller,
+    m: &MemberRow,
+    households: &[LinkedHouseholdRow],
+    cadences: &[(String, i64)],
+) -> Result<AnyView, ApiError> {
     let now = now_ms();
     let (from, to) = year_span(CivilDate::from_epoch_ms(now + BEIJING_OFFSET_MS).year());
     let visits = caller
         .store
         .party_member_visits(&m.community_id, &m.id, from, to)
         .await?;
-    let households = caller.store.party_linked_households(&m.id).await?;
-    let cadences = caller.store.party_cadences().await?;
-    let start = period_start(now, months_of(&cadences, &m.rank));
+    let start = period_start(now, months_of(cadences, &m.rank));
     let due = m.status == "active" && !visits.iter().any(|v| v.visited_at >= start);
     let minutes: i64 = visits.iter().map(|v| v.service_minutes).sum();
     let action = format!("/manage/party/members/{}/visits", m.id);
-    // Now in Beijing, to the minute: a default in the future would be refused.
-    let local = now + BEIJING_OFFSET_MS;
-    let minute = local.rem_euclid(DAY_MS) / 60_000;
-    let now_input = format!("{}T{:02}:{:02}", crate::html::date(now), minute / 60, minute % 60);
+    // Now, to the minute: a default in the future would be refused.
+    let now_input = local_input(now);
     Ok(view! {
         <h2>"走访记录"</h2>
         {due.then(|| view! { <p class="error">{format!("本期（{}起）尚未走访联系户", crate::html::date(start))}</p> })}
@@ -119,8 +121,8 @@ pub(super) async fn visits_section(caller: &Caller, m: &MemberRow) -> Result<Any
                 <h3>"登记党员走访"</h3>
                 <input type="hidden" name="visit_id" value=uuid::Uuid::now_v7().to_string()/>
                 <label>"联系户"<select name="household" required>
-                    {households.into_iter().map(|h| view! {
-                        <option value=h.household_id>{format!("{} {}单元 {}", h.building_name, h.unit, h.door_number)}</option>
+                    {households.iter().map(|h| view! {
+                        <option value=h.household_id.clone()>{format!("{} {}单元 {}", h.building_name, h.unit, h.door_number)}</option>
                     }).collect_view()}
                 </select></label>
                 <label>"走访时间"<input type="datetime-local" name="visited_at" required value=now_input/></label>
