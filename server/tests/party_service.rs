@@ -95,8 +95,10 @@ async fn a_members_visit_counts_once_on_the_overdue_list_the_hours_ledger_and_th
         "{overdue}"
     );
 
-    // The visit, sent twice (a double tap): one visit, one audit row.
-    let (at, year) = beijing_input(3_600_000);
+    // The visit, sent twice (a double tap): one visit, one audit row. It is
+    // dated this minute: the member registered today, and the period it
+    // counts in is the current one even just after midnight.
+    let (at, year) = beijing_input(0);
     let visit_id = common::new_id();
     let form = visit_form(&visit_id, &hardship, &at, "1.5");
     let url = server.url(&format!("/manage/party/members/{member}/visits"));
@@ -175,7 +177,7 @@ async fn a_members_visit_counts_once_on_the_overdue_list_the_hours_ledger_and_th
     // Each unit's report: a sheet per unit, the visit and the activity on the
     // education bureau's.
     let quarter = {
-        let today = CivilDate::from_epoch_ms(app::clock::now_ms() - 3_600_000 + 8 * 3_600_000);
+        let today = CivilDate::from_epoch_ms(app::clock::now_ms() + 8 * 3_600_000);
         format!("{}Q{}", today.year(), (today.month() - 1) / 3 + 1)
     };
     let response = lead
@@ -222,7 +224,7 @@ async fn member_visits_are_refused_outside_the_links_and_for_bad_input() {
     let lead = server.login_as("lead1").await;
     let (member, [hardship, _]) = linked_member(&server, &lead, "单位党员丙", "区教育局").await;
     let url = server.url(&format!("/manage/party/members/{member}/visits"));
-    let (at, _) = beijing_input(3_600_000);
+    let (at, _) = beijing_input(0);
 
     // A household of the community not linked to the member: 404, audited.
     let unlinked = server
