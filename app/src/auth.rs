@@ -14,7 +14,7 @@ pub mod ssr {
     use http::HeaderMap;
     use sha2::{Digest, Sha256};
     use store::Store;
-    use store::scope::Scope;
+    use store::scope::{Reach, Scope};
 
     use super::SESSION_COOKIE;
     use crate::domain::Role;
@@ -37,10 +37,15 @@ pub mod ssr {
     }
 
     impl CurrentUser {
-        /// Refuses a session that may only change its password.
-        pub fn ready(self) -> Result<Self, ApiError> {
+        /// Refuses a session that may only change its password, and a party
+        /// member's account on any route but the phone's own (`route`: the
+        /// router's path, `/api/households/{id}`, or a page's, `/households/…`).
+        pub fn ready_for(self, route: &str) -> Result<Self, ApiError> {
             if self.must_change_password {
                 return Err(ApiError::Account("请先修改初始密码，再开始工作".into()));
+            }
+            if self.role == Role::Member && !member_route(route) {
+                return Err(ApiError::Forbidden);
             }
             Ok(self)
         }
@@ -61,6 +66,7 @@ pub mod ssr {
                 Role::Admin => Some(Scope::All),
                 Role::Lead => self.community_id.as_deref().map(Scope::Community),
                 Role::Worker => Some(Scope::Assigned(&self.id)),
+                Role::Member => Some(Scope::Member(&self.id)),
             }
         }
 
@@ -71,6 +77,28 @@ pub mod ssr {
                 None => Ok(Vec::new()),
             }
         }
+    }
+
+    /// What a party member's account may use: the phone, which shows their
+    /// linked households (narrowed by `Caller::reach`) and sends their visits.
+    /// Everything else (the desk, photos, requests, attendance) is refused
+    /// here, once, rather than by each route remembering a fourth role.
+    fn member_route(route: &str) -> bool {
+        const ROUTES: [&str; 11] = [
+            "/",
+            "/sync",
+            "/overdue",
+            "/api/me",
+            "/api/grids",
+            "/api/grids/{id}",
+            "/api/buildings/{id}",
+            "/api/households/{id}",
+            "/api/residents/{id}",
+            "/api/sync/pull",
+            "/api/sync/push",
+        ];
+        const PAGES: [&str; 4] = ["/grids/", "/buildings/", "/households/", "/residents/"];
+        ROUTES.contains(&route) || PAGES.iter().any(|p| route.starts_with(p))
     }
 
     /// One authenticated request: who, through which route, against which database.
@@ -89,6 +117,33 @@ pub mod ssr {
             }
             self.audit("denied", entity, entity_id).await?;
             Err(ApiError::not_found())
+        }
+
+        /// What a party member's account reaches; `None` for staff, whose
+        /// grids are their whole scope.
+        pub async fn reach(&self) -> Result<Option<Reach>, ApiError> {
+            match self.user.role {
+                Role::Member => Ok(Some(self.store.member_reach(&self.user.id).await?)),
+                _ => Ok(None),
+            }
+        }
+
+        /// `require_grid` for a household's records; a party member's account
+        /// also only for the households linked to the member (404, audited).
+        pub async fn require_household(
+            &self,
+            (grid_id, household_id): (&str, &str),
+            entity: &str,
+            entity_id: &str,
+        ) -> Result<(), ApiError> {
+            self.require_grid(grid_id, entity, entity_id).await?;
+            match self.reach().await? {
+                Some(reach) if !reach.has_household(household_id) => {
+                    self.audit("denied", entity, entity_id).await?;
+                    Err(ApiError::not_found())
+                }
+                _ => Ok(()),
+            }
         }
 
         /// Writes the access log of resident data required by PIPL.

@@ -153,6 +153,11 @@ pub mod ssr {
     pub async fn building(caller: &Caller, id: &str) -> Result<BuildingDetail, ApiError> {
         let row = caller.store.building(id).await?.ok_or_else(ApiError::not_found)?;
         caller.require_grid(&row.grid_id, "building", id).await?;
+        let reach = caller.reach().await?;
+        if reach.as_ref().is_some_and(|r| !r.has_building(id)) {
+            caller.audit("denied", "building", id).await?;
+            return Err(ApiError::not_found());
+        }
         let now = now_ms();
         let policies = crate::policy::ssr::policies(&caller.store).await?;
         let mut tags: HashMap<String, Vec<KeyGroup>> = HashMap::new();
@@ -164,6 +169,8 @@ pub mod ssr {
             .door_cells(id)
             .await?
             .into_iter()
+            // A party member sees the doors of their linked households.
+            .filter(|cell| reach.as_ref().is_none_or(|r| r.has_household(&cell.id)))
             .map(|cell| {
                 let tags = tags.remove(&cell.id).unwrap_or_default();
                 household_cell(cell, &policies, tags, now)

@@ -90,7 +90,21 @@ text_enum!(Role {
     Admin = "admin" / "管理员",
     Lead = "lead" / "网格长",
     Worker = "worker" / "网格员",
+    // A party member's light account (issue 18 #3): their linked households only.
+    Member = "member" / "党员",
 });
+
+impl Role {
+    /// Staff accounts' roles, which the staff pages, the staff import and
+    /// `server user add` make; a member's account is opened from their entry
+    /// in the party roster.
+    pub const STAFF: &'static [Role] = &[Role::Admin, Role::Lead, Role::Worker];
+
+    /// A staff role by its code.
+    pub fn parse_staff(text: &str) -> Option<Role> {
+        Role::parse(text).filter(|r| Role::STAFF.contains(r))
+    }
+}
 
 text_enum!(Gender {
     Male = "male" / "男",

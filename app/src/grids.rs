@@ -253,6 +253,11 @@ pub mod ssr {
             household_hits = search_households(caller, id, &query).await?;
             buildings.retain(|b| query.keeps_building(b.number, &b.name));
         }
+        // A party member sees the buildings and doors they serve.
+        if let Some(reach) = caller.reach().await? {
+            buildings.retain(|b| reach.has_building(&b.id));
+            household_hits.retain(|h| reach.has_household(&h.id));
+        }
         Ok(GridDetail {
             id: heading.id,
             name: heading.name,

@@ -182,7 +182,7 @@ pub mod ssr {
             .household_heading(id)
             .await?
             .ok_or_else(ApiError::not_found)?;
-        caller.require_grid(&row.grid_id, "household", id).await?;
+        caller.require_household((&row.grid_id, id), "household", id).await?;
 
         let residents = caller.store.household_residents(id).await?;
         let mut tags: HashMap<String, Vec<KeyGroup>> = HashMap::new();

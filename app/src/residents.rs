@@ -103,7 +103,9 @@ pub mod ssr {
             .household_heading(&row.household_id)
             .await?
             .ok_or(ApiError::Internal)?;
-        caller.require_grid(&home.grid_id, "resident", id).await?;
+        caller
+            .require_household((&home.grid_id, &row.household_id), "resident", id)
+            .await?;
 
         let mut tags: Vec<KeyGroup> = caller
             .store

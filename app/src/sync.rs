@@ -146,7 +146,18 @@ pub struct VisitInput {
     /// Photo hashes; the photos themselves travel in their own queue.
     #[serde(default)]
     pub photos: Vec<String>,
+    /// A party member's time at the door, in minutes (their account's visits
+    /// only; none: `DEFAULT_SERVICE_MINUTES`), for their hours ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_minutes: Option<i64>,
 }
+
+/// A party member's service time on one visit, in minutes: 0.1 to 12 hours.
+pub const SERVICE_MINUTES: std::ops::RangeInclusive<i64> = 6..=720;
+/// What a member's visit from the phone counts when it carries no time.
+pub const DEFAULT_SERVICE_MINUTES: i64 = 60;
+/// The refusal of a service time out of `SERVICE_MINUTES`.
+pub const SERVICE_MINUTES_REFUSED: &str = "服务时长请填写0.1到12之间的小时数（如 1 或 0.5）";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -319,6 +330,9 @@ impl VisitInput {
             errors.push(("photos", format!("一次走访最多附{MAX_VISIT_PHOTOS}张照片")));
         } else if !self.photos.iter().all(|h| is_photo_hash(h)) {
             errors.push(("photos", "照片编号不正确，请删除照片后重拍".into()));
+        }
+        if self.service_minutes.is_some_and(|m| !SERVICE_MINUTES.contains(&m)) {
+            errors.push(("service_minutes", SERVICE_MINUTES_REFUSED.into()));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }

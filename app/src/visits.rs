@@ -99,6 +99,7 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     notes: notes.get_untracked(),
                     requests,
                     photos: photos.get_untracked().into_iter().map(|p| p.hash).collect(),
+                    service_minutes: None,
                 };
                 if let Err(errors) = visit.validate(now_ms()) {
                     error.set(Some(crate::sync::describe(&errors)));

@@ -181,6 +181,7 @@ async fn run(engine: &str, database_url: String, files: &[(Kind, Vec<u8>)]) {
         role: Role::Admin,
         community_id: None,
         password: Some(PASSWORD.into()),
+        party_member: None,
     };
     gridwalk_server::staff::users::create(&store, admin, None)
         .await

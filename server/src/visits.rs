@@ -2,13 +2,13 @@
 
 use app::api::parse_id;
 use app::error::ApiError;
-use app::sync::{VisitInput, describe};
+use app::sync::{DEFAULT_SERVICE_MINUTES, VisitInput, describe};
 use store::Tx;
 use store::photos::RecordKind;
 use store::visits::NewVisit;
 
 use crate::photos::Naming;
-use crate::sync::op::{BAD_RECORD_ID, HOUSEHOLD_OUT_OF_SCOPE, OpContext, Verdict};
+use crate::sync::op::{BAD_RECORD_ID, OpContext, Verdict};
 
 /// No visit is older than grid management itself: an earlier date is a phone
 /// clock that was never set (and broke the ledgers' date columns once).
@@ -49,10 +49,10 @@ pub async fn record_visit(tx: &mut Tx, ctx: &OpContext<'_>, visit: &VisitInput) 
         return Ok(Verdict::rejected(reason));
     }
     let Ok(household_id) = parse_id(&visit.household_id) else {
-        return Ok(Verdict::rejected(HOUSEHOLD_OUT_OF_SCOPE));
+        return Ok(Verdict::rejected(ctx.out_of_scope()));
     };
     let Some(grid_id) = ctx.household_in_scope(tx, &household_id).await? else {
-        return Ok(Verdict::rejected(HOUSEHOLD_OUT_OF_SCOPE));
+        return Ok(Verdict::rejected(ctx.out_of_scope()));
     };
     let (Ok(visit_id), Ok(request_ids), Ok(seen)) = (
         parse_id(&visit.id),
@@ -97,6 +97,11 @@ pub async fn record_visit(tx: &mut Tx, ctx: &OpContext<'_>, visit: &VisitInput) 
         concerns: visit.concerns.iter().map(|c| c.as_str()).collect(),
     };
     if tx.insert_visit(&new).await? {
+        // A party member's own visit counts on their hours ledger.
+        if let Some(reach) = ctx.reach {
+            let minutes = visit.service_minutes.unwrap_or(DEFAULT_SERVICE_MINUTES);
+            tx.mark_party_visit(&visit_id, &reach.member_id, minutes).await?;
+        }
         tx.record_change("visit", &visit_id, &grid_id, ctx.now);
         let requests: Vec<_> = request_ids.into_iter().zip(&visit.requests).collect();
         crate::requests::ops::raise_at_door(tx, ctx, &visit_id, &household_id, &grid_id, &requests).await?;

@@ -33,16 +33,18 @@ enum Caller {
     Disabled,
     WorkerOutOfGrid,
     LeadOutOfCommunity,
+    MemberOfAnotherHousehold,
     WorkerInGrid,
     LeadInCommunity,
     Admin,
 }
 
-const CALLERS: [Caller; 7] = [
+const CALLERS: [Caller; 8] = [
     Caller::Anonymous,
     Caller::Disabled,
     Caller::WorkerOutOfGrid,
     Caller::LeadOutOfCommunity,
+    Caller::MemberOfAnotherHousehold,
     Caller::WorkerInGrid,
     Caller::LeadInCommunity,
     Caller::Admin,
@@ -87,185 +89,238 @@ impl fmt::Display for Access {
 
 /// Every route, one line each: the columns are the callers in `CALLERS`'
 /// order — anonymous, disabled, worker of another grid, lead of another
-/// community, the grid's worker, the community's lead, admin.
+/// community, a party member's account linked to another household of the
+/// grid (in another building), the grid's worker, the community's lead, admin.
 const MATRIX: &[(&str, &str)] = &[
     // The app's own needs, and signing in and out: anyone.
-    ("GET /healthz", "ok ok ok ok ok ok ok"),
-    ("GET /sw.js", "ok ok ok ok ok ok ok"),
-    ("GET /shell", "ok ok ok ok ok ok ok"),
-    ("GET /login", "ok ok ok ok ok ok ok"),
-    ("POST /login", "ok ok ok ok ok ok ok"),
-    ("POST /logout", "ok ok ok ok ok ok ok"),
-    ("POST /api/login", "ok ok ok ok ok ok ok"),
-    ("GET /api/openapi.json", "ok ok ok ok ok ok ok"),
+    ("GET /healthz", "ok ok ok ok ok ok ok ok"),
+    ("GET /sw.js", "ok ok ok ok ok ok ok ok"),
+    ("GET /shell", "ok ok ok ok ok ok ok ok"),
+    ("GET /login", "ok ok ok ok ok ok ok ok"),
+    ("POST /login", "ok ok ok ok ok ok ok ok"),
+    ("POST /logout", "ok ok ok ok ok ok ok ok"),
+    ("POST /api/login", "ok ok ok ok ok ok ok ok"),
+    ("GET /api/openapi.json", "ok ok ok ok ok ok ok ok"),
     // The phone: any live account, each its own grids.
-    ("GET /", "login login ok ok ok ok ok"),
-    ("GET /sync", "login login ok ok ok ok ok"),
-    ("GET /overdue", "login login ok ok ok ok ok"),
-    ("GET /requests", "login login ok ok ok ok ok"),
-    ("GET /api/me", "login login ok ok ok ok ok"),
-    ("GET /api/grids", "login login ok ok ok ok ok"),
-    ("GET /api/sync/pull", "login login ok ok ok ok ok"),
-    ("POST /api/sync/push", "login login ok ok ok ok ok"),
-    ("PUT /api/photos/{hash}", "login login ok ok ok ok ok"),
+    ("GET /", "login login ok ok ok ok ok ok"),
+    ("GET /sync", "login login ok ok ok ok ok ok"),
+    ("GET /overdue", "login login ok ok ok ok ok ok"),
+    ("GET /requests", "login login ok ok ok ok ok ok"),
+    ("GET /api/me", "login login ok ok ok ok ok ok"),
+    ("GET /api/grids", "login login ok ok ok ok ok ok"),
+    ("GET /api/sync/pull", "login login ok ok ok ok ok ok"),
+    ("POST /api/sync/push", "login login ok ok ok ok ok ok"),
+    ("PUT /api/photos/{hash}", "login login ok ok 403 ok ok ok"),
     // A grid's records: its workers, its community's lead, the admin.
-    ("GET /grids/{id}", "login login 404 404 ok ok ok"),
-    ("GET /buildings/{id}", "login login 404 404 ok ok ok"),
-    ("GET /households/{id}", "login login 404 404 ok ok ok"),
-    ("GET /residents/{id}", "login login 404 404 ok ok ok"),
-    ("GET /api/grids/{id}", "login login 404 404 ok ok ok"),
-    ("GET /api/buildings/{id}", "login login 404 404 ok ok ok"),
-    ("GET /api/households/{id}", "login login 404 404 ok ok ok"),
-    ("GET /api/residents/{id}", "login login 404 404 ok ok ok"),
-    ("GET /api/photos/{hash}", "login login 404 404 ok ok ok"),
-    ("GET /api/photos/{hash}/thumb", "login login 404 404 ok ok ok"),
+    ("GET /grids/{id}", "login login 404 404 ok ok ok ok"),
+    ("GET /buildings/{id}", "login login 404 404 404 ok ok ok"),
+    ("GET /households/{id}", "login login 404 404 404 ok ok ok"),
+    ("GET /residents/{id}", "login login 404 404 404 ok ok ok"),
+    ("GET /api/grids/{id}", "login login 404 404 ok ok ok ok"),
+    ("GET /api/buildings/{id}", "login login 404 404 404 ok ok ok"),
+    ("GET /api/households/{id}", "login login 404 404 404 ok ok ok"),
+    ("GET /api/residents/{id}", "login login 404 404 404 ok ok ok"),
+    ("GET /api/photos/{hash}", "login login 404 404 403 ok ok ok"),
+    ("GET /api/photos/{hash}/thumb", "login login 404 404 403 ok ok ok"),
     // One's own account.
-    ("GET /account", "login login ok ok ok ok ok"),
-    ("GET /account/password", "login login ok ok ok ok ok"),
-    ("POST /account/password", "login login ok ok ok ok ok"),
-    ("POST /account/sessions/end", "login login ok ok ok ok ok"),
+    ("GET /account", "login login ok ok ok ok ok ok"),
+    ("GET /account/password", "login login ok ok ok ok ok ok"),
+    ("POST /account/password", "login login ok ok ok ok ok ok"),
+    ("POST /account/sessions/end", "login login ok ok ok ok ok ok"),
     // Requests (诉求): leads and the admin manage them.
-    ("GET /manage/requests", "login login 403 404 403 ok ok"),
-    ("GET /manage/requests/new", "login login 403 ok 403 ok ok"),
-    ("POST /manage/requests/new", "login login 403 404 403 ok ok"),
-    ("GET /manage/requests/{id}", "login login 403 404 403 ok ok"),
-    ("POST /manage/requests/{id}/act", "login login 403 404 403 ok ok"),
-    ("GET /manage/requests/figures", "login login 403 ok 403 ok ok"),
-    ("GET /manage/requests/figures.csv", "login login 403 ok 403 ok ok"),
-    ("GET /manage/requests/figures.xlsx", "login login 403 ok 403 ok ok"),
-    ("POST /manage/requests/figures/notice", "login login 403 ok 403 ok ok"),
-    ("GET /manage/requests/ledger.csv", "login login 403 404 403 ok ok"),
-    ("GET /manage/requests/ledger.xlsx", "login login 403 404 403 ok ok"),
-    ("GET /manage/request-categories", "login login 403 ok 403 ok ok"),
-    ("POST /manage/request-categories", "login login 403 403 403 403 ok"),
+    ("GET /manage/requests", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/requests/new", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/requests/new", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/requests/{id}", "login login 403 404 403 403 ok ok"),
+    ("POST /manage/requests/{id}/act", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/requests/figures", "login login 403 ok 403 403 ok ok"),
+    ("GET /manage/requests/figures.csv", "login login 403 ok 403 403 ok ok"),
+    ("GET /manage/requests/figures.xlsx", "login login 403 ok 403 403 ok ok"),
+    (
+        "POST /manage/requests/figures/notice",
+        "login login 403 ok 403 403 ok ok",
+    ),
+    ("GET /manage/requests/ledger.csv", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/requests/ledger.xlsx", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/request-categories", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/request-categories", "login login 403 403 403 403 403 ok"),
     // Notices: their community's lead writes them.
-    ("GET /manage/notices", "login login 403 ok 403 ok ok"),
+    ("GET /manage/notices", "login login 403 ok 403 403 ok ok"),
     // Another community's id in the form: refused with the form ("请选择社区").
-    ("POST /manage/notices", "login login 403 400 403 ok ok"),
-    ("GET /manage/notices/new", "login login 403 ok 403 ok ok"),
-    ("GET /manage/notices/{id}", "login login 403 404 403 ok ok"),
-    ("POST /manage/notices/{id}", "login login 403 404 403 ok ok"),
-    ("POST /manage/notices/{id}/{action}", "login login 403 404 403 ok ok"),
-    ("POST /manage/notices/{id}/files", "login login 403 404 403 ok ok"),
-    ("GET /manage/notices/{id}/files/{hash}", "login login 403 404 403 ok ok"),
+    ("POST /manage/notices", "login login 403 400 403 403 ok ok"),
+    ("GET /manage/notices/new", "login login 403 ok 403 403 ok ok"),
+    ("GET /manage/notices/{id}", "login login 403 404 403 403 ok ok"),
+    ("POST /manage/notices/{id}", "login login 403 404 403 403 ok ok"),
+    (
+        "POST /manage/notices/{id}/{action}",
+        "login login 403 404 403 403 ok ok",
+    ),
+    ("POST /manage/notices/{id}/files", "login login 403 404 403 403 ok ok"),
+    (
+        "GET /manage/notices/{id}/files/{hash}",
+        "login login 403 404 403 403 ok ok",
+    ),
     (
         "POST /manage/notices/{id}/files/{hash}/delete",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
     // What residents see, without an account.
-    ("GET /n/sw.js", "ok ok ok ok ok ok ok"),
-    ("GET /n/register.js", "ok ok ok ok ok ok ok"),
-    ("GET /n/{community}", "ok ok ok ok ok ok ok"),
-    ("GET /n/{community}/feed.atom", "ok ok ok ok ok ok ok"),
-    ("GET /n/{community}/poster.svg", "ok ok ok ok ok ok ok"),
-    ("GET /n/{community}/{notice}", "ok ok ok ok ok ok ok"),
-    ("GET /n/{community}/{notice}/files/{hash}", "ok ok ok ok ok ok ok"),
-    ("GET /n/{community}/requests", "ok ok ok ok ok ok ok"),
-    ("GET /n/{community}/requests/new", "ok ok ok ok ok ok ok"),
-    ("POST /n/{community}/requests/new", "ok ok ok ok ok ok ok"),
-    ("GET /status", "ok ok ok ok ok ok ok"),
-    ("GET /rate/{token}", "ok ok ok ok ok ok ok"),
-    ("POST /rate/{token}", "ok ok ok ok ok ok ok"),
+    ("GET /n/sw.js", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/register.js", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/{community}", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/feed.atom", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/poster.svg", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/{notice}", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/{notice}/files/{hash}", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/requests", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/requests/new", "ok ok ok ok ok ok ok ok"),
+    ("POST /n/{community}/requests/new", "ok ok ok ok ok ok ok ok"),
+    ("GET /status", "ok ok ok ok ok ok ok ok"),
+    ("GET /rate/{token}", "ok ok ok ok ok ok ok ok"),
+    ("POST /rate/{token}", "ok ok ok ok ok ok ok ok"),
     // Coverage of a grid (`?grid=`): its workers too; visit policies are
     // read by all, set by the admin.
-    ("GET /manage/coverage", "login login 404 404 ok ok ok"),
-    ("GET /manage/coverage/visits.csv", "login login 404 404 ok ok ok"),
-    ("GET /manage/coverage/visits.xlsx", "login login 404 404 ok ok ok"),
-    ("GET /manage/coverage/households.csv", "login login 404 404 ok ok ok"),
-    ("GET /manage/coverage/households.xlsx", "login login 404 404 ok ok ok"),
-    ("GET /manage/policies", "login login ok ok ok ok ok"),
-    ("POST /manage/policies", "login login 403 403 403 403 ok"),
+    ("GET /manage/coverage", "login login 404 404 403 ok ok ok"),
+    ("GET /manage/coverage/visits.csv", "login login 404 404 403 ok ok ok"),
+    ("GET /manage/coverage/visits.xlsx", "login login 404 404 403 ok ok ok"),
+    (
+        "GET /manage/coverage/households.csv",
+        "login login 404 404 403 ok ok ok",
+    ),
+    (
+        "GET /manage/coverage/households.xlsx",
+        "login login 404 404 403 ok ok ok",
+    ),
+    ("GET /manage/policies", "login login ok ok 403 ok ok ok"),
+    ("POST /manage/policies", "login login 403 403 403 403 403 ok"),
     // Staff and territory: a lead their community, the admin all.
-    ("GET /manage/users", "login login 403 ok 403 ok ok"),
-    ("POST /manage/users", "login login 403 ok 403 ok ok"),
-    ("GET /manage/users/{username}", "login login 403 404 403 ok ok"),
-    ("POST /manage/users/{username}/reset", "login login 403 404 403 ok ok"),
-    ("POST /manage/users/{username}/disable", "login login 403 404 403 ok ok"),
-    ("POST /manage/users/{username}/enable", "login login 403 404 403 ok ok"),
-    ("POST /manage/users/{username}/grids", "login login 403 404 403 ok ok"),
-    ("POST /manage/users/{username}/phone", "login login 403 404 403 ok ok"),
-    ("PUT /api/users/{username}/grids", "login login 403 403 403 403 ok"),
-    ("GET /manage/territory", "login login 403 ok 403 ok ok"),
-    ("POST /manage/territory", "login login 403 404 403 ok ok"),
-    ("GET /manage/territory/grids/{id}", "login login 403 404 403 ok ok"),
-    ("POST /manage/territory/grids/{id}", "login login 403 404 403 ok ok"),
+    ("GET /manage/users", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/users", "login login 403 ok 403 403 ok ok"),
+    ("GET /manage/users/{username}", "login login 403 404 403 403 ok ok"),
+    (
+        "POST /manage/users/{username}/reset",
+        "login login 403 404 403 403 ok ok",
+    ),
+    (
+        "POST /manage/users/{username}/disable",
+        "login login 403 404 403 403 ok ok",
+    ),
+    (
+        "POST /manage/users/{username}/enable",
+        "login login 403 404 403 403 ok ok",
+    ),
+    (
+        "POST /manage/users/{username}/grids",
+        "login login 403 404 403 403 ok ok",
+    ),
+    (
+        "POST /manage/users/{username}/phone",
+        "login login 403 404 403 403 ok ok",
+    ),
+    ("PUT /api/users/{username}/grids", "login login 403 403 403 403 403 ok"),
+    ("GET /manage/territory", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/territory", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/territory/grids/{id}", "login login 403 404 403 403 ok ok"),
+    ("POST /manage/territory/grids/{id}", "login login 403 404 403 403 ok ok"),
     (
         "POST /manage/territory/grids/{id}/buildings",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
-    ("POST /manage/territory/buildings/{id}", "login login 403 404 403 ok ok"),
+    (
+        "POST /manage/territory/buildings/{id}",
+        "login login 403 404 403 403 ok ok",
+    ),
     // Import: an upload is its uploader's (the community's lead).
-    ("GET /manage/import", "login login 403 ok 403 ok ok"),
-    ("POST /manage/import", "login login 403 ok 403 ok ok"),
-    ("POST /manage/import/footprints", "login login 403 ok 403 ok ok"),
-    ("GET /manage/import/template/{kind}", "login login 403 ok 403 ok ok"),
-    ("GET /manage/import/{id}/errors.xlsx", "login login 403 404 403 ok 404"),
-    ("POST /manage/import/{id}", "login login 403 404 403 ok 404"),
+    ("GET /manage/import", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/import", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/import/footprints", "login login 403 ok 403 403 ok ok"),
+    ("GET /manage/import/template/{kind}", "login login 403 ok 403 403 ok ok"),
+    (
+        "GET /manage/import/{id}/errors.xlsx",
+        "login login 403 404 403 403 ok 404",
+    ),
+    ("POST /manage/import/{id}", "login login 403 404 403 403 ok 404"),
     // Party members: a lead their community's, the admin all.
-    ("GET /manage/party", "login login 403 ok 403 ok ok"),
-    ("POST /manage/party", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/new", "login login 403 ok 403 ok ok"),
-    ("POST /manage/party/groups", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/members/{id}", "login login 403 404 403 ok ok"),
-    ("POST /manage/party/members/{id}", "login login 403 404 403 ok ok"),
+    ("GET /manage/party", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/party", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/party/new", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/party/groups", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/party/members/{id}", "login login 403 404 403 403 ok ok"),
+    ("POST /manage/party/members/{id}", "login login 403 404 403 403 ok ok"),
     (
         "POST /manage/party/members/{id}/status",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
     (
         "POST /manage/party/members/{id}/households",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
     (
         "POST /manage/party/members/{id}/buildings",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
     (
         "POST /manage/party/members/{id}/visits",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
     (
         "POST /manage/party/members/{id}/unlink",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
-    ("GET /manage/party/members/{id}/card", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/households/{id}", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/overdue", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/hours", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/hours.csv", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/hours.xlsx", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/units", "login login 403 404 403 ok ok"),
-    ("GET /manage/party/units.xlsx", "login login 403 404 403 ok ok"),
+    (
+        "POST /manage/party/members/{id}/account",
+        "login login 403 404 403 403 ok ok",
+    ),
+    (
+        "GET /manage/party/members/{id}/card",
+        "login login 403 404 403 403 ok ok",
+    ),
+    ("GET /manage/party/households/{id}", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/party/overdue", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/party/hours", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/party/hours.csv", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/party/hours.xlsx", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/party/units", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/party/units.xlsx", "login login 403 404 403 403 ok ok"),
     // The cadences and the yearly hours rule hold for every community.
-    ("GET /manage/party/rules", "login login 403 403 403 403 ok"),
-    ("POST /manage/party/rules", "login login 403 403 403 403 ok"),
+    ("GET /manage/party/rules", "login login 403 403 403 403 403 ok"),
+    ("POST /manage/party/rules", "login login 403 403 403 403 403 ok"),
     // Activities and volunteers: a lead their community's, the admin all; a
     // worker of the community (either grid) takes attendance.
-    ("GET /manage/activities", "login login 403 ok 403 ok ok"),
-    ("POST /manage/activities", "login login 403 404 403 ok ok"),
-    ("GET /manage/activities/{id}", "login login 403 404 403 ok ok"),
-    ("POST /manage/activities/{id}", "login login 403 404 403 ok ok"),
-    ("POST /manage/activities/{id}/publish", "login login 403 404 403 ok ok"),
-    ("GET /manage/activities/{id}/attendance", "login login ok 404 ok ok ok"),
-    ("POST /manage/activities/{id}/attendance", "login login ok 404 ok ok ok"),
-    ("GET /manage/activities/rates", "login login 403 ok 403 ok ok"),
-    ("GET /manage/activities/teams", "login login 403 ok 403 ok ok"),
-    ("POST /manage/activities/teams", "login login 403 404 403 ok ok"),
-    ("GET /manage/activities/teams/{id}", "login login 403 404 403 ok ok"),
+    ("GET /manage/activities", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/activities", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/activities/{id}", "login login 403 404 403 403 ok ok"),
+    ("POST /manage/activities/{id}", "login login 403 404 403 403 ok ok"),
+    (
+        "POST /manage/activities/{id}/publish",
+        "login login 403 404 403 403 ok ok",
+    ),
+    (
+        "GET /manage/activities/{id}/attendance",
+        "login login ok 404 403 ok ok ok",
+    ),
+    (
+        "POST /manage/activities/{id}/attendance",
+        "login login ok 404 403 ok ok ok",
+    ),
+    ("GET /manage/activities/rates", "login login 403 ok 403 403 ok ok"),
+    ("GET /manage/activities/teams", "login login 403 ok 403 403 ok ok"),
+    ("POST /manage/activities/teams", "login login 403 404 403 403 ok ok"),
+    ("GET /manage/activities/teams/{id}", "login login 403 404 403 403 ok ok"),
     (
         "POST /manage/activities/teams/{id}/members",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
     (
         "POST /manage/activities/teams/{id}/remove",
-        "login login 403 404 403 ok ok",
+        "login login 403 404 403 403 ok ok",
     ),
     // The public sign-up of a published activity: anyone.
-    ("GET /n/{community}/activities/{activity}", "ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/activities/{activity}", "ok ok ok ok ok ok ok ok"),
     // Who serves a building: anyone.
-    ("GET /n/{community}/b/{building}", "ok ok ok ok ok ok ok"),
-    ("GET /n/{community}/b/{building}/poster.svg", "ok ok ok ok ok ok ok"),
-    ("POST /n/{community}/activities/{activity}", "ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/b/{building}", "ok ok ok ok ok ok ok ok"),
+    ("GET /n/{community}/b/{building}/poster.svg", "ok ok ok ok ok ok ok ok"),
+    ("POST /n/{community}/activities/{activity}", "ok ok ok ok ok ok ok ok"),
 ];
 
 /// The records the paths name, all of 第1网格 in 春华社区 (lead1's).
@@ -442,6 +497,7 @@ impl Records {
             ]),
             ("POST", "/manage/party/members/{id}") => party_member_form("矩阵在职党员", None),
             ("POST", "/manage/party/members/{id}/status") => form(&[("status", "active")]),
+            ("POST", "/manage/party/members/{id}/account") => form(&[("username", "matrix.member")]),
             ("POST", "/manage/party/members/{id}/households") => {
                 form(&[("household", &self.household), ("kind", "hardship")])
             }
@@ -752,6 +808,30 @@ async fn prepare(server: &TestServer, asker: &Asker<'_>) -> (Records, HashMap<&'
         )
         .await;
 
+    // Another member, linked to a household of the grid in another building,
+    // with a phone account.
+    asker
+        .setup(lead, "POST", "/manage/party", party_member_form("矩阵手机党员", None))
+        .await;
+    let phone_member = scalar("SELECT id FROM party_members WHERE name = $1", "矩阵手机党员".into()).await;
+    let elsewhere = scalar(
+        "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id
+         WHERE b.grid_id = (SELECT b2.grid_id FROM households h2 JOIN buildings b2 ON b2.id = h2.building_id
+                            WHERE h2.id = $1)
+           AND h.building_id <> (SELECT building_id FROM households WHERE id = $1)
+         ORDER BY h.id LIMIT 1",
+        household.clone(),
+    )
+    .await;
+    let link = Body::Form(vec![("household", elsewhere), ("kind", "ordinary".to_owned())]);
+    let links = format!("/manage/party/members/{phone_member}/households");
+    asker.setup(lead, "POST", &links, link).await;
+    let lead_client = server.login_as("lead1").await;
+    common::member_account(server, &lead_client, &phone_member, "matrix.phone").await;
+    let member_session = server
+        .session_cookie_with("matrix.phone", common::MEMBER_PASSWORD)
+        .await;
+
     // A volunteer team, and an activity tomorrow published as a 活动通知.
     let team_form = Body::Form(vec![("name", "矩阵巡逻队".to_owned())]);
     asker.setup(lead, "POST", "/manage/activities/teams", team_form).await;
@@ -762,6 +842,7 @@ async fn prepare(server: &TestServer, asker: &Asker<'_>) -> (Records, HashMap<&'
     let publish = format!("/manage/activities/{activity}/publish");
     asker.setup(lead, "POST", &publish, Body::Empty).await;
 
+    sessions.insert("member", member_session);
     let building = scalar("SELECT building_id FROM households WHERE id = $1", household.clone()).await;
     let records = Records {
         building,
@@ -820,6 +901,7 @@ async fn every_route_answers_each_caller_as_the_matrix_says() {
         Caller::Disabled => Some(sessions["worker3"].as_str()),
         Caller::WorkerOutOfGrid => Some(sessions["worker2"].as_str()),
         Caller::LeadOutOfCommunity => Some(sessions["lead2"].as_str()),
+        Caller::MemberOfAnotherHousehold => Some(sessions["member"].as_str()),
         Caller::WorkerInGrid => Some(sessions["worker1"].as_str()),
         Caller::LeadInCommunity => Some(sessions["lead1"].as_str()),
         Caller::Admin => Some(sessions["admin"].as_str()),

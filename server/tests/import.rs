@@ -531,8 +531,7 @@ async fn a_lead_imports_territory_residents_and_staff_from_messy_ledgers() {
     let (status, page) = upload(&server, &lead, "staff", "人员.csv.xlsx", ledger(&header, &rows)).await;
     assert_eq!(status, 200, "{page}");
     let (_, done) = confirm(&server, &lead, &page).await;
-    let at = done.find("data-password>").expect("the new account's password") + "data-password>".len();
-    let once = done[at..at + 14].to_owned();
+    let once = common::shown_password(&done);
     let worker = server.client();
     let login = worker
         .post(server.url("/login"))

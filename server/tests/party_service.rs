@@ -14,16 +14,10 @@ mod common;
 
 use app::domain::CivilDate;
 use calamine::Reader;
-use common::{TestServer, get_text, post_form};
+use common::{TestServer, get_text, linked_member, post_form, redirected};
 
 async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
     server.scalar(sql, bind).await.parse().expect("a count")
-}
-
-/// Where a form's redirect points, after checking it is one.
-fn redirected(response: &reqwest::Response) -> String {
-    assert_eq!(response.status(), 303, "redirected");
-    response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// Beijing wall-clock time `ms_ago` milliseconds ago, as a `datetime-local`
@@ -33,38 +27,6 @@ fn beijing_input(ms_ago: i64) -> (String, i32) {
     let day = CivilDate::from_epoch_ms(local);
     let minute = local.rem_euclid(86_400_000) / 60_000;
     (format!("{day}T{:02}:{:02}", minute / 60, minute % 60), day.year())
-}
-
-/// An in-service member of lead1's community from `unit`, with a hardship
-/// and an ordinary household linked: `(member, [hardship, ordinary])`.
-async fn linked_member(server: &TestServer, lead: &reqwest::Client, name: &str, unit: &str) -> (String, [String; 2]) {
-    let form = [
-        ("kind", "in_service"),
-        ("name", name),
-        ("unit", unit),
-        ("unit_party_org", "机关党委"),
-        ("work_phone", "0571-87654321"),
-        ("rank", "member"),
-        ("branch", "第一党支部"),
-    ];
-    let to = redirected(&post_form(lead, server.url("/manage/party"), &form).await);
-    let member = to.strip_prefix("/manage/party/members/").unwrap().to_owned();
-    let households = |key: bool| {
-        format!(
-            "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
-             WHERE g.name = $1 AND {} EXISTS (SELECT 1 FROM resident_tags t JOIN residents r ON r.id = t.resident_id
-                                                WHERE r.household_id = h.id)
-             ORDER BY h.id LIMIT 1",
-            if key { "" } else { "NOT" }
-        )
-    };
-    let hardship = server.scalar(&households(true), "第1网格").await;
-    let ordinary = server.scalar(&households(false), "第1网格").await;
-    for (household, kind) in [(&hardship, "hardship"), (&ordinary, "ordinary")] {
-        let url = server.url(&format!("/manage/party/members/{member}/households"));
-        redirected(&post_form(lead, url, &[("household", household), ("kind", kind)]).await);
-    }
-    (member, [hardship, ordinary])
 }
 
 /// The visit form as the member's page draws it.

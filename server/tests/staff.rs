@@ -7,17 +7,8 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{PASSWORD, TestServer, post_form, routine_visit};
+use common::{PASSWORD, TestServer, post_form, routine_visit, shown_password};
 use serde_json::Value;
-
-/// The one-time password shown on the page after creating or resetting.
-fn shown_password(html: &str) -> String {
-    let at = html.find("data-password").expect("a password on the page");
-    let rest = &html[at..];
-    let start = rest.find('>').unwrap() + 1;
-    let end = rest[start..].find('<').unwrap();
-    rest[start..start + end].to_owned()
-}
 
 #[tokio::test]
 async fn an_admin_makes_a_worker_who_changes_the_password_walks_a_grid_and_is_disabled() {

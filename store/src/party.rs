@@ -35,6 +35,15 @@ pub struct MemberRow {
     pub building_links: i64,
 }
 
+/// A member's phone account (role `member`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberAccountRow {
+    pub user_id: String,
+    pub username: String,
+    pub must_change_password: bool,
+    pub disabled_at: Option<i64>,
+}
+
 /// The roster's filters; empty matches any.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RosterQuery<'a> {
@@ -182,6 +191,11 @@ const INSERT_MEMBER: &str =
 const UPDATE_MEMBER: &str = "UPDATE party_members SET name = $2, unit = $3, unit_party_org = $4, rank = $5,
             work_phone = $6, branch_id = $7, group_id = $8, registered_on = $9, updated_at = $10
      WHERE id = $1";
+const MEMBER_ACCOUNT: &str = "SELECT u.id AS user_id, u.username, u.must_change_password, u.disabled_at
+     FROM party_members m JOIN users u ON u.id = m.user_id WHERE m.id = $1";
+// Only a member without an account gets one: two leads at once make one.
+const SET_MEMBER_USER: &str =
+    "UPDATE party_members SET user_id = $2, updated_at = $3 WHERE id = $1 AND user_id IS NULL";
 const SET_STATUS: &str = "UPDATE party_members SET status = $2, moved_at = $3, updated_at = $4 WHERE id = $1";
 const LINKED_HOUSEHOLDS: &str = "SELECT l.household_id, b.name AS building_name, g.name AS grid_name, h.unit,
             h.door_number, l.kind
@@ -208,6 +222,16 @@ const LINK_HOUSEHOLD: &str = "INSERT INTO party_member_households (member_id, ho
 const UNLINK_HOUSEHOLD: &str = "DELETE FROM party_member_households WHERE member_id = $1 AND household_id = $2";
 const LINK_BUILDING: &str = "INSERT INTO party_member_buildings (member_id, building_id, linked_at)
      VALUES ($1, $2, $3) ON CONFLICT (member_id, building_id) DO NOTHING";
+// A household's records as phones hold them, with the grid they are in.
+const HOUSEHOLD_RECORDS: &str = "SELECT 'building', b.id, b.grid_id FROM households h
+         JOIN buildings b ON b.id = h.building_id WHERE h.id = $1
+     UNION ALL SELECT 'household', h.id, b.grid_id FROM households h
+         JOIN buildings b ON b.id = h.building_id WHERE h.id = $1
+     UNION ALL SELECT 'resident', r.id, b.grid_id FROM residents r JOIN households h ON h.id = r.household_id
+         JOIN buildings b ON b.id = h.building_id WHERE h.id = $1
+     UNION ALL SELECT 'visit', v.id, b.grid_id FROM visits v JOIN households h ON h.id = v.household_id
+         JOIN buildings b ON b.id = h.building_id WHERE h.id = $1";
+const BUILDING_GRID: &str = "SELECT grid_id FROM buildings WHERE id = $1";
 const UNLINK_BUILDING: &str = "DELETE FROM party_member_buildings WHERE member_id = $1 AND building_id = $2";
 const DOORS: &str = "SELECT h.id, g.community_id, b.id AS building_id, b.name AS building_name, g.name AS grid_name,
             h.unit, h.door_number,
@@ -242,6 +266,14 @@ impl Store {
         let sql = format!("{MEMBERS} WHERE m.id = $1");
         on_pool!(self.primary(), |c| sqlx::query_as(&sql)
             .bind(id)
+            .fetch_optional(c)
+            .await)
+    }
+
+    /// The member's phone account, if one was opened.
+    pub async fn party_member_account(&self, member_id: &str) -> Result<Option<MemberAccountRow>> {
+        on_pool!(self.primary(), |c| sqlx::query_as(MEMBER_ACCOUNT)
+            .bind(member_id)
             .fetch_optional(c)
             .await)
     }
@@ -444,6 +476,18 @@ impl Tx {
         Ok(())
     }
 
+    /// Makes `user_id` the member's account; `false` if they have one.
+    pub async fn set_party_member_user(&mut self, member_id: &str, user_id: &str, at: i64) -> Result<bool> {
+        let changed = on_tx!(self, |c| sqlx::query(SET_MEMBER_USER)
+            .bind(member_id)
+            .bind(user_id)
+            .bind(at)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
     /// `moved` (moved away at `at`) or `active` again; links are kept.
     pub async fn set_party_member_status(&mut self, id: &str, status: &str, at: i64) -> Result<()> {
         let moved_at = (status == "moved").then_some(at);
@@ -505,6 +549,39 @@ impl Tx {
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Puts a household's records in the pull sequence again: a member's
+    /// account linked to it since its phone last pulled gets them whole
+    /// (they lie before its cursor), one unlinked learns it is gone. The
+    /// grid's other phones take them again, unchanged.
+    pub async fn resend_household(&mut self, household_id: &str, at: i64) -> Result<()> {
+        let records: Vec<(String, String, String)> = on_tx!(self, |c| sqlx::query_as(HOUSEHOLD_RECORDS)
+            .bind(household_id)
+            .fetch_all(&mut *c)
+            .await)?;
+        for (entity, id, grid) in &records {
+            let entity = match entity.as_str() {
+                "building" => "building",
+                "household" => "household",
+                "resident" => "resident",
+                _ => "visit",
+            };
+            self.record_change(entity, id, grid, at);
+        }
+        Ok(())
+    }
+
+    /// `resend_household` for a building a member serves (楼栋党员).
+    pub async fn resend_building(&mut self, building_id: &str, at: i64) -> Result<()> {
+        let grid: Option<String> = on_tx!(self, |c| sqlx::query_scalar(BUILDING_GRID)
+            .bind(building_id)
+            .fetch_optional(&mut *c)
+            .await)?;
+        if let Some(grid) = grid {
+            self.record_change("building", building_id, &grid, at);
+        }
         Ok(())
     }
 }

@@ -298,7 +298,7 @@ pub fn role(cell: &Cell) -> Result<Option<Role>, String> {
     let Some(text) = value(cell)? else {
         return Ok(None);
     };
-    let all = Role::ALL;
+    let all = Role::STAFF;
     lookup(&text, all, |v| [v.label(), v.as_str()], ROLE_VARIANTS)
         .map(Some)
         .ok_or_else(|| format!("不认识的角色“{text}”，可填：{}", labels(all, Role::label)))

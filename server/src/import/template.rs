@@ -74,7 +74,7 @@ fn choices(field: Field) -> Vec<&'static str> {
     match field {
         Field::Gender => Gender::ALL.iter().map(|v| v.label()).collect(),
         Field::RegistrationType => RegistrationType::ALL.iter().map(|v| v.label()).collect(),
-        Field::Role => Role::ALL.iter().map(|v| v.label()).collect(),
+        Field::Role => Role::STAFF.iter().map(|v| v.label()).collect(),
         Field::Rank => Rank::ALL.iter().map(|v| v.label()).collect(),
         _ => Vec::new(),
     }

@@ -300,7 +300,7 @@ async fn writable_communities(caller: &Caller) -> Result<Vec<CommunityRow>, ApiE
     Ok(match (caller.user.role, caller.user.community_id.as_deref()) {
         (Role::Admin, _) => caller.store.communities().await?,
         (Role::Lead, Some(id)) => caller.store.community(id).await?.into_iter().collect(),
-        (Role::Lead, None) | (Role::Worker, _) => Vec::new(),
+        (Role::Lead, None) | (Role::Worker | Role::Member, _) => Vec::new(),
     })
 }
 

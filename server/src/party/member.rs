@@ -87,6 +87,7 @@ async fn member_view(
         None => Vec::new(),
     };
     let visits = super::service::visits_section(caller, &m, &households, &cadences).await?;
+    let account = super::account::account_section(caller, &m).await?;
     let searched = given(&search.building).is_some();
     let short = links_short(&m);
     let resident = m.kind == "resident";
@@ -110,6 +111,7 @@ async fn member_view(
             </p>
         </section>
         {visits}
+        {account}
         <h2>"联系户"</h2>
         {short.then(|| view! { <p class="error">"联系户未配齐：至少1户困难或重点户、1户普通居民"</p> })}
         <ul class="list">
@@ -281,6 +283,12 @@ async fn set_status(
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
     tx.set_party_member_status(&m.id, status, at).await?;
+    // Moved away: their phone account stops at once (and works again if
+    // they come back).
+    if let Some(account) = caller.store.party_member_account(&m.id).await? {
+        tx.set_disabled(&account.user_id, (status == "moved").then_some(at))
+            .await?;
+    }
     saved(&caller, tx, at, &m.id).await
 }
 
@@ -307,6 +315,8 @@ async fn link_household(
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
     tx.link_party_household(&m.id, &household, kind, at).await?;
+    // The member's phone takes the household whole with its next pull.
+    tx.resend_household(&household, at).await?;
     saved(&caller, tx, at, &m.id).await
 }
 
@@ -333,6 +343,7 @@ async fn link_building(
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
     tx.link_party_building(&m.id, &building, at).await?;
+    tx.resend_building(&building, at).await?;
     saved(&caller, tx, at, &m.id).await
 }
 
@@ -352,8 +363,15 @@ async fn unlink(
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
     match target {
-        (true, household) => tx.unlink_party_household(&m.id, &household).await?,
-        (false, building) => tx.unlink_party_building(&m.id, &building).await?,
+        (true, household) => {
+            tx.unlink_party_household(&m.id, &household).await?;
+            // The member's phone learns with its next pull that it is gone.
+            tx.resend_household(&household, at).await?;
+        }
+        (false, building) => {
+            tx.unlink_party_building(&m.id, &building).await?;
+            tx.resend_building(&building, at).await?;
+        }
     }
     saved(&caller, tx, at, &m.id).await
 }

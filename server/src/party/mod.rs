@@ -2,9 +2,11 @@
 //! — residents and in-service members from outside units (双报到) — their
 //! 联系户 and 楼栋党员 links, and each member's 联系卡. Plain server pages for
 //! the community's lead (an admin: every community); every change audited in
-//! its own transaction. Phones hold no party data yet, so nothing here enters
-//! the change feed.
+//! its own transaction. A member may have a phone account (`account`) that
+//! reaches their linked households: linking and unlinking put the household
+//! in the change feed again.
 
+mod account;
 mod card;
 mod hours;
 mod member;
@@ -30,6 +32,7 @@ use crate::staff::{administered, field, page};
 pub fn routes() -> Routes {
     roster::routes()
         .merge(member::routes())
+        .merge(account::routes())
         .merge(card::routes())
         .merge(service::routes())
         .merge(hours::routes())

@@ -14,6 +14,7 @@ use app::domain::{CivilDate, Outcome, Role};
 use app::error::ApiError;
 use app::policy::BEIJING_OFFSET_MS;
 use app::state::now_ms;
+use app::sync::{SERVICE_MINUTES, SERVICE_MINUTES_REFUSED};
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query};
 use axum::http::StatusCode;
@@ -38,8 +39,6 @@ pub fn routes() -> Routes {
         .route("/manage/party/rules", get(rules_page).post(set_rules))
 }
 
-/// The most service time one visit may count: a long afternoon.
-const MAX_VISIT_MINUTES: i64 = 12 * 60;
 /// The yearly rule's bounds, in hours.
 const ANNUAL_HOURS: std::ops::RangeInclusive<i64> = 1..=500;
 
@@ -67,10 +66,11 @@ pub(super) fn year_span(year: i32) -> (i64, i64) {
 /// Service time as a lead writes it ("1", "0.5") in minutes: at least six
 /// minutes, at most twelve hours.
 fn visit_minutes(text: &str) -> Result<i64, String> {
-    let refused = || "服务时长请填写0.1到12之间的小时数（如 1 或 0.5）".to_owned();
+    let refused = || SERVICE_MINUTES_REFUSED.to_owned();
     let hours: f64 = text.trim().parse().map_err(|_| refused())?;
     let minutes = (hours * 60.0).round();
-    if !hours.is_finite() || !(6.0..=MAX_VISIT_MINUTES as f64).contains(&minutes) {
+    // Bounded before the cast: a huge or NaN number saturates, never wraps.
+    if !hours.is_finite() || !SERVICE_MINUTES.contains(&(minutes as i64)) {
         return Err(refused());
     }
     Ok(minutes as i64)

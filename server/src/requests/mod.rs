@@ -131,6 +131,8 @@ pub fn may_see(user: &CurrentUser, scope: &HashSet<String>, r: &RequestState) ->
                 || r.assignee_id.as_deref() == Some(user.id.as_str())
                 || r.first_contact.as_deref() == Some(user.id.as_str())
         }
+        // Requests are not a member account's (`member_route`).
+        Role::Member => false,
     }
 }
 

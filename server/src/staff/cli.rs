@@ -82,7 +82,7 @@ async fn add(store: &Store, args: &[&str]) -> Result<String, String> {
         match *arg {
             "--role" => {
                 let value = rest.next().ok_or("--role needs admin, lead or worker")?;
-                role = Role::parse(value).ok_or("--role needs admin, lead or worker")?;
+                role = Role::parse_staff(value).ok_or("--role needs admin, lead or worker")?;
             }
             "--community" => community = Some((*rest.next().ok_or("--community needs an id")?).to_owned()),
             "--password-stdin" => typed = true,
@@ -107,6 +107,7 @@ async fn add(store: &Store, args: &[&str]) -> Result<String, String> {
         role,
         community_id: community,
         password,
+        party_member: None,
     };
     let shown = users::create(store, account, None).await.map_err(|e| e.to_string())?;
     Ok(match shown {

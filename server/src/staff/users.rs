@@ -67,6 +67,9 @@ pub struct NewAccount {
     pub community_id: Option<String>,
     /// Typed by the operator; `None`: a one-time password is made.
     pub password: Option<String>,
+    /// The party member whose phone account this is (role `member`), linked
+    /// in the account's own transaction.
+    pub party_member: Option<String>,
 }
 
 /// Login names: what people type on a phone, so short, lower-case and plain.
@@ -130,6 +133,11 @@ pub async fn create(store: &Store, account: NewAccount, actor: Option<Actor<'_>>
             return Err(ApiError::Conflict(format!("用户名 {username} 已被使用")));
         }
         other => other?,
+    }
+    if let Some(member) = &account.party_member
+        && !tx.set_party_member_user(member, &id, at).await?
+    {
+        return Err(ApiError::Conflict("该党员已有账号".into()));
     }
     let actor = actor.unwrap_or(Actor {
         user_id: &id,
@@ -218,7 +226,7 @@ async fn run_by(caller: &Caller, username: &str) -> Result<StaffRow, ApiError> {
     }
 }
 
-fn actor(caller: &Caller) -> Actor<'_> {
+pub(crate) fn actor(caller: &Caller) -> Actor<'_> {
     Actor {
         user_id: &caller.user.id,
         route: &caller.route,
@@ -231,7 +239,13 @@ async fn list_page(Api(caller): Api) -> Result<Response, ApiError> {
 
 async fn list_view(caller: &Caller, message: Option<&str>, status: StatusCode) -> Result<Response, ApiError> {
     let community = administered(caller, "user").await?;
-    let rows = caller.store.staff(community.as_deref()).await?;
+    // Members' phone accounts are run from their page in the party roster.
+    let rows = caller
+        .store
+        .staff(community.as_deref())
+        .await?
+        .into_iter()
+        .filter(|u| u.role != Role::Member.as_str());
     let communities = caller.store.communities().await?;
     let admin = community.is_none();
     let body = view! {
@@ -244,7 +258,7 @@ async fn list_view(caller: &Caller, message: Option<&str>, status: StatusCode) -
         <table>
             <thead><tr><th>"用户名"</th><th>"姓名"</th><th>"角色"</th><th>"社区 / 网格"</th><th>"状态"</th></tr></thead>
             <tbody>
-                {rows.into_iter().map(|u| {
+                {rows.map(|u| {
                     let role = Role::parse(&u.role).map_or("?", |r| r.label());
                     let scope = if u.grids.is_empty() { u.community_name.clone().unwrap_or_default() } else { u.grids.clone() };
                     let state = if u.disabled_at.is_some() { "已停用" } else if u.must_change_password { "待改初始密码" } else { "正常" };
@@ -288,7 +302,7 @@ async fn create_form(
 ) -> Result<Response, ApiError> {
     let community = administered(&caller, "user").await?;
     let form = form_body(form)?;
-    let role = Role::parse(field(&form, "role")).unwrap_or(Role::Worker);
+    let role = Role::parse_staff(field(&form, "role")).unwrap_or(Role::Worker);
     // A lead makes workers of their own community, nothing else.
     let (role, community_id) = match community {
         Some(own) if role == Role::Worker => (role, Some(own)),
@@ -307,10 +321,19 @@ async fn create_form(
         role,
         community_id,
         password: None,
+        party_member: None,
     };
     let username = account.username.trim().to_lowercase();
     match create(&caller.store, account, Some(actor(&caller))).await {
-        Ok(once) => Ok(password_shown(&username, once.as_deref().unwrap_or(""), "账号已创建")),
+        Ok(once) => {
+            let done = format!("/manage/users/{username}");
+            Ok(password_shown(
+                &username,
+                once.as_deref().unwrap_or(""),
+                "账号已创建",
+                &done,
+            ))
+        }
         Err(ApiError::BadRequest(m) | ApiError::Conflict(m)) => {
             list_view(&caller, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await
         }
@@ -318,15 +341,16 @@ async fn create_form(
     }
 }
 
-/// The one-time password, shown once: it is stored only as a hash.
-fn password_shown(username: &str, once: &str, heading: &'static str) -> Response {
+/// The one-time password, shown once: it is stored only as a hash. `done`:
+/// the page to go on to.
+pub(crate) fn password_shown(username: &str, once: &str, heading: &'static str, done: &str) -> Response {
     let body = view! {
         <section class="card">
             <h2>{heading}</h2>
             <p>"用户名："<strong>{username.to_owned()}</strong></p>
             <p>"初始密码："<strong class="once" data-password>{once.to_owned()}</strong></p>
             <p class="muted">"密码只显示这一次，请当面告知本人。首次登录后须改成自己的密码。"</p>
-            <p><a class="btn" href=format!("/manage/users/{username}")>"完成"</a></p>
+            <p><a class="btn" href=done.to_owned()>"完成"</a></p>
         </section>
     }
     .into_any();
@@ -401,7 +425,8 @@ async fn user_view(
 async fn reset_form(Api(caller): Api, Path(username): Path<String>) -> Result<Response, ApiError> {
     let user = run_by(&caller, &username).await?;
     let once = reset(&caller.store, &user, actor(&caller)).await?;
-    Ok(password_shown(&user.username, &once, "密码已重置"))
+    let done = format!("/manage/users/{}", user.username);
+    Ok(password_shown(&user.username, &once, "密码已重置", &done))
 }
 
 async fn disable_form(Api(caller): Api, Path(username): Path<String>) -> Result<Response, ApiError> {

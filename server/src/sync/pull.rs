@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use store::Store;
 use store::pull::{PulledBuilding, PulledHousehold, PulledResident, PulledVisit, Range};
 use store::requests::PulledRequest;
+use store::scope::Reach;
 
 use super::corrupt;
 use super::snapshot::{Key, SHARED_FROM, Snapshots};
@@ -77,6 +78,7 @@ pub async fn pull(
         crate::requests::categories(&caller.store),
     )?;
     let held: Vec<String> = scope.iter().map(|g| g.id.clone()).collect();
+    let reach = caller.reach().await?;
     let envelope = Envelope {
         scope,
         policies,
@@ -95,7 +97,8 @@ pub async fn pull(
     let mut seqs = caller.store.change_seqs(&grids, cursor, limit + 1).await?;
     let more = seqs.len() as i64 > limit;
     seqs.truncate(limit as usize);
-    if snapshots.enabled() && seqs.len() >= SHARED_FROM {
+    // A member's page is their own (`within_reach`): not shared.
+    if snapshots.enabled() && seqs.len() >= SHARED_FROM && reach.is_none() {
         let key = Key {
             envelope: serde_json::to_string(&(&envelope.scope, &envelope.policies, &envelope.categories))
                 .map_err(|_| ApiError::Internal)?,
@@ -105,7 +108,7 @@ pub async fn pull(
         };
         let snapshot = snapshots
             .page(key, head, || async {
-                let page = load_page(&caller.store, (&grids, &held), cursor, &seqs, more).await?;
+                let page = load_page(&caller.store, (&grids, &held, None), cursor, &seqs, more).await?;
                 let (next_cursor, records) = (page.next_cursor, page.records.len());
                 let json = serde_json::to_vec(&answer(envelope, page)).map_err(|_| ApiError::Internal)?;
                 Ok((json, next_cursor, records))
@@ -114,7 +117,7 @@ pub async fn pull(
         log_read(&caller, cursor, snapshot.next_cursor, snapshot.records).await?;
         return Ok(snapshot.response(&headers));
     }
-    let page = load_page(&caller.store, (&grids, &held), cursor, &seqs, more).await?;
+    let page = load_page(&caller.store, (&grids, &held, reach.as_ref()), cursor, &seqs, more).await?;
     log_read(&caller, cursor, page.next_cursor, page.records.len()).await?;
     Ok(Json(answer(envelope, page)).into_response())
 }
@@ -184,10 +187,11 @@ fn empty_page(cursor: i64) -> Page {
 
 /// One page of the changes in `grids`, from its change numbers (`seqs`, one
 /// indexed query): one joined query per entity type over their range, not one
-/// query per record. `held` is every grid the caller may see now.
+/// query per record. `held` is every grid the caller may see now; `reach`
+/// narrows a party member's account to their households.
 async fn load_page(
     store: &Store,
-    (grids, held): (&[String], &[String]),
+    (grids, held, reach): (&[String], &[String], Option<&Reach>),
     cursor: i64,
     seqs: &[i64],
     more: bool,
@@ -217,6 +221,10 @@ async fn load_page(
     let records = records
         .into_iter()
         .filter_map(|(seq, r)| in_page(r, grids, held).map(|r| (seq, r)))
+        .filter_map(|(seq, r)| match reach {
+            Some(reach) => within_reach(r, reach).map(|r| (seq, r)),
+            None => Some((seq, r)),
+        })
         .collect();
     Ok(Page {
         records: latest_only(records),
@@ -275,6 +283,24 @@ fn in_page(record: Record, grids: &[String], held: &[String]) -> Option<Record> 
         return None;
     }
     removable.map(|(record, id)| Record::Removed(Removal { record, id: id.clone() }))
+}
+
+/// What a party member's phone gets of a record its grids' pages carry: the
+/// buildings it serves and its households with their residents and visits.
+/// The grid's other buildings, households and residents come as removals, as
+/// records leaving a worker's grids do: the phone may hold them from before
+/// an unlinking, which sends the household's records again. No requests, and
+/// no visit of another household (visits leave with their household).
+fn within_reach(record: Record, reach: &Reach) -> Option<Record> {
+    let removal = |record, id: &String| Some(Record::Removed(Removal { record, id: id.clone() }));
+    match &record {
+        Record::Building(b) if !reach.has_building(&b.id) => removal(Removable::Building, &b.id),
+        Record::Household(h) if !reach.has_household(&h.id) => removal(Removable::Household, &h.id),
+        Record::Resident(r) if !reach.has_household(&r.household_id) => removal(Removable::Resident, &r.id),
+        Record::Visit(v) if !reach.has_household(&v.household_id) => None,
+        Record::Request(_) => None,
+        _ => Some(record),
+    }
 }
 
 fn building(b: PulledBuilding) -> (i64, Record) {

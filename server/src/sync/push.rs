@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 
 use super::corrupt;
-use super::op::{OpContext, Verdict};
+use super::op::{MEMBER_VISITS_ONLY, OpContext, Verdict};
 use crate::auth::Api;
 use crate::{requests, resident_edits, visits};
 
@@ -67,12 +67,14 @@ pub async fn push(
     // Scope is read once per batch: a reassignment mid-batch takes effect on
     // the next push.
     let scope: HashSet<String> = caller.user.visible_grids(&caller.store).await?.into_iter().collect();
+    let reach = caller.reach().await?;
     let mut results = Vec::with_capacity(op_ids.len());
     for (op, op_id) in request.operations.iter().zip(&op_ids) {
         let now = now_ms();
         let ctx = OpContext {
             caller: &caller,
             scope: &scope,
+            reach: reach.as_ref(),
             op_id,
             // A phone whose clock runs ahead (set to 2099) would otherwise win
             // every later edit of the fields it touched, for ever.
@@ -152,6 +154,10 @@ async fn push_one(ctx: &OpContext<'_>, device_id: &str, op: &Operation) -> Resul
         });
     }
     let verdict = match &op.change {
+        // A member's phone records visits (and what was asked at the door).
+        _ if ctx.reach.is_some() && !matches!(op.change, Change::RecordVisit(_)) => {
+            Verdict::rejected(MEMBER_VISITS_ONLY)
+        }
         Change::RecordVisit(visit) => visits::record_visit(&mut tx, ctx, visit).await?,
         Change::AddResident(resident) => resident_edits::add_resident(&mut tx, ctx, resident).await?,
         Change::EditResident(edit) => resident_edits::edit_resident(&mut tx, ctx, edit).await?,

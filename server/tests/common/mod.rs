@@ -378,7 +378,12 @@ impl TestServer {
     /// A new session's `name=value` cookie, for requests written by hand
     /// (raw sockets that cut or hold a connection).
     pub async fn session_cookie(&self, username: &str) -> String {
-        let login = self.login_attempt(username, PASSWORD).await;
+        self.session_cookie_with(username, PASSWORD).await
+    }
+
+    /// `session_cookie` for an account with a password of its own.
+    pub async fn session_cookie_with(&self, username: &str, password: &str) -> String {
+        let login = self.login_attempt(username, password).await;
         assert_eq!(login.status(), 200, "login as {username}");
         let cookie = login.headers()["set-cookie"].to_str().expect("cookie text");
         cookie.split(';').next().unwrap_or(cookie).to_owned()
@@ -438,6 +443,96 @@ impl TestServer {
 /// A form posted by `client`, answered as it came (redirects not followed).
 pub async fn post_form(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
     client.post(url).form(form).send().await.expect("form post")
+}
+
+/// Where a form's redirect points, after checking it is one.
+pub fn redirected(response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), 303, "redirected");
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// An in-service member of lead1's community from `unit`, with a hardship
+/// and an ordinary household linked: `(member, [hardship, ordinary])`.
+pub async fn linked_member(
+    server: &TestServer,
+    lead: &reqwest::Client,
+    name: &str,
+    unit: &str,
+) -> (String, [String; 2]) {
+    let form = [
+        ("kind", "in_service"),
+        ("name", name),
+        ("unit", unit),
+        ("unit_party_org", "机关党委"),
+        ("work_phone", "0571-87654321"),
+        ("rank", "member"),
+        ("branch", "第一党支部"),
+    ];
+    let to = redirected(&post_form(lead, server.url("/manage/party"), &form).await);
+    let member = to.strip_prefix("/manage/party/members/").unwrap().to_owned();
+    let households = |key: bool| {
+        format!(
+            "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id JOIN grids g ON g.id = b.grid_id
+             WHERE g.name = $1 AND {} EXISTS (SELECT 1 FROM resident_tags t JOIN residents r ON r.id = t.resident_id
+                                                WHERE r.household_id = h.id)
+             ORDER BY h.id LIMIT 1",
+            if key { "" } else { "NOT" }
+        )
+    };
+    let hardship = server.scalar(&households(true), "第1网格").await;
+    let ordinary = server.scalar(&households(false), "第1网格").await;
+    for (household, kind) in [(&hardship, "hardship"), (&ordinary, "ordinary")] {
+        let url = server.url(&format!("/manage/party/members/{member}/households"));
+        redirected(&post_form(lead, url, &[("household", household), ("kind", kind)]).await);
+    }
+    (member, [hardship, ordinary])
+}
+
+/// The one-time password a page shows after creating or resetting an account.
+pub fn shown_password(html: &str) -> String {
+    let at = html.find("data-password").expect("a password on the page");
+    let rest = &html[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest[start..].find('<').unwrap();
+    rest[start..start + end].to_owned()
+}
+
+/// The password a test's party member chooses at their first sign-in.
+pub const MEMBER_PASSWORD: &str = "楼道里的党员走访";
+
+/// A party member's phone account opened by `lead` on the member's page, as
+/// `username`, signed in with the one-time password and changed to
+/// `MEMBER_PASSWORD`: the member's client.
+pub async fn member_account(
+    server: &TestServer,
+    lead: &reqwest::Client,
+    member: &str,
+    username: &str,
+) -> reqwest::Client {
+    let url = server.url(&format!("/manage/party/members/{member}/account"));
+    let opened = post_form(lead, url, &[("username", username)]).await;
+    assert_eq!(opened.status(), 200, "the account opened");
+    let once = shown_password(&opened.text().await.unwrap());
+    let phone = server.client();
+    let login = post_form(
+        &phone,
+        server.url("/login"),
+        &[("username", username), ("password", &once)],
+    )
+    .await;
+    assert_eq!(login.headers()["location"], "/account/password");
+    let changed = post_form(
+        &phone,
+        server.url("/account/password"),
+        &[
+            ("current", &once),
+            ("new", MEMBER_PASSWORD),
+            ("repeat", MEMBER_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status(), 303, "the password changed");
+    phone
 }
 
 /// A page's status and text, asked by `client`.
