@@ -19,7 +19,7 @@ pub async fn caller() -> Result<crate::auth::ssr::Caller, ApiError> {
     let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;
     let user = crate::auth::ssr::user_from_headers(&state, &parts.headers)
         .await?
-        .ready_for(parts.uri.path())?;
+        .ready_for(&parts.method, parts.uri.path())?;
     Ok(crate::auth::ssr::Caller {
         store: state.store,
         user,

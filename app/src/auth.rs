@@ -40,11 +40,11 @@ pub mod ssr {
         /// Refuses a session that may only change its password, and a party
         /// member's account on any route but the phone's own (`route`: the
         /// router's path, `/api/households/{id}`, or a page's, `/households/…`).
-        pub fn ready_for(self, route: &str) -> Result<Self, ApiError> {
+        pub fn ready_for(self, method: &http::Method, route: &str) -> Result<Self, ApiError> {
             if self.must_change_password {
                 return Err(ApiError::Account("请先修改初始密码，再开始工作".into()));
             }
-            if self.role == Role::Member && !member_route(route) {
+            if self.role == Role::Member && !member_route(method, route) {
                 return Err(ApiError::Forbidden);
             }
             Ok(self)
@@ -83,7 +83,7 @@ pub mod ssr {
     /// linked households (narrowed by `Caller::reach`) and sends their visits.
     /// Everything else (the desk, photos, requests, attendance) is refused
     /// here, once, rather than by each route remembering a fourth role.
-    fn member_route(route: &str) -> bool {
+    fn member_route(method: &http::Method, route: &str) -> bool {
         const ROUTES: [&str; 11] = [
             "/",
             "/sync",
@@ -98,6 +98,11 @@ pub mod ssr {
             "/api/sync/push",
         ];
         const PAGES: [&str; 4] = ["/grids/", "/buildings/", "/households/", "/residents/"];
+        // A visit's photos go up; they are never read back from the server
+        // (the phone shows its own copy).
+        if route == "/api/photos/{hash}" {
+            return method == http::Method::PUT;
+        }
         ROUTES.contains(&route) || PAGES.iter().any(|p| route.starts_with(p))
     }
 

@@ -66,16 +66,26 @@ pub fn MyGridsPage() -> impl IntoView {
 fn MyGridsBody(home: MyGrids) -> impl IntoView {
     let MyGrids { me, grids } = home;
     // Coverage and notice authoring are plain server pages (no WASM): full page loads.
-    let author = (me.role != crate::domain::Role::Worker).then(|| {
+    use crate::domain::Role;
+    let author = matches!(me.role, Role::Lead | Role::Admin).then(|| {
         view! {
             <a class="btn btn-block btn-plain" href="/manage/requests" rel="external">"诉求台账 · 办理情况"</a>
             <a class="btn btn-block btn-plain" href="/manage/notices" rel="external">"公告管理（党务 · 居务公开）"</a>
         }
     });
+    // A party member's phone: their households and their due list only.
+    let staff = (me.role != Role::Member).then(|| {
+        view! {
+            <a class="btn btn-block btn-plain" href="/requests">"诉求（离线可办）"</a>
+            <a class="btn btn-block btn-plain" href="/overdue">"本机逾期重点户（离线可看）"</a>
+            <a class="btn btn-block btn-plain" href="/manage/coverage" rel="external">"走访覆盖 · 逾期重点户 · 台账"</a>
+        }
+    });
     view! {
-        <a class="btn btn-block btn-plain" href="/requests">"诉求（离线可办）"</a>
-        <a class="btn btn-block btn-plain" href="/overdue">"本机逾期重点户（离线可看）"</a>
-        <a class="btn btn-block btn-plain" href="/manage/coverage" rel="external">"走访覆盖 · 逾期重点户 · 台账"</a>
+        {staff}
+        {(me.role == Role::Member).then(|| view! {
+            <a class="btn btn-block btn-plain" href="/overdue">"我的联系户 · 本期走访（离线可看）"</a>
+        })}
         {author}
         {grids.is_empty().then(|| view! { <p class="empty">"您还没有被分配网格，请联系网格长。"</p> })}
         <ul class="cards">

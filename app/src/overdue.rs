@@ -1,11 +1,12 @@
 //! The worker's own overdue list: key-group households past their due day in
 //! the grids on this phone, worked out from the phone's copy by the same rule
 //! as the leads' coverage page, so it is there in a stairwell with no signal.
+//! On a party member's phone: their households against their rank's period.
 
 use leptos::prelude::*;
 
 use crate::error::ApiError;
-use crate::phone::local::OverdueItem;
+use crate::phone::local::{MemberDue, OverdueItem};
 use crate::ui::{ErrorView, Loading};
 
 /// The page's body, a WASM chunk (see `ui::PhonePage`).
@@ -18,15 +19,21 @@ fn overdue_body() -> AnyView {
     view! { <OverdueBody/> }.into_any()
 }
 
+/// A member's list, or each grid's overdue households.
+type Lists = Result<Result<MemberDue, Vec<(String, Vec<OverdueItem>)>>, ApiError>;
+
 #[cfg(feature = "hydrate")]
-async fn load() -> Result<Vec<(String, Vec<OverdueItem>)>, ApiError> {
-    crate::phone::local::overdue_lists().await
+async fn load() -> Lists {
+    Ok(match crate::phone::local::member_due_list().await? {
+        Some(due) => Ok(due),
+        None => Err(crate::phone::local::overdue_lists().await?),
+    })
 }
 
 /// Never rendered on the server (`Deferred`), but compiled there.
 #[cfg(not(feature = "hydrate"))]
-async fn load() -> Result<Vec<(String, Vec<OverdueItem>)>, ApiError> {
-    Ok(Vec::new())
+async fn load() -> Lists {
+    Ok(Err(Vec::new()))
 }
 
 #[component]
@@ -37,7 +44,8 @@ fn OverdueBody() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match lists.await {
-                    Ok(lists) => lists.into_iter().map(|(grid, items)| view! {
+                    Ok(Ok(due)) => view! { <MemberList due/> }.into_any(),
+                    Ok(Err(lists)) => lists.into_iter().map(|(grid, items)| view! {
                         <h2 class="section-title">{grid}" · "{items.len()}"户"</h2>
                         {items.is_empty().then(|| view! { <p class="empty">"没有逾期的重点户。"</p> })}
                         <ul class="list">
@@ -48,6 +56,30 @@ fn OverdueBody() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// A party member's households this period, from the phone's copy.
+#[component]
+fn MemberList(due: MemberDue) -> impl IntoView {
+    let start = crate::domain::CivilDate::from_epoch_ms(due.period_start + crate::policy::BEIJING_OFFSET_MS);
+    view! {
+        <h2 class="section-title">{format!("本期（{start}起，每{}个月走访一次）", due.cadence_months)}</h2>
+        <p class=if due.done { "muted" } else { "late" }>
+            {if due.done { "本期已走访联系户。" } else { "本期尚未走访联系户。" }}</p>
+        {due.households.is_empty().then(|| view! { <p class="empty">"还没有联系户，请联系社区。"</p> })}
+        <ul class="list">
+            {due.households.into_iter().map(|(id, label, last)| view! {
+                <li><a class="row overdue-item" href=format!("/households/{id}")>
+                    <strong class="grow">{label}</strong>
+                    <span class="muted small">{match last {
+                        Some(at) if at >= due.period_start => "本期已走访".to_owned(),
+                        Some(at) => format!("上次 {}", crate::domain::CivilDate::from_epoch_ms(at + crate::policy::BEIJING_OFFSET_MS)),
+                        None => "从未走访".to_owned(),
+                    }}</span>
+                </a></li>
+            }).collect_view()}
+        </ul>
     }
 }
 

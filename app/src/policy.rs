@@ -34,6 +34,22 @@ pub fn cadence(policies: &[Policy], tags: impl IntoIterator<Item = KeyGroup>) ->
         .fold(default, i64::min)
 }
 
+/// Beijing midnight of the first day of `month` (1–12) in `year`.
+pub fn month_start(year: i32, month: u8) -> i64 {
+    crate::domain::CivilDate::new(year, month.clamp(1, 12), 1).map_or(0, crate::domain::CivilDate::epoch_day) * DAY_MS
+        - BEIJING_OFFSET_MS
+}
+
+/// The start of a party member's cadence period holding `now`: calendar
+/// blocks of `months` counted from January in Beijing ("每季度1次" is a
+/// quarter, not ninety days: a visit on 31 March does not cover April).
+pub fn period_start(now: i64, months: i64) -> i64 {
+    let today = crate::domain::CivilDate::from_epoch_ms(now + BEIJING_OFFSET_MS);
+    let months = months.clamp(1, 12);
+    let first = (i64::from(today.month()) - 1) / months * months + 1;
+    month_start(today.year(), u8::try_from(first).unwrap_or(1))
+}
+
 /// Calendar day in Beijing time: cadences count days, not 24-hour spans.
 pub fn beijing_day(epoch_ms: i64) -> i64 {
     (epoch_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS)

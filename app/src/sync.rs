@@ -156,6 +156,15 @@ pub struct VisitInput {
 pub const SERVICE_MINUTES: std::ops::RangeInclusive<i64> = 6..=720;
 /// What a member's visit from the phone counts when it carries no time.
 pub const DEFAULT_SERVICE_MINUTES: i64 = 60;
+/// Service time as a person writes it in hours ("1", "0.5"), in minutes;
+/// `None` unless a number within `SERVICE_MINUTES`.
+pub fn service_minutes(hours: &str) -> Option<i64> {
+    let hours: f64 = hours.trim().parse().ok()?;
+    let minutes = (hours * 60.0).round();
+    // Bounded before the cast: a huge or NaN number saturates, never wraps.
+    (hours.is_finite() && SERVICE_MINUTES.contains(&(minutes as i64))).then_some(minutes as i64)
+}
+
 /// The refusal of a service time out of `SERVICE_MINUTES`.
 pub const SERVICE_MINUTES_REFUSED: &str = "服务时长请填写0.1到12之间的小时数（如 1 或 0.5）";
 
@@ -441,10 +450,23 @@ pub struct PullResponse {
     /// The request categories offered now.
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// A party member's account: whose visits are theirs, and how often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberDuty>,
     /// Pass back as `cursor` for the next page.
     pub next_cursor: i64,
     /// More pages wait after `next_cursor`.
     pub more: bool,
+}
+
+/// What a party member's phone needs for their due list offline: their id
+/// (their visits carry it) and their rank's cadence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberDuty {
+    pub member_id: String,
+    /// One visit per calendar block of this many months (`policy::period_start`).
+    pub cadence_months: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -551,6 +573,9 @@ pub struct VisitRecord {
     pub notes: String,
     #[serde(default)]
     pub photos: Vec<String>,
+    /// The party member whose visit this was (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party_member_id: Option<String>,
 }
 
 /// A request as the phones of its grid hold it: what a worker needs to work

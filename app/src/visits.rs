@@ -45,6 +45,11 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
     let seen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let concerns: RwSignal<Vec<Concern>> = RwSignal::new(Vec::new());
     let notes = RwSignal::new(String::new());
+    // A party member's phone asks for their time at the door (their hours).
+    let member = RwSignal::new(false);
+    let hours = RwSignal::new("1".to_owned());
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move { member.set(crate::phone::local::member_duty().await.is_some()) });
     let request_category = RwSignal::new(DEFAULT_CATEGORIES[0].0.to_string());
     let verdicts: RwSignal<Vec<(RequestRecord, Verdict)>> = RwSignal::new(Vec::new());
     let awaiting = LocalResource::new({
@@ -99,7 +104,10 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     notes: notes.get_untracked(),
                     requests,
                     photos: photos.get_untracked().into_iter().map(|p| p.hash).collect(),
-                    service_minutes: None,
+                    // Unreadable: 0, which `validate` refuses with the reason.
+                    service_minutes: member
+                        .get_untracked()
+                        .then(|| crate::sync::service_minutes(&hours.get_untracked()).unwrap_or(0)),
                 };
                 if let Err(errors) = visit.validate(now_ms()) {
                     error.set(Some(crate::sync::describe(&errors)));
@@ -214,6 +222,13 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     view! { <FollowUps requests verdicts/> }
                 })}
             </Suspense>
+            {move || member.get().then(|| view! {
+                <label class="field">
+                    <span>"服务时长（小时）"</span>
+                    <input type="number" inputmode="decimal" min="0.1" max="12" step="0.1" name="hours"
+                        prop:value=hours on:input=move |ev| hours.set(event_target_value(&ev))/>
+                </label>
+            })}
             <label class="field">
                 <span>"备注"</span>
                 <textarea rows="2" maxlength="2000" prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>

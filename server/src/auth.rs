@@ -261,7 +261,7 @@ impl FromRequestParts<AppState> for Api {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let SignedIn(caller) = SignedIn::from_request_parts(parts, state).await?;
-        let user = caller.user.ready_for(&caller.route)?;
+        let user = caller.user.ready_for(&parts.method, &caller.route)?;
         Ok(Api(Caller { user, ..caller }))
     }
 }

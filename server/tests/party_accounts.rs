@@ -102,6 +102,10 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
     assert!(ids(&records, "building").contains(&building));
     assert!(!removed(&records, "household").is_empty());
     assert!(removed(&records, "household").is_disjoint(&linked));
+    // Each page tells the phone whose visits count and how often (其他党员:
+    // every two months), for the due list offline.
+    let page = server.get_json(&phone, "/api/sync/pull?cursor=0&limit=1").await;
+    assert_eq!(page["member"], json!({"member_id": member, "cadence_months": 2}));
 
     // Reads: the linked household; another of the same grid is not found,
     // and the attempt is on record.
@@ -201,6 +205,11 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
     let link = server.url(&format!("/manage/party/members/{member}/households"));
     common::redirected(&post_form(&lead, link, &[("household", &other), ("kind", "ordinary")]).await);
     let (records, _) = pull_all(&server, &phone, cursor).await;
+    let theirs = records
+        .iter()
+        .find(|r| r["id"] == visit_id.as_str())
+        .expect("their visit");
+    assert_eq!(theirs["party_member_id"], member.as_str());
     assert!(removed(&records, "household").contains(&ordinary), "{records:?}");
     assert!(ids(&records, "household").contains(&other));
     assert_eq!(

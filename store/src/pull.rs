@@ -68,6 +68,7 @@ pub struct PulledVisit {
     pub outcome: String,
     pub worker_name: String,
     pub notes: String,
+    pub party_member_id: Option<String>,
     /// Photo hashes, in the order taken.
     #[sqlx(skip)]
     pub photos: Vec<String>,
@@ -129,7 +130,7 @@ const RESIDENT_TAGS: &str = concat!(
 );
 const VISITS: &str = in_range!(
     "c.seq, v.id, b.grid_id, v.household_id, v.visited_at, v.visit_type, v.outcome,
-     u.display_name AS worker_name, v.notes",
+     u.display_name AS worker_name, v.notes, v.party_member_id",
     "visit",
     "JOIN visits v ON v.id = c.entity_id JOIN users u ON u.id = v.worker_id
      JOIN households h ON h.id = v.household_id JOIN buildings b ON b.id = h.building_id"

@@ -22,6 +22,8 @@ pub enum Scope<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reach {
     pub member_id: String,
+    /// The member's rank's cadence: a visit per this many calendar months.
+    pub cadence_months: i64,
     pub households: Vec<String>,
     pub buildings: Vec<String>,
 }
@@ -85,12 +87,16 @@ impl Store {
     /// What the account `user` reaches as a party member (nothing when the
     /// account belongs to no active member).
     pub async fn member_reach(&self, user: &str) -> Result<Reach> {
-        let (member_id, households, buildings) = on_pool!(self.primary(), |c| {
-            let member_id: Option<String> =
-                sqlx::query_scalar("SELECT id FROM party_members WHERE user_id = $1 AND status = 'active'")
-                    .bind(user)
-                    .fetch_optional(c)
-                    .await?;
+        let (member, households, buildings) = on_pool!(self.primary(), |c| {
+            let member: Option<(String, i64)> = sqlx::query_as(
+                "SELECT m.id, CAST(COALESCE(c.period_months, 2) AS BIGINT) FROM party_members m
+                 LEFT JOIN party_cadences c ON c.rank = m.rank
+                 WHERE m.user_id = $1 AND m.status = 'active'",
+            )
+            .bind(user)
+            .fetch_optional(c)
+            .await?;
+            let member_id = member.as_ref().map(|(id, _)| id.clone());
             let households: Vec<String> = sqlx::query_scalar(
                 "SELECT household_id FROM party_member_households WHERE member_id = $1 ORDER BY household_id",
             )
@@ -107,10 +113,12 @@ impl Store {
             .bind(&member_id)
             .fetch_all(c)
             .await?;
-            Ok::<_, sqlx::Error>((member_id, households, buildings))
+            Ok::<_, sqlx::Error>((member, households, buildings))
         })?;
+        let (member_id, cadence_months) = member.unwrap_or_default();
         Ok(Reach {
-            member_id: member_id.unwrap_or_default(),
+            member_id,
+            cadence_months,
             households,
             buildings,
         })

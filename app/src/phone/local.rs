@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::policy::{Policy, VisitStatus, cadence, status};
 use crate::search::DoorQuery;
-use crate::sync::{BuildingRecord, GridRef, HouseholdRecord, ResidentRecord, VisitRecord};
+use crate::sync::{BuildingRecord, GridRef, HouseholdRecord, MemberDuty, ResidentRecord, VisitRecord};
 
 /// Visits shown on a household page, newest first (as the server does).
 const RECENT_VISITS: usize = 10;
@@ -190,6 +190,60 @@ pub struct OverdueItem {
     pub tags: Vec<KeyGroup>,
 }
 
+/// A party member's own list (issue 18 #4): their households and when they
+/// last visited each, against their rank's calendar period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberDue {
+    /// Beijing midnight the current period began.
+    pub period_start: i64,
+    pub cadence_months: i64,
+    /// Visited one of their households this period: nothing is due.
+    pub done: bool,
+    /// Each household with the member's last visit, the unvisited first.
+    pub households: Vec<(String, String, Option<i64>)>,
+}
+
+/// `MemberDue` from the phone's copy: the member's visits are those that
+/// carry their id, and those still waiting in the outbox (`pending`:
+/// household and time), so a visit made in the stairwell counts at once.
+pub fn member_due(
+    duty: &MemberDuty,
+    data: (&[BuildingRecord], &[HouseholdRecord], &[VisitRecord]),
+    pending: &[(String, i64)],
+    now: i64,
+) -> MemberDue {
+    let (buildings, households, visits) = data;
+    let mut last: HashMap<&str, i64> = HashMap::new();
+    let mine = visits
+        .iter()
+        .filter(|v| v.party_member_id.as_deref() == Some(duty.member_id.as_str()))
+        .map(|v| (v.household_id.as_str(), v.visited_at))
+        .chain(pending.iter().map(|(h, at)| (h.as_str(), *at)));
+    for (household, at) in mine {
+        let entry = last.entry(household).or_insert(at);
+        *entry = (*entry).max(at);
+    }
+    let period_start = crate::policy::period_start(now, duty.cadence_months);
+    let mut list: Vec<(String, String, Option<i64>)> = households
+        .iter()
+        .map(|h| {
+            let label = buildings
+                .iter()
+                .find(|b| b.id == h.building_id)
+                .map(|b| household_label(b, h))
+                .unwrap_or_default();
+            (h.id.clone(), label, last.get(h.id.as_str()).copied())
+        })
+        .collect();
+    list.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.1.cmp(&b.1)));
+    MemberDue {
+        period_start,
+        cadence_months: duty.cadence_months,
+        done: list.iter().any(|(_, _, at)| at.is_some_and(|at| at >= period_start)),
+        households: list,
+    }
+}
+
 /// The phone's own overdue list for a grid, by the server's rule (the
 /// strictest cadence of the household's key groups): never visited first,
 /// then the longest overdue.
@@ -319,6 +373,9 @@ mod client {
         /// The request categories as of the last pull.
         #[serde(default)]
         pub(crate) categories: Vec<crate::requests::Category>,
+        /// A party member's account: their id and cadence.
+        #[serde(default)]
+        pub(crate) member: Option<MemberDuty>,
         /// Which kinds of record the copy holds (`SCHEMA`).
         #[serde(default)]
         schema: u32,
@@ -353,6 +410,7 @@ mod client {
         scope: Vec<GridRef>,
         policies: Vec<Policy>,
         categories: Vec<crate::requests::Category>,
+        member: Option<MemberDuty>,
         next_cursor: i64,
         more: bool,
     }
@@ -391,6 +449,7 @@ mod client {
             scope: from_js(&field(&page, "scope")).unwrap_or_default(),
             policies: from_js(&field(&page, "policies")).unwrap_or_default(),
             categories: from_js(&field(&page, "categories")).unwrap_or_default(),
+            member: from_js(&field(&page, "member")).unwrap_or_default(),
             records: field(&page, "records").dyn_into().unwrap_or_default(),
             next_cursor: field(&page, "next_cursor").as_f64().unwrap_or_default() as i64,
             more: field(&page, "more").as_bool().unwrap_or(false),
@@ -574,7 +633,7 @@ mod client {
         let mut left = false;
         let url = |cursor: i64| format!("/api/sync/pull?cursor={cursor}&limit={PAGE}");
         let mut next = fetch_page(status, &url(state.cursor)).await?;
-        let (scope, policies, categories) = loop {
+        let (scope, policies, categories, member) = loop {
             let Some(page) = next.take() else { return Ok(false) };
             state.cursor = page.next_cursor;
             // The next page downloads while this one is written.
@@ -591,7 +650,7 @@ mod client {
             received += page.records.length();
             status.progress.set(Some(format!("已下载 {received} 条")));
             if !page.more {
-                break (page.scope, page.policies, page.categories);
+                break (page.scope, page.policies, page.categories, page.member);
             }
             next = following?;
         };
@@ -621,6 +680,7 @@ mod client {
         state.grids = scope;
         state.policies = policies;
         state.categories = categories;
+        state.member = member;
         write_page(&db, &js_sys::Array::new(), Some(&state)).await?;
         Ok(true)
     }
@@ -728,6 +788,50 @@ mod client {
         ))
     }
 
+    /// A party member's id and cadence as of the last pull; `None` for staff.
+    pub async fn member_duty() -> Option<MemberDuty> {
+        let db = open().await.ok()?;
+        read_state(&db).await.ok()?.member
+    }
+
+    /// A party member's due list from the phone's copy; `None` for staff.
+    pub async fn member_due_list() -> Result<Option<MemberDue>, ApiError> {
+        let db = open().await.map_err(store_error)?;
+        let state = read_state(&db).await.map_err(store_error)?;
+        let Some(duty) = &state.member else {
+            return Ok(None);
+        };
+        let (mut buildings, mut households, mut visits) = (Vec::new(), Vec::new(), Vec::new());
+        for grid in &state.grids {
+            let in_grid: Vec<BuildingRecord> = by_index(&db, "buildings", "grid_id", &grid.id)
+                .await
+                .map_err(store_error)?;
+            buildings.extend(in_grid);
+            let in_grid: Vec<HouseholdRecord> = by_index(&db, "households", "grid_id", &grid.id)
+                .await
+                .map_err(store_error)?;
+            households.extend(in_grid);
+            visits.extend(grid_visits(&db, &grid.id).await.map_err(store_error)?);
+        }
+        let mut pending = Vec::new();
+        for entry in crate::phone::engine::all_entries().await.map_err(store_error)? {
+            if entry.state == crate::phone::engine::EntryState::Rejected {
+                continue;
+            }
+            if let Ok(op) = serde_json::from_str::<crate::sync::Operation>(&entry.operation)
+                && let crate::sync::Change::RecordVisit(v) = op.change
+            {
+                pending.push((v.household_id, v.visited_at));
+            }
+        }
+        Ok(Some(member_due(
+            duty,
+            (&buildings, &households, &visits),
+            &pending,
+            now_ms(),
+        )))
+    }
+
     /// Each grid on the phone with its overdue key-group households.
     pub async fn overdue_lists() -> Result<Vec<(String, Vec<OverdueItem>)>, ApiError> {
         let db = open().await.map_err(store_error)?;
@@ -772,5 +876,80 @@ mod client {
             visits: &visits,
         };
         Ok(grid_detail(data, &query, now_ms()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Outcome, VisitType};
+    use crate::policy::month_start;
+
+    fn household(id: &str) -> HouseholdRecord {
+        HouseholdRecord {
+            id: id.into(),
+            grid_id: "g".into(),
+            building_id: "b".into(),
+            unit: 1,
+            floor: 3,
+            door_number: format!("30{id}"),
+        }
+    }
+
+    fn visit(household: &str, at: i64, member: Option<&str>) -> VisitRecord {
+        VisitRecord {
+            id: format!("{household}-{at}"),
+            grid_id: "g".into(),
+            household_id: household.into(),
+            visited_at: at,
+            visit_type: VisitType::Routine,
+            outcome: Outcome::Met,
+            worker_name: String::new(),
+            notes: String::new(),
+            photos: Vec::new(),
+            party_member_id: member.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_members_list_counts_their_own_visits_and_the_outbox_in_the_calendar_period() {
+        let building = BuildingRecord {
+            id: "b".into(),
+            grid_id: "g".into(),
+            number: 3,
+            name: "3号楼".into(),
+            address: String::new(),
+            units: 2,
+            floors: 6,
+            doors_per_floor: 2,
+        };
+        let households = [household("1"), household("2"), household("3")];
+        let duty = MemberDuty {
+            member_id: "m".into(),
+            cadence_months: 3,
+        };
+        // 1 April 2026, 09:00 Beijing: the quarter began at midnight.
+        let quarter = month_start(2026, 4);
+        let now = quarter + 9 * 3_600_000;
+        let visits = [
+            // Theirs, on 31 March 23:00 Beijing: last quarter.
+            visit("1", quarter - 3_600_000, Some("m")),
+            // A worker's visit this quarter: not the member's.
+            visit("2", quarter + 3_600_000, None),
+        ];
+        let data = (std::slice::from_ref(&building), &households[..], &visits[..]);
+        let due = member_due(&duty, data, &[], now);
+        assert_eq!(due.period_start, quarter);
+        assert!(!due.done);
+        let order: Vec<(&str, Option<i64>)> = due.households.iter().map(|(id, _, at)| (id.as_str(), *at)).collect();
+        assert_eq!(order, [("2", None), ("3", None), ("1", Some(quarter - 3_600_000))]);
+        assert_eq!(due.households[0].1, "3号楼1单元302");
+        // A visit waiting in the outbox counts at once.
+        let due = member_due(&duty, data, &[("3".into(), now - 60_000)], now);
+        assert!(due.done);
+        assert_eq!(
+            due.households[2],
+            ("3".into(), "3号楼1单元303".into(), Some(now - 60_000))
+        );
     }
 }

@@ -6,10 +6,8 @@
 use std::collections::HashMap;
 
 use app::auth::ssr::Caller;
-use app::clock::DAY_MS;
 use app::domain::{CivilDate, mask_phone};
 use app::error::ApiError;
-use app::policy::BEIJING_OFFSET_MS;
 use app::state::now_ms;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query};
@@ -60,13 +58,9 @@ impl Period {
         Period::Month(today.year(), today.month())
     }
 
-    fn month_start(year: i32, month: u8) -> i64 {
-        CivilDate::new(year, month, 1).map_or(0, CivilDate::epoch_day) * DAY_MS - BEIJING_OFFSET_MS
-    }
-
     fn start(self) -> i64 {
         match self {
-            Period::Month(y, m) => Period::month_start(y, m),
+            Period::Month(y, m) => app::policy::month_start(y, m),
             Period::Quarter(q) => q.start(),
         }
     }
@@ -518,6 +512,7 @@ async fn publish(Api(caller): Api, Path(id): Path<String>) -> Result<Response, A
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::clock::DAY_MS;
 
     #[test]
     fn periods_step_across_years() {

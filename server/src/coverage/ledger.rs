@@ -64,6 +64,31 @@ fn inert(text: &str) -> String {
     }
 }
 
+/// A cell as a page shows it (the page escapes it; no formula can run).
+fn shown_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(text) => text.clone(),
+        other => csv_text(other),
+    }
+}
+
+/// A table as a page shows it: its title, headers and rows.
+pub fn table_view(table: &Table) -> leptos::prelude::AnyView {
+    use leptos::prelude::*;
+    view! {
+        <h3>{table.title.clone()}</h3>
+        <table>
+            <thead><tr>{table.headers.iter().map(|h| view! { <th>{*h}</th> }).collect_view()}</tr></thead>
+            <tbody>
+                {table.rows.iter().map(|row| view! {
+                    <tr>{row.iter().map(|cell| view! { <td>{shown_text(cell)}</td> }).collect_view()}</tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
 /// A cell as CSV text.
 fn csv_text(cell: &Cell) -> String {
     match cell {

@@ -26,7 +26,7 @@ use super::service::year_span;
 use crate::activities::{choose_community, hours_label, shown_community};
 use crate::auth::Api;
 use crate::coverage::given;
-use crate::coverage::ledger::{Cell, FileType, Table, download, workbook_download};
+use crate::coverage::ledger::{Cell, FileType, Table, download, table_view, workbook_download};
 use crate::requests::Quarter;
 use crate::routes::{Routes, get};
 use crate::staff::page;
@@ -373,12 +373,9 @@ async fn units_page(Api(caller): Api, query: Result<Query<LedgerQuery>, QueryRej
             <a href=format!("?community={community}&quarter={}", next.code())>{format!("{} ›", next.label())}</a>
         </p>
         <p><a class="btn" href=file>"下载各单位报告（XLSX，每个单位一页）"</a></p>
-        <ul class="list">
-            {tables.into_iter().map(|t| {
-                let totals = t.rows.iter().filter(|r| matches!(&r[2], Cell::Text(k) if k == TOTAL)).count();
-                view! { <li>{format!("{}：{}名党员", t.title, totals)}</li> }
-            }).collect_view()}
-        </ul>
+        {tables.is_empty().then(|| view! { <p class="empty">"本社区没有登记在职党员"</p> })}
+        // Each unit's page as the workbook has it, to read before sending.
+        {tables.iter().map(table_view).collect_view()}
     }
     .into_any();
     Ok(page("在职党员单位报告", "/manage/party", None, StatusCode::OK, body))

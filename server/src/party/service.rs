@@ -12,9 +12,9 @@ use app::auth::ssr::Caller;
 use app::clock::DAY_MS;
 use app::domain::{CivilDate, Outcome, Role};
 use app::error::ApiError;
-use app::policy::BEIJING_OFFSET_MS;
+use app::policy::{BEIJING_OFFSET_MS, month_start, period_start};
 use app::state::now_ms;
-use app::sync::{SERVICE_MINUTES, SERVICE_MINUTES_REFUSED};
+use app::sync::{SERVICE_MINUTES_REFUSED, service_minutes};
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query};
 use axum::http::StatusCode;
@@ -42,22 +42,6 @@ pub fn routes() -> Routes {
 /// The yearly rule's bounds, in hours.
 const ANNUAL_HOURS: std::ops::RangeInclusive<i64> = 1..=500;
 
-/// Beijing midnight of the first day of `month` (1–12) in `year`.
-fn month_start(year: i32, month: i64) -> i64 {
-    let month = u8::try_from(month.clamp(1, 12)).unwrap_or(1);
-    CivilDate::new(year, month, 1).map_or(0, CivilDate::epoch_day) * DAY_MS - BEIJING_OFFSET_MS
-}
-
-/// The start of the cadence period holding `now`: calendar blocks of
-/// `months` counted from January in Beijing ("每季度1次" is a quarter, not
-/// ninety days: a visit on 31 March does not cover April).
-pub(super) fn period_start(now: i64, months: i64) -> i64 {
-    let today = CivilDate::from_epoch_ms(now + BEIJING_OFFSET_MS);
-    let months = months.clamp(1, 12);
-    let first = (i64::from(today.month()) - 1) / months * months + 1;
-    month_start(today.year(), first)
-}
-
 /// `[start, end)` of a Beijing calendar year.
 pub(super) fn year_span(year: i32) -> (i64, i64) {
     (month_start(year, 1), month_start(year + 1, 1))
@@ -66,14 +50,7 @@ pub(super) fn year_span(year: i32) -> (i64, i64) {
 /// Service time as a lead writes it ("1", "0.5") in minutes: at least six
 /// minutes, at most twelve hours.
 fn visit_minutes(text: &str) -> Result<i64, String> {
-    let refused = || SERVICE_MINUTES_REFUSED.to_owned();
-    let hours: f64 = text.trim().parse().map_err(|_| refused())?;
-    let minutes = (hours * 60.0).round();
-    // Bounded before the cast: a huge or NaN number saturates, never wraps.
-    if !hours.is_finite() || !SERVICE_MINUTES.contains(&(minutes as i64)) {
-        return Err(refused());
-    }
-    Ok(minutes as i64)
+    service_minutes(text).ok_or_else(|| SERVICE_MINUTES_REFUSED.to_owned())
 }
 
 /// The rank's cadence in months (two months when the rank is unknown).

@@ -11,8 +11,8 @@ use app::error::ApiError;
 use app::policy::Policy;
 use app::requests::{Category, RequestStatus, Source};
 use app::sync::{
-    BuildingRecord, GridRef, HouseholdRecord, PullResponse, Record, Removable, Removal, RequestRecord, ResidentRecord,
-    VisitRecord,
+    BuildingRecord, GridRef, HouseholdRecord, MemberDuty, PullResponse, Record, Removable, Removal, RequestRecord,
+    ResidentRecord, VisitRecord,
 };
 use axum::Json;
 use axum::extract::{Extension, Query};
@@ -83,6 +83,10 @@ pub async fn pull(
         scope,
         policies,
         categories,
+        member: reach.as_ref().map(|r| MemberDuty {
+            member_id: r.member_id.clone(),
+            cadence_months: r.cadence_months,
+        }),
     };
     if grids.is_empty() {
         return Ok(Json(answer(envelope, empty_page(cursor))).into_response());
@@ -127,6 +131,7 @@ struct Envelope {
     scope: Vec<GridRef>,
     policies: Vec<Policy>,
     categories: Vec<Category>,
+    member: Option<MemberDuty>,
 }
 
 fn answer(envelope: Envelope, page: Page) -> PullResponse {
@@ -134,6 +139,7 @@ fn answer(envelope: Envelope, page: Page) -> PullResponse {
         scope: envelope.scope,
         policies: envelope.policies,
         categories: envelope.categories,
+        member: envelope.member,
         records: page.records,
         next_cursor: page.next_cursor,
         more: page.more,
@@ -374,6 +380,7 @@ fn visit(v: PulledVisit) -> Result<(i64, Record), ApiError> {
         worker_name: v.worker_name,
         notes: v.notes,
         photos: v.photos,
+        party_member_id: v.party_member_id,
     };
     Ok((v.seq, Record::Visit(record)))
 }
