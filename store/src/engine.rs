@@ -561,4 +561,82 @@ mod tests {
             .await;
         assert_eq!(copies_in(dir.path()).len(), 1);
     }
+
+    /// Migration 0020 rebuilds `users` (SQLite cannot widen a CHECK): on a
+    /// database with accounts, sessions and audit rows naming them, every row
+    /// stays, every reference still holds, and a member's account fits.
+    #[tokio::test]
+    async fn the_users_rebuild_keeps_every_account_and_every_reference() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("street.db").display());
+        let all = sqlx::migrate!("./migrations/sqlite");
+        let before = all
+            .migrations
+            .iter()
+            .position(|m| m.version == 20)
+            .expect("migration 0020");
+        let older = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(all.migrations[..before].to_vec()),
+            ..sqlx::migrate!("./migrations/sqlite")
+        };
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options.foreign_keys(true))
+            .await
+            .unwrap();
+        older.run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO streets (id, name) VALUES ('s', '街道')",
+            "INSERT INTO communities (id, street_id, name) VALUES ('c', 's', '社区')",
+            "INSERT INTO users (id, username, display_name, role, community_id, password_hash, created_at,
+                                must_change_password, work_phone)
+             VALUES ('u', 'lead', '网格长', 'lead', 'c', 'h', 1, 1, '0571-1')",
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ('t', 'u', 1, 2)",
+            "INSERT INTO audit_log (id, at, user_id, action, entity, entity_id, route)
+             VALUES ('a', 1, 'u', 'read', 'household', 'x', '/')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        all.run(&pool).await.unwrap();
+
+        let kept: (String, String, bool, Option<String>) =
+            sqlx::query_as("SELECT username, role, must_change_password, work_phone FROM users WHERE id = 'u'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(kept, ("lead".into(), "lead".into(), true, Some("0571-1".into())));
+        let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(broken.is_empty(), "{broken:?}");
+        // The session still finds its user (a join through the new table).
+        let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(sessions, 1);
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
+             VALUES ('m', 'member', '党员', 'member', 'h', 1)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        // Still refused: a role that does not exist.
+        let bad = sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, password_hash, created_at)
+             VALUES ('x', 'x', 'x', 'boss', 'h', 1)",
+        )
+        .execute(&pool)
+        .await;
+        assert!(bad.is_err());
+        // A user that does not exist is still refused as a reference.
+        let orphan = sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ('o', 'nobody', 1, 2)",
+        )
+        .execute(&pool)
+        .await;
+        assert!(orphan.is_err(), "foreign keys are on again");
+        pool.close().await;
+    }
 }
