@@ -23,10 +23,6 @@ async fn made(server: &TestServer, client: &reqwest::Client, path: &str, form: &
     to.rsplit('/').next().unwrap().to_owned()
 }
 
-async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
-    server.scalar(sql, bind).await.parse().expect("a count")
-}
-
 /// An in-service party member of the lead's community.
 async fn member(server: &TestServer, lead: &reqwest::Client, name: &str, phone: &str) -> String {
     let form = [
@@ -107,7 +103,7 @@ async fn a_lead_publishes_an_activity_residents_sign_up_and_attendance_credits_h
         "{page}"
     );
     let on_team = "SELECT CAST(COUNT(*) AS TEXT) FROM volunteer_team_members WHERE team_id = $1";
-    assert_eq!(count(&server, on_team, &team).await, 3);
+    assert_eq!(server.count(on_team, &team).await, 3);
 
     // Published as a 活动通知 whose body links the public sign-up.
     let notice = server
@@ -167,8 +163,8 @@ async fn a_lead_publishes_an_activity_residents_sign_up_and_attendance_credits_h
     assert!(second.text().await.unwrap().contains("2 人此前已签到"));
     let rows = "SELECT CAST(COUNT(*) AS TEXT) FROM activity_attendance WHERE activity_id = $1";
     let minutes = "SELECT CAST(SUM(credit_minutes) AS TEXT) FROM activity_attendance WHERE activity_id = $1";
-    assert_eq!(count(&server, rows, &activity).await, 2);
-    assert_eq!(count(&server, minutes, &activity).await, 240, "two hours each, once");
+    assert_eq!(server.count(rows, &activity).await, 2);
+    assert_eq!(server.count(minutes, &activity).await, 240, "two hours each, once");
 
     // A worker of the community ticks the resident volunteer on their phone's browser.
     let worker = server.login_as("worker1").await;
@@ -176,10 +172,10 @@ async fn a_lead_publishes_an_activity_residents_sign_up_and_attendance_credits_h
     assert_eq!(status, 200);
     let by_worker = post_form(&worker, sheet, &[("attendee", &format!("resident:{resident}"))]).await;
     assert_eq!(by_worker.status(), 200);
-    assert_eq!(count(&server, rows, &activity).await, 3);
+    assert_eq!(server.count(rows, &activity).await, 3);
     let audited = "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE entity = 'activity_attendance' AND action = $1";
     assert_eq!(
-        count(&server, audited, "create").await,
+        server.count(audited, "create").await,
         3,
         "each credited check-in audited once"
     );
@@ -201,7 +197,7 @@ async fn a_lead_publishes_an_activity_residents_sign_up_and_attendance_credits_h
             .status(),
         200
     );
-    assert_eq!(count(&server, minutes, &second).await, 90);
+    assert_eq!(server.count(minutes, &second).await, 90);
     let year = &starts[..4];
     let (status, rates) = get_text(&server, &lead, &format!("/manage/activities/rates?year={year}")).await;
     assert_eq!(status, 200);
@@ -224,7 +220,7 @@ async fn a_lead_publishes_an_activity_residents_sign_up_and_attendance_credits_h
         &[("person", &m2)],
     )
     .await;
-    assert_eq!(count(&server, on_team, &team).await, 2);
+    assert_eq!(server.count(on_team, &team).await, 2);
 
     // The calendar of the month and of the quarter lists both.
     for span in [
@@ -265,7 +261,7 @@ async fn refusals_are_clear_statuses_in_chinese() {
     .await;
     assert_eq!(tick.status(), 404);
     let denied = "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action = 'denied' AND entity_id = $1";
-    assert!(count(&server, denied, &activity).await >= 2, "refusals audited");
+    assert!(server.count(denied, &activity).await >= 2, "refusals audited");
     // Nor can the lead tick someone who is not of the community.
     let stranger = common::new_id();
     let tick = post_form(
@@ -321,7 +317,7 @@ async fn refusals_are_clear_statuses_in_chinese() {
         );
     }
     let planted = "SELECT CAST(COUNT(*) AS TEXT) FROM activities WHERE title = $1";
-    assert_eq!(count(&server, planted, "植树").await, 0);
+    assert_eq!(server.count(planted, "植树").await, 0);
     let edit = post_form(
         &lead,
         server.url(&format!("/manage/activities/{activity}")),
@@ -369,7 +365,7 @@ async fn refusals_are_clear_statuses_in_chinese() {
     assert_eq!(limited.status(), 429);
     assert!(limited.text().await.unwrap().contains("报名的人数已经很多"));
     let signups = "SELECT CAST(COUNT(*) AS TEXT) FROM activity_signups WHERE activity_id = $1";
-    assert_eq!(count(&server, signups, &activity).await, 5);
+    assert_eq!(server.count(signups, &activity).await, 5);
 
     // Over: 410. Its notice withdrawn: 404. Never published: 404.
     let (yesterday_start, yesterday_end) = {

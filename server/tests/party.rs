@@ -59,10 +59,6 @@ async fn household_of(server: &TestServer, lead: &str, key_group: bool) -> Strin
     server.scalar(&sql, lead).await
 }
 
-async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
-    server.scalar(sql, bind).await.parse().expect("a count")
-}
-
 #[tokio::test]
 async fn a_lead_registers_members_links_their_households_and_prints_a_card() {
     let server = TestServer::start().await;
@@ -154,13 +150,13 @@ async fn a_lead_registers_members_links_their_households_and_prints_a_card() {
     assert!(card.contains("13800138000") && card.contains("春华社区") && card.contains("有事请找我"));
 
     // Every change audited with the member.
-    let changes = count(
-        &server,
-        "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE entity = 'party_member' AND entity_id = $1
+    let changes = server
+        .count(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE entity = 'party_member' AND entity_id = $1
          AND action IN ('create', 'update')",
-        &id,
-    )
-    .await;
+            &id,
+        )
+        .await;
     assert_eq!(changes, 4, "registered, two households, a building");
 
     // Moved away: off the active list, on the moved one, links kept.
@@ -260,13 +256,13 @@ async fn refusals_are_clear_and_never_a_server_error() {
     )
     .await;
     assert_eq!(linked.status(), 404);
-    let denied = count(
-        &server,
-        "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action = 'denied' AND entity = 'household'
+    let denied = server
+        .count(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action = 'denied' AND entity = 'household'
          AND entity_id = $1",
-        &elsewhere,
-    )
-    .await;
+            &elsewhere,
+        )
+        .await;
     assert_eq!(denied, 1);
     let (status, _) = get_text(&server, &lead, &format!("/manage/party/households/{elsewhere}")).await;
     assert_eq!(status, 404);
@@ -280,12 +276,12 @@ async fn refusals_are_clear_and_never_a_server_error() {
     )
     .await;
     assert_eq!(linked.status(), 404);
-    let links = count(
-        &server,
-        "SELECT CAST(COUNT(*) AS TEXT) FROM party_member_households WHERE member_id = $1",
-        &id,
-    )
-    .await;
+    let links = server
+        .count(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM party_member_households WHERE member_id = $1",
+            &id,
+        )
+        .await;
     assert_eq!(links, 0);
 
     // The same person twice: 409, with the way to the first record — the

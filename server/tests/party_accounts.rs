@@ -68,10 +68,6 @@ fn visit_op(household: &str, visit_id: &str, minutes: Option<i64>) -> Value {
     json!({"op_id": new_id(), "created_at": app::state::now_ms(), "change": {"record_visit": visit}})
 }
 
-async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
-    server.scalar(sql, bind).await.parse().expect("a count")
-}
-
 #[tokio::test]
 async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once() {
     let server = TestServer::start().await;
@@ -95,7 +91,7 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
         assert!(linked.contains(r["household_id"].as_str().unwrap()), "{r}");
     }
     let residents = "SELECT CAST(COUNT(*) AS TEXT) FROM residents WHERE household_id = $1";
-    let expected = count(&server, residents, &hardship).await + count(&server, residents, &ordinary).await;
+    let expected = server.count(residents, &hardship).await + server.count(residents, &ordinary).await;
     assert_eq!(ids(&records, "resident").len() as i64, expected);
     let buildings = "SELECT building_id FROM households WHERE id = $1";
     let building = server.scalar(buildings, &hardship).await;
@@ -123,7 +119,7 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
         assert_eq!(status, 404, "{path}");
     }
     let denied = "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action = 'denied' AND entity_id = $1";
-    assert!(count(&server, denied, &other).await >= 1);
+    assert!(server.count(denied, &other).await >= 1);
     let building_page = server.get_json(&phone, &format!("/api/buildings/{building}")).await;
     let doors: HashSet<String> = building_page["households"]
         .as_array()
@@ -148,7 +144,7 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
         .await;
     assert_eq!(body["results"][0]["status"], "applied", "the same visit under a new op");
     let stored = "SELECT CAST(COUNT(*) AS TEXT) FROM visits WHERE party_member_id = $1";
-    assert_eq!(count(&server, stored, &member).await, 1);
+    assert_eq!(server.count(stored, &member).await, 1);
     let minutes = "SELECT CAST(service_minutes AS TEXT) FROM visits WHERE id = $1";
     assert_eq!(server.scalar(minutes, &visit_id).await, "90");
     let untimed = new_id();
@@ -184,7 +180,7 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
     assert_eq!(reasons[0], "该住户不是您的联系户");
     assert!(reasons[1].contains("服务时长"), "{}", reasons[1]);
     assert!(reasons[2].contains("党员账号只能登记走访"), "{}", reasons[2]);
-    assert_eq!(count(&server, stored, &member).await, 2, "nothing refused was stored");
+    assert_eq!(server.count(stored, &member).await, 2, "nothing refused was stored");
 
     // The lead sees the visits: off the overdue list, 2.5 hours this year.
     let (_, overdue) = get_text(&server, &lead, "/manage/party/overdue").await;
@@ -217,7 +213,7 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
             .iter()
             .filter(|r| r["entity"] == "resident" && r["household_id"] == other.as_str())
             .count() as i64,
-        count(&server, residents, &other).await
+        server.count(residents, &other).await
     );
 
     // Moved away: the account stops at once, with the reason.

@@ -16,10 +16,6 @@ use app::domain::CivilDate;
 use calamine::Reader;
 use common::{TestServer, get_text, linked_member, post_form, redirected};
 
-async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
-    server.scalar(sql, bind).await.parse().expect("a count")
-}
-
 /// Beijing wall-clock time `ms_ago` milliseconds ago, as a `datetime-local`
 /// field writes it, and its Beijing year.
 fn beijing_input(ms_ago: i64) -> (String, i32) {
@@ -69,11 +65,11 @@ async fn a_members_visit_counts_once_on_the_overdue_list_the_hours_ledger_and_th
         assert_eq!(to, format!("/manage/party/members/{member}"));
     }
     let stored = "SELECT CAST(COUNT(*) AS TEXT) FROM visits WHERE party_member_id = $1";
-    assert_eq!(count(&server, stored, &member).await, 1);
+    assert_eq!(server.count(stored, &member).await, 1);
     let minutes = "SELECT CAST(service_minutes AS TEXT) FROM visits WHERE id = $1";
     assert_eq!(server.scalar(minutes, &visit_id).await, "90");
     let audited = "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE entity = 'party_visit' AND entity_id = $1";
-    assert_eq!(count(&server, audited, &visit_id).await, 1);
+    assert_eq!(server.count(audited, &visit_id).await, 1);
 
     // An ordinary visit to the household: the grid's worker pulls it.
     let worker = server.login_as("worker1").await;
@@ -200,7 +196,7 @@ async fn member_visits_are_refused_outside_the_links_and_for_bad_input() {
     let response = post_form(&lead, url.clone(), &visit_form(&id, &unlinked, &at, "1")).await;
     assert_eq!(response.status(), 404);
     let denied = "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE action = 'denied' AND entity_id = $1";
-    assert_eq!(count(&server, denied, &unlinked).await, 1);
+    assert_eq!(server.count(denied, &unlinked).await, 1);
 
     // Bad input: 422 with a message a lead can act on; nothing stored.
     let (future, _) = beijing_input(-2 * 86_400_000);
@@ -217,7 +213,7 @@ async fn member_visits_are_refused_outside_the_links_and_for_bad_input() {
         assert!(response.text().await.unwrap().contains(message), "{message}");
     }
     let stored = "SELECT CAST(COUNT(*) AS TEXT) FROM visits WHERE party_member_id = $1";
-    assert_eq!(count(&server, stored, &member).await, 0);
+    assert_eq!(server.count(stored, &member).await, 0);
     // Not a form at all, or an id that is not one: 400.
     let response = lead.post(url.clone()).body("x").send().await.unwrap();
     assert_eq!(response.status(), 400);

@@ -216,6 +216,20 @@ export async function login(page, baseUrl, username, password = PASSWORD) {
   await page.getByRole('button', { name: '登录' }).click();
 }
 
+/**
+ * The first sign-in of an account made with a one-time password: the password
+ * page comes first, `chosen` replaces it, and the home page follows.
+ */
+export async function firstSignIn(page, baseUrl, username, once, chosen) {
+  await login(page, baseUrl, username, once);
+  await page.waitForURL(`${baseUrl}/account/password`);
+  await page.getByLabel('初始密码').fill(once);
+  await page.getByLabel('新密码（至少8位）').fill(chosen);
+  await page.getByLabel('再输一次新密码').fill(chosen);
+  await page.getByRole('button', { name: '保存新密码' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+}
+
 /** Resolves when the WASM has hydrated the page (the router handles links). */
 export async function waitForHydration(page) {
   await page.waitForFunction(() => window.__gridwalk_hydrated === true, null, { timeout: 30_000 });

@@ -8,7 +8,9 @@
 // quarterly report.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, waitForStore } from './helpers.mjs';
+import {
+  startServer, launchBrowser, phone, login, firstSignIn, waitForHydration, waitForServiceWorker, waitForStore,
+} from './helpers.mjs';
 
 let server;
 let browser;
@@ -60,13 +62,7 @@ test('a member visits their households offline and the lead sees it on the ledge
 
   const context = await phone(browser);
   const page = await context.newPage();
-  await login(page, server.url, 'qian.dy', once);
-  await page.waitForURL(`${server.url}/account/password`);
-  await page.getByLabel('初始密码').fill(once);
-  await page.getByLabel('新密码（至少8位）').fill('钱党员-楼道走访');
-  await page.getByLabel('再输一次新密码').fill('钱党员-楼道走访');
-  await page.getByRole('button', { name: '保存新密码' }).click();
-  await page.waitForURL(`${server.url}/`);
+  await firstSignIn(page, server.url, 'qian.dy', once, '钱党员-楼道走访');
   await waitForHydration(page);
   // The home page offers the member's list, not the desk's.
   await page.getByRole('link', { name: /我的联系户/ }).waitFor();

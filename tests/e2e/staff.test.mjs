@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, phone, login, waitForHydration, waitForServiceWorker, queueVisits, localStore,
+  startServer, launchBrowser, phone, login, firstSignIn, waitForHydration, waitForServiceWorker, queueVisits, localStore,
 } from './helpers.mjs';
 
 let server;
@@ -40,13 +40,7 @@ test('an admin makes a worker who starts walking, then disables them', async () 
 
   const context = await phone(browser);
   const page = await context.newPage();
-  await login(page, server.url, 'sun.li', once);
-  await page.waitForURL(`${server.url}/account/password`);
-  await page.getByLabel('初始密码').fill(once);
-  await page.getByLabel('新密码（至少8位）').fill('sunli-楼道走访');
-  await page.getByLabel('再输一次新密码').fill('sunli-楼道走访');
-  await page.getByRole('button', { name: '保存新密码' }).click();
-  await page.waitForURL(`${server.url}/`);
+  await firstSignIn(page, server.url, 'sun.li', once, 'sunli-楼道走访');
   await waitForHydration(page);
   await page.getByText('第3网格').first().waitFor();
   await waitForServiceWorker(page);

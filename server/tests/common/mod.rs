@@ -431,6 +431,11 @@ impl TestServer {
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// `scalar` for a count the query gives as text (`CAST(COUNT(*) AS TEXT)`).
+    pub async fn count(&self, sql: &str, bind: &str) -> i64 {
+        self.scalar(sql, bind).await.parse().expect("a count")
+    }
+
     pub async fn scalar(&self, sql: &str, bind: &str) -> String {
         sqlx::query_scalar(sql)
             .bind(bind)
