@@ -52,12 +52,15 @@ fn removed(records: &[Value], kind: &str) -> HashSet<String> {
         .collect()
 }
 
-/// A visit op to `household`, with the member's time (`None`: not given).
+/// A visit op to `household` made now, with the member's time (`None`: not
+/// given).
 fn visit_op(household: &str, visit_id: &str, minutes: Option<i64>) -> Value {
     let mut visit = json!({
         "id": visit_id,
         "household_id": household,
-        "visited_at": app::state::now_ms() - 60_000,
+        // Now, not a minute ago: just after midnight a minute ago is another
+        // period (and on 1 January another year) for the ledgers checked below.
+        "visited_at": app::state::now_ms(),
         "visit_type": "routine",
         "outcome": "met",
         "notes": "陪老人聊天，了解用药",
