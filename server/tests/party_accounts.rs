@@ -2,7 +2,8 @@
 //! #3): opened by the lead with a one-time password; the member's phone pulls
 //! their linked households and nothing else of the grid (the rest as
 //! removals), reads only those, and pushes visits to them alone — once each,
-//! counted as the member's, with the time they give; every other write and
+//! counted as the member's, with the time they give, and what was asked at
+//! the door as a request; every other write and
 //! every desk page refused. Unlinking takes a household off the phone, linking
 //! brings one whole, moving away disables the account.
 
@@ -156,6 +157,16 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
         .await;
     assert_eq!(body["results"][0]["status"], "applied", "{body}");
     assert_eq!(server.scalar(minutes, &untimed).await, "60", "a visit's default time");
+    // What a resident asks at the door becomes a request of the community's,
+    // raised by the member (their phone never pulls requests).
+    let asked = new_id();
+    let mut with_request = visit_op(&hardship, &new_id(), None);
+    with_request["change"]["record_visit"]["requests"] =
+        json!([{"id": asked, "category": "environment", "text": "楼道灯坏了"}]);
+    let (_, body) = server.push(&phone, "member-phone", &[with_request]).await;
+    assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    let raised = "SELECT household_id FROM requests WHERE id = $1";
+    assert_eq!(server.scalar(raised, &asked).await, hardship);
     let add_resident = json!({"op_id": new_id(), "created_at": app::state::now_ms(), "change": {"add_resident": {
         "id": new_id(), "household_id": hardship, "name": "新住户", "gender": "female",
         "birth_date": "1990-01-01", "id_number": null, "phone": null, "registration_type": "permanent",
@@ -183,13 +194,13 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
     assert_eq!(reasons[0], "该住户不是您的联系户");
     assert!(reasons[1].contains("服务时长"), "{}", reasons[1]);
     assert!(reasons[2].contains("党员账号只能登记走访"), "{}", reasons[2]);
-    assert_eq!(server.count(stored, &member).await, 2, "nothing refused was stored");
+    assert_eq!(server.count(stored, &member).await, 3, "nothing refused was stored");
 
     // The lead sees the visits: off the overdue list, 2.5 hours this year.
     let (_, overdue) = get_text(&server, &lead, "/manage/party/overdue").await;
     assert!(!overdue.contains("手机党员甲"), "{overdue}");
     let (_, page) = get_text(&server, &lead, &format!("/manage/party/members/{member}")).await;
-    assert!(page.contains("今年走访2次，服务2.5小时"), "{page}");
+    assert!(page.contains("今年走访3次，服务3.5小时"), "{page}");
 
     // The desk stays shut: the leads' pages, requests, coverage, staff.
     for path in ["/manage/party", "/manage/requests", "/manage/coverage", "/manage/users"] {
