@@ -3,9 +3,9 @@
 //! their linked households and nothing else of the grid (the rest as
 //! removals), reads only those, and pushes visits to them alone — once each,
 //! counted as the member's, with the time they give, and what was asked at
-//! the door as a request; every other write and
-//! every desk page refused. Unlinking takes a household off the phone, linking
-//! brings one whole, moving away disables the account.
+//! the door as a request; every other write and every desk page refused.
+//! Unlinking takes a household off the phone, linking brings one whole,
+//! moving away disables the account.
 
 // Each test binary uses part of the shared harness.
 #[allow(dead_code)]

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use app::api::parse_id;
+use app::auth::ssr::Caller;
 use app::error::ApiError;
 use app::state::now_ms;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -86,10 +87,20 @@ async fn create(
         }
         other => other?,
     }
-    tx.audit(caller.audit_entry(at, "create", "volunteer_team", &id))
-        .await?;
+    saved(&caller, tx, (at, "create"), &id).await
+}
+
+/// The end of every change to a team: its audit row in the change's own
+/// transaction, the commit, and back to the team's page.
+async fn saved(
+    caller: &Caller,
+    mut tx: store::Tx,
+    (at, action): (i64, &str),
+    team: &str,
+) -> Result<Response, ApiError> {
+    tx.audit(caller.audit_entry(at, action, "volunteer_team", team)).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/manage/activities/teams/{id}")).into_response())
+    Ok(Redirect::to(&format!("/manage/activities/teams/{team}")).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -204,10 +215,7 @@ async fn add(
     let mut tx = caller.store.begin().await?;
     tx.add_volunteer(&team.id, member.as_deref(), resident.as_deref(), at)
         .await?;
-    tx.audit(caller.audit_entry(at, "update", "volunteer_team", &team.id))
-        .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/manage/activities/teams/{}", team.id)).into_response())
+    saved(&caller, tx, (at, "update"), &team.id).await
 }
 
 async fn remove(
@@ -221,8 +229,5 @@ async fn remove(
     let at = now_ms();
     let mut tx = caller.store.begin().await?;
     tx.remove_volunteer(&team.id, &person).await?;
-    tx.audit(caller.audit_entry(at, "update", "volunteer_team", &team.id))
-        .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/manage/activities/teams/{}", team.id)).into_response())
+    saved(&caller, tx, (at, "update"), &team.id).await
 }
