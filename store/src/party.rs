@@ -231,7 +231,6 @@ const HOUSEHOLD_RECORDS: &str = "SELECT 'building', b.id, b.grid_id FROM househo
          JOIN buildings b ON b.id = h.building_id WHERE h.id = $1
      UNION ALL SELECT 'visit', v.id, b.grid_id FROM visits v JOIN households h ON h.id = v.household_id
          JOIN buildings b ON b.id = h.building_id WHERE h.id = $1";
-const BUILDING_GRID: &str = "SELECT grid_id FROM buildings WHERE id = $1";
 const UNLINK_BUILDING: &str = "DELETE FROM party_member_buildings WHERE member_id = $1 AND building_id = $2";
 const DOORS: &str = "SELECT h.id, g.community_id, b.id AS building_id, b.name AS building_name, g.name AS grid_name,
             h.unit, h.door_number,
@@ -575,11 +574,7 @@ impl Tx {
 
     /// `resend_household` for a building a member serves (楼栋党员).
     pub async fn resend_building(&mut self, building_id: &str, at: i64) -> Result<()> {
-        let grid: Option<String> = on_tx!(self, |c| sqlx::query_scalar(BUILDING_GRID)
-            .bind(building_id)
-            .fetch_optional(&mut *c)
-            .await)?;
-        if let Some(grid) = grid {
+        if let Some(grid) = self.building_grid(building_id).await? {
             self.record_change("building", building_id, &grid, at);
         }
         Ok(())
