@@ -77,6 +77,7 @@ fn MyGridsBody(home: MyGrids) -> impl IntoView {
     let staff = (me.role != Role::Member).then(|| {
         view! {
             <a class="btn btn-block btn-plain" href="/requests">"诉求（离线可办）"</a>
+            <a class="btn btn-block btn-plain" href="/check-in">"活动签到（离线可用）"</a>
             <a class="btn btn-block btn-plain" href="/overdue">"本机逾期重点户（离线可看）"</a>
             <a class="btn btn-block btn-plain" href="/manage/coverage" rel="external">"走访覆盖 · 逾期重点户 · 台账"</a>
         }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod buildings;
+pub mod check_in;
 pub mod clock;
 pub mod domain;
 pub mod error;
@@ -106,6 +107,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sync") view=|| view! { <ui::PhonePage title="同步" body=outbox::body/> }/>
                 <Route path=path!("/overdue") view=|| view! { <ui::PhonePage title="逾期重点户" body=overdue::body/> }/>
                 <Route path=path!("/requests") view=|| view! { <ui::PhonePage title="诉求" body=request_list::body/> }/>
+                <Route path=path!("/check-in") view=|| view! { <ui::PhonePage title="活动签到" body=check_in::body/> }/>
             </Routes>
         </Router>
     }

@@ -172,7 +172,8 @@ pub fn EntryRow(entry: OutboxEntry, #[prop(optional)] in_household: bool) -> imp
                 <span class=if rejected { "small form-error" } else { "muted small" }>
                     {entry.state.label()}{entry.reason.clone().map(|r| format!("：{r}"))}
                 </span>
-                {(!in_household).then(|| view! {
+                // A check-in or a report of a public place names no household.
+                {(!in_household && !entry.household_id.is_empty()).then(|| view! {
                     <a class="small" href=format!("/households/{}", entry.household_id)>"查看住户"</a>
                 })}
             </span>

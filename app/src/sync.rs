@@ -51,6 +51,9 @@ pub enum Change {
     RequestAction(RequestActionInput),
     /// A one-time rating code the worker showed as a QR code.
     RatingToken(RatingTokenInput),
+    /// Someone ticked present at an activity: credits its hours once, however
+    /// often it (or another phone's tick of the same person) arrives.
+    CheckIn(CheckInInput),
 }
 
 text_enum!(
@@ -121,6 +124,44 @@ pub struct RatingTokenInput {
     pub token: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckInInput {
+    pub activity_id: String,
+    /// `member:ID` (a party member) or `resident:ID` (a resident volunteer).
+    pub attendee: String,
+}
+
+/// Who an attendance tick names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttendeeKind {
+    Member,
+    Resident,
+}
+
+impl AttendeeKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            AttendeeKind::Member => "member",
+            AttendeeKind::Resident => "resident",
+        }
+    }
+}
+
+/// `member:ID` or `resident:ID`, the id as written; `None` for anything else.
+pub fn parse_attendee(value: &str) -> Option<(AttendeeKind, &str)> {
+    match value.split_once(':')? {
+        ("member", id) => Some((AttendeeKind::Member, id)),
+        ("resident", id) => Some((AttendeeKind::Resident, id)),
+        _ => None,
+    }
+}
+
+/// An attendance key: what `parse_attendee` reads back.
+pub fn attendee_key(kind: AttendeeKind, id: &str) -> String {
+    format!("{}:{id}", kind.code())
+}
+
 /// A receipt or rating code: 32 lower-case hex digits of randomness (a UUIDv4
 /// without hyphens), unguessable and free of personal data.
 pub fn is_code(text: &str) -> bool {
@@ -163,6 +204,16 @@ pub fn service_minutes(hours: &str) -> Option<i64> {
     let minutes = (hours * 60.0).round();
     // Bounded before the cast: a huge or NaN number saturates, never wraps.
     (hours.is_finite() && SERVICE_MINUTES.contains(&(minutes as i64))).then_some(minutes as i64)
+}
+
+/// "1.5小时", to a tenth of an hour.
+pub fn hours_label(minutes: i64) -> String {
+    let tenths = (minutes * 10 + 30) / 60;
+    if tenths % 10 == 0 {
+        format!("{}小时", tenths / 10)
+    } else {
+        format!("{}.{}小时", tenths / 10, tenths % 10)
+    }
 }
 
 /// The refusal of a service time out of `SERVICE_MINUTES`.
@@ -410,6 +461,18 @@ mod tests {
         assert_eq!(ResidentField::BirthDate.shown("1949-12-31"), "1949");
         assert_eq!(ResidentField::Phone.shown("13812345678"), "138****5678");
         assert_eq!(ResidentField::Name.shown("王秀英"), "王秀英");
+    }
+
+    #[test]
+    fn hours_read_to_a_tenth_and_attendees_by_kind() {
+        assert_eq!(hours_label(90), "1.5小时");
+        assert_eq!(hours_label(120), "2小时");
+        assert_eq!(hours_label(0), "0小时");
+        let key = attendee_key(AttendeeKind::Resident, "r1");
+        assert_eq!(parse_attendee(&key), Some((AttendeeKind::Resident, "r1")));
+        assert_eq!(parse_attendee("member:m1"), Some((AttendeeKind::Member, "m1")));
+        assert_eq!(parse_attendee("worker:w1"), None);
+        assert_eq!(parse_attendee("m1"), None);
     }
 
     #[test]

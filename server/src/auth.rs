@@ -296,6 +296,7 @@ pub async fn require_login_for_pages(State(state): State<AppState>, request: Req
         || path == "/sync"
         || path == "/overdue"
         || path == "/requests"
+        || path == "/check-in"
         || [
             "/grids/",
             "/buildings/",

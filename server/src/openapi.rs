@@ -32,6 +32,7 @@ pub static DOCUMENT: LazyLock<String> =
         crate::api::resident,
         crate::sync::push::push,
         crate::sync::pull::pull,
+        crate::activities::phone::lists,
         crate::staff::users::assign_grids,
         crate::api::openapi,
         crate::photos::upload,

@@ -106,10 +106,13 @@ const MATRIX: &[(&str, &str)] = &[
     ("GET /sync", "login login ok ok ok ok ok ok"),
     ("GET /overdue", "login login ok ok ok ok ok ok"),
     ("GET /requests", "login login ok ok ok ok ok ok"),
+    ("GET /check-in", "login login ok ok ok ok ok ok"),
     ("GET /api/me", "login login ok ok ok ok ok ok"),
     ("GET /api/grids", "login login ok ok ok ok ok ok"),
     ("GET /api/sync/pull", "login login ok ok ok ok ok ok"),
     ("POST /api/sync/push", "login login ok ok ok ok ok ok"),
+    // Attendance lists for the phone: each caller's own communities; not a member's account.
+    ("GET /api/activities/check-in", "login login ok ok 403 ok ok ok"),
     ("PUT /api/photos/{hash}", "login login ok ok ok ok ok ok"),
     // A grid's records: its workers, its community's lead, the admin.
     ("GET /grids/{id}", "login login 404 404 ok ok ok ok"),

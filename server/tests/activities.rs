@@ -13,6 +13,7 @@ mod common;
 
 use app::domain::CivilDate;
 use common::{TestServer, get_text, post_form};
+use serde_json::{Value, json};
 
 /// Posts a form that makes a record and answers the record's id, the last
 /// segment of the redirect to its page.
@@ -234,6 +235,213 @@ async fn a_lead_publishes_an_activity_residents_sign_up_and_attendance_credits_h
             "{span}: {calendar}"
         );
     }
+}
+
+/// A `check_in` operation as a phone's outbox sends it, ticked `ago_ms` before now.
+fn check_in_op(op_id: &str, activity: &str, attendee: &str, ago_ms: i64) -> Value {
+    json!({
+        "op_id": op_id,
+        "created_at": app::clock::now_ms() - ago_ms,
+        "change": {"check_in": {"activity_id": activity, "attendee": attendee}},
+    })
+}
+
+/// Each op's status and reason.
+fn results(body: &Value) -> Vec<(String, Option<String>)> {
+    body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn applied() -> (String, Option<String>) {
+    ("applied".into(), None)
+}
+
+fn rejected(reason: &str) -> (String, Option<String>) {
+    ("rejected".into(), Some(reason.into()))
+}
+
+#[tokio::test]
+async fn a_phone_keeps_the_lists_and_its_ticks_credit_the_hours_once() {
+    let server = TestServer::start().await;
+    let lead = server.login_as("lead1").await;
+    let (_, [m1, m2], resident, activity) = published_activity(&server, &lead).await;
+    let (starts, ends) = (tomorrow_at("14:00"), tomorrow_at("15:00"));
+    let untimed = made(
+        &server,
+        &lead,
+        "/manage/activities",
+        &activity_form("读书会", "", &starts, &ends, "1"),
+    )
+    .await;
+
+    // The worker's phone fetches the coming days' lists: the team first,
+    // names only (no phone number), nobody checked in yet.
+    let worker = server.login_as("worker1").await;
+    let response = worker.get(server.url("/api/activities/check-in")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(!text.contains("13900001111"), "no phone numbers: {text}");
+    let lists: Value = serde_json::from_str(&text).unwrap();
+    let sheet = lists
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == activity.as_str())
+        .expect("the activity is listed");
+    assert_eq!(sheet["title"], "周末巡逻");
+    assert_eq!(sheet["credit_minutes"], 120);
+    let keys: Vec<&str> = sheet["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    let (k1, k2, kr) = (
+        format!("member:{m1}"),
+        format!("member:{m2}"),
+        format!("resident:{resident}"),
+    );
+    for key in [&k1, &k2, &kr] {
+        assert!(keys[..3].contains(&key.as_str()), "the team first: {key} in {keys:?}");
+    }
+    assert!(
+        sheet["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["checked"] == false)
+    );
+    assert!(
+        lists.as_array().unwrap().iter().any(|a| a["id"] == untimed.as_str()),
+        "a teamless activity too"
+    );
+
+    // Ticked offline ten minutes ago; the outbox sends it, the answer is lost,
+    // it sends it again; another phone (the lead's) ticks the same person.
+    let tick = check_in_op(&common::new_id(), &activity, &k1, 600_000);
+    for _ in 0..2 {
+        let (status, body) = server.push(&worker, "worker-phone", std::slice::from_ref(&tick)).await;
+        assert_eq!(status, 200);
+        assert_eq!(results(&body), [applied()]);
+    }
+    let (_, body) = server
+        .push(
+            &lead,
+            "lead-phone",
+            &[check_in_op(&common::new_id(), &activity, &k1, 0)],
+        )
+        .await;
+    assert_eq!(
+        results(&body),
+        [applied()],
+        "a second tick of the same person is not an error"
+    );
+    let rows = "SELECT CAST(COUNT(*) AS TEXT) FROM activity_attendance WHERE activity_id = $1";
+    let minutes = "SELECT CAST(SUM(credit_minutes) AS TEXT) FROM activity_attendance WHERE activity_id = $1";
+    assert_eq!(server.count(rows, &activity).await, 1);
+    assert_eq!(server.count(minutes, &activity).await, 120, "two hours, once");
+    let at: i64 = server
+        .scalar(
+            "SELECT CAST(checked_in_at AS TEXT) FROM activity_attendance WHERE activity_id = $1",
+            &activity,
+        )
+        .await
+        .parse()
+        .unwrap();
+    assert!(at <= app::clock::now_ms() - 590_000, "stored as ticked, not as synced");
+    let audited = "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE entity = 'activity_attendance' AND action = $1";
+    assert_eq!(server.count(audited, "create").await, 1);
+
+    // The resident volunteer in the same batch as a stranger, a garbled name
+    // and an unknown activity: each answered on its own, in Chinese.
+    let (_, body) = server
+        .push(
+            &worker,
+            "worker-phone",
+            &[
+                check_in_op(&common::new_id(), &activity, &kr, 0),
+                check_in_op(&common::new_id(), &activity, &format!("member:{}", common::new_id()), 0),
+                check_in_op(&common::new_id(), &activity, "worker:1", 0),
+                check_in_op(&common::new_id(), &common::new_id(), &k2, 0),
+            ],
+        )
+        .await;
+    assert_eq!(
+        results(&body),
+        [
+            applied(),
+            rejected("此人不在本社区的签到名单上（已迁出或已不是本社区党员）"),
+            rejected("签到名单格式不正确，请删除后重新签到"),
+            rejected("该活动不在您的社区，或已被删除"),
+        ]
+    );
+    assert_eq!(server.count(rows, &activity).await, 2);
+
+    // The lists fetched again show who is in; the sheet and the ledger count it.
+    let lists = server.get_json(&worker, "/api/activities/check-in").await;
+    let sheet = lists
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == activity.as_str())
+        .unwrap();
+    let checked: Vec<&str> = sheet["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["checked"] == true)
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked.len(), 2);
+    assert!(checked.contains(&k1.as_str()) && checked.contains(&kr.as_str()));
+    let year = &starts[..4];
+    let (status, csv) = get_text(&server, &lead, &format!("/manage/party/hours.csv?year={year}")).await;
+    assert_eq!(status, 200);
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("王志愿,"))
+        .expect("王志愿 on the ledger");
+    assert!(
+        line.ends_with(",0,0.0,1,2.0,2.0,不足"),
+        "one activity, two hours: {line}"
+    );
+
+    // Another community's lead sees none of it and cannot tick it.
+    let other = server.login_as("lead2").await;
+    let theirs = server.get_json(&other, "/api/activities/check-in").await;
+    assert!(theirs.as_array().unwrap().iter().all(|a| a["id"] != activity.as_str()));
+    let (_, body) = server
+        .push(
+            &other,
+            "other-phone",
+            &[check_in_op(&common::new_id(), &activity, &k2, 0)],
+        )
+        .await;
+    assert_eq!(results(&body), [rejected("该活动不在您的社区，或已被删除")]);
+
+    // A party member's account neither fetches the lists nor ticks.
+    let (member, _) = common::linked_member(&server, &lead, "孙党员", "区卫健委").await;
+    let phone = common::member_account(&server, &lead, &member, "sun.dy").await;
+    let response = phone.get(server.url("/api/activities/check-in")).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    let (_, body) = server
+        .push(
+            &phone,
+            "member-phone",
+            &[check_in_op(&common::new_id(), &activity, &k2, 0)],
+        )
+        .await;
+    assert_eq!(results(&body), [rejected("党员账号只能登记走访，其他情况请告诉网格员")]);
+    assert_eq!(server.count(rows, &activity).await, 2, "nothing more credited");
 }
 
 #[tokio::test]

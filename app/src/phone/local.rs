@@ -722,7 +722,7 @@ mod client {
         value.ok_or(ApiError::Network)
     }
 
-    fn store_error(_: StoreError) -> ApiError {
+    pub(crate) fn store_error(_: StoreError) -> ApiError {
         ApiError::Network
     }
 

@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use store::activities::{ActivityFields, ActivityRow};
 
-use super::{chosen_community, credit_minutes, hours_label, local_input, own_activity, time_range};
+use super::{chosen_community, credit_minutes, local_input, own_activity, time_range};
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::notices::{Draft, beijing_time};
@@ -25,6 +25,7 @@ use crate::party::check_text;
 use crate::requests::Quarter;
 use crate::routes::{Routes, get, post};
 use crate::staff::{administered, field, form_body, page};
+use app::sync::hours_label;
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -3,16 +3,20 @@
 //! activity calendar, an activity published as a 活动通知 with a public
 //! sign-up page, the attendance sheet that credits service hours, and the
 //! participation rate per team and quarter. Plain server pages like the
-//! party roster's; every change audited in its own transaction. The phone's
-//! offline check-in is not built yet, so nothing here enters the change feed.
+//! party roster's; every change audited in its own transaction. A worker's
+//! phone keeps the coming days' lists and sends its ticks through the outbox
+//! (`phone`); nothing here enters the change feed.
 
 mod calendar;
+pub(crate) mod phone;
 mod public;
 mod sheet;
 mod teams;
 
 pub(crate) use calendar::{choose_community, shown_community};
+pub(crate) use phone::check_in;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use app::api::parse_id;
@@ -21,7 +25,9 @@ use app::clock::DAY_MS;
 use app::domain::{CivilDate, Role};
 use app::error::ApiError;
 use app::policy::BEIJING_OFFSET_MS;
-use store::activities::{ActivityRow, TeamRow};
+use app::sync::AttendeeKind;
+use store::activities::{ActivityRow, PersonRow, TeamRow};
+use store::party::{MemberRow, RosterQuery};
 
 use crate::limits::RateLimiter;
 use crate::routes::Routes;
@@ -30,6 +36,7 @@ use crate::staff::administered;
 pub fn routes(limiter: Arc<RateLimiter>) -> Routes {
     calendar::routes()
         .merge(sheet::routes())
+        .merge(phone::routes())
         .merge(teams::routes())
         .merge(public::routes(limiter))
 }
@@ -47,16 +54,6 @@ pub(crate) fn credit_minutes(text: &str) -> Result<i64, String> {
         return Err(refused());
     }
     Ok(minutes as i64)
-}
-
-/// "1.5小时".
-pub(crate) fn hours_label(minutes: i64) -> String {
-    let tenths = (minutes * 10 + 30) / 60;
-    if tenths % 10 == 0 {
-        format!("{}小时", tenths / 10)
-    } else {
-        format!("{}.{}小时", tenths / 10, tenths % 10)
-    }
 }
 
 /// The Beijing date and minute of an instant: `(2026-12-08, 9 * 60 + 30)`.
@@ -133,23 +130,94 @@ async fn own_team(caller: &Caller, id: &str) -> Result<TeamRow, ApiError> {
     }
 }
 
-/// An activity whose attendance the caller may take: its lead, an admin, or
-/// a worker with a grid in its community (workers tick names on the spot).
-/// Others: 404, audited.
-async fn sheet_activity(caller: &Caller, id: &str) -> Result<ActivityRow, ApiError> {
-    if caller.user.role != Role::Worker {
-        return own_activity(caller, id).await;
-    }
-    let id = parse_id(id)?;
-    if let Some(a) = caller.store.activity(&id).await? {
-        for grid in caller.user.visible_grids(&caller.store).await? {
-            if caller.store.grid_community(&grid).await?.as_deref() == Some(a.community_id.as_str()) {
-                return Ok(a);
+/// The communities whose attendance the caller takes: a lead's own, every
+/// one for an admin, and for a worker those of their grids (workers tick
+/// names on the spot). A party member's account takes none.
+async fn attendance_communities(caller: &Caller) -> Result<Vec<String>, ApiError> {
+    Ok(match caller.user.role {
+        Role::Admin => caller.store.communities().await?.into_iter().map(|c| c.id).collect(),
+        Role::Lead => caller.user.community_id.iter().cloned().collect(),
+        Role::Worker => {
+            let mut communities = Vec::new();
+            for grid in caller.user.visible_grids(&caller.store).await? {
+                if let Some(c) = caller.store.grid_community(&grid).await?
+                    && !communities.contains(&c)
+                {
+                    communities.push(c);
+                }
             }
+            communities
         }
+        Role::Member => Vec::new(),
+    })
+}
+
+/// An activity whose attendance the caller may take; others: 404, audited.
+async fn sheet_activity(caller: &Caller, id: &str) -> Result<ActivityRow, ApiError> {
+    let id = parse_id(id)?;
+    if let Some(a) = caller.store.activity(&id).await?
+        && attendance_communities(caller).await?.contains(&a.community_id)
+    {
+        return Ok(a);
     }
     caller.audit("denied", "activity", &id).await?;
     Err(ApiError::not_found())
+}
+
+/// The people to tick at an activity: its team, then the community's other
+/// active party members (any member may join any activity), from the
+/// community's `roster`.
+async fn candidates(caller: &Caller, a: &ActivityRow, roster: &[MemberRow]) -> Result<Vec<PersonRow>, ApiError> {
+    let mut people = match &a.team_id {
+        Some(team) => caller.store.volunteer_team_members(team).await?,
+        None => Vec::new(),
+    };
+    let on_team: HashSet<String> = people.iter().map(|p| p.id.clone()).collect();
+    people.extend(roster.iter().filter(|m| !on_team.contains(&m.id)).map(|m| PersonRow {
+        kind: "member".into(),
+        id: m.id.clone(),
+        name: m.name.clone(),
+    }));
+    Ok(people)
+}
+
+/// A community's active party members, whom any activity may check in.
+async fn active_roster(caller: &Caller, community: &str) -> Result<Vec<MemberRow>, ApiError> {
+    Ok(caller
+        .store
+        .party_roster(RosterQuery {
+            community,
+            status: "active",
+            ..RosterQuery::default()
+        })
+        .await?)
+}
+
+/// The audit log's entity for a refused attendee.
+fn attendee_entity(kind: AttendeeKind) -> &'static str {
+    match kind {
+        AttendeeKind::Member => "party_member",
+        AttendeeKind::Resident => "resident",
+    }
+}
+
+/// Whether a ticked person belongs to the activity's community: an active
+/// party member of it, or a resident living in it.
+async fn of_community(caller: &Caller, kind: AttendeeKind, id: &str, community: &str) -> Result<bool, ApiError> {
+    Ok(match kind {
+        AttendeeKind::Member => {
+            let member = caller.store.party_member(id).await?;
+            member.is_some_and(|m| m.community_id == community && m.status == "active")
+        }
+        AttendeeKind::Resident => match caller.store.resident(id).await? {
+            Some(r) if !r.moved_out => caller
+                .store
+                .party_door(&r.household_id)
+                .await?
+                .is_some_and(|d| d.community_id == community),
+            _ => false,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -165,8 +233,6 @@ mod tests {
         for bad in ["-1", "24.5", "", "两小时", "NaN", "inf", "1e9"] {
             assert!(credit_minutes(bad).is_err(), "{bad}");
         }
-        assert_eq!(hours_label(90), "1.5小时");
-        assert_eq!(hours_label(120), "2小时");
     }
 
     #[test]

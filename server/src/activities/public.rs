@@ -21,7 +21,7 @@ use serde::Deserialize;
 use store::activities::{ActivityRow, NewSignup};
 use store::notices::CommunityRow;
 
-use super::{hours_label, time_range};
+use super::time_range;
 use crate::client::ClientIp;
 use crate::limits::RateLimiter;
 use crate::notices::{PublicError, limit_by_address, public_community, public_error};
@@ -29,6 +29,7 @@ use crate::party::check_text;
 use crate::requests::private_page;
 use crate::routes::{Routes, get};
 use crate::staff::form_body;
+use app::sync::hours_label;
 
 /// Sign-ups for one activity from one address.
 const PER_ADDRESS: i64 = 5;

@@ -9,22 +9,23 @@ use app::auth::ssr::Caller;
 use app::domain::Role;
 use app::error::ApiError;
 use app::state::now_ms;
+use app::sync::{AttendeeKind, parse_attendee};
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use leptos::prelude::*;
 use serde::Deserialize;
-use store::activities::{ActivityRow, CheckIn, PersonRow, TurnoutRow};
-use store::party::RosterQuery;
+use store::activities::{ActivityRow, CheckIn, TurnoutRow};
 
+use super::{active_roster, attendee_entity, candidates, of_community, sheet_activity, time_range};
 use super::{choose_community, shown_community};
-use super::{hours_label, sheet_activity, time_range};
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::requests::Quarter;
 use crate::routes::{Routes, get};
 use crate::staff::{form_body, page};
+use app::sync::hours_label;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -34,35 +35,6 @@ pub fn routes() -> Routes {
 
 /// The participation rate the documents hold teams to.
 const TARGET_RATE: f64 = 0.85;
-
-/// The people to tick: the activity's team, then the community's other
-/// active party members (any member may join any activity).
-async fn candidates(caller: &Caller, a: &ActivityRow) -> Result<Vec<PersonRow>, ApiError> {
-    let mut people = match &a.team_id {
-        Some(team) => caller.store.volunteer_team_members(team).await?,
-        None => Vec::new(),
-    };
-    let on_team: HashSet<String> = people.iter().map(|p| p.id.clone()).collect();
-    let roster = caller
-        .store
-        .party_roster(RosterQuery {
-            community: &a.community_id,
-            status: "active",
-            ..RosterQuery::default()
-        })
-        .await?;
-    people.extend(
-        roster
-            .into_iter()
-            .filter(|m| !on_team.contains(&m.id))
-            .map(|m| PersonRow {
-                kind: "member".into(),
-                id: m.id,
-                name: m.name,
-            }),
-    );
-    Ok(people)
-}
 
 async fn sheet(Api(caller): Api, Path(id): Path<String>) -> Result<Response, ApiError> {
     let activity = sheet_activity(&caller, &id).await?;
@@ -75,7 +47,8 @@ async fn sheet_view(
     message: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let people = candidates(caller, a).await?;
+    let roster = active_roster(caller, &a.community_id).await?;
+    let people = candidates(caller, a, &roster).await?;
     let checked = caller.store.activity_attendance(&a.id).await?;
     let done: HashSet<(String, String)> = checked
         .iter()
@@ -113,30 +86,11 @@ async fn sheet_view(
 }
 
 /// One ticked name, `member:ID` or `resident:ID`.
-fn attendee(value: &str) -> Result<(&'static str, String), ApiError> {
-    match value.split_once(':') {
-        Some(("member", id)) => Ok(("member", parse_id(id)?)),
-        Some(("resident", id)) => Ok(("resident", parse_id(id)?)),
-        _ => Err(ApiError::BadRequest("签到名单格式不正确".into())),
+fn attendee(value: &str) -> Result<(AttendeeKind, String), ApiError> {
+    match parse_attendee(value) {
+        Some((kind, id)) => Ok((kind, parse_id(id)?)),
+        None => Err(ApiError::BadRequest("签到名单格式不正确".into())),
     }
-}
-
-/// Whether a ticked person belongs to the activity's community: an active
-/// party member of it, or a resident living in it.
-async fn of_community(caller: &Caller, kind: &str, id: &str, community: &str) -> Result<bool, ApiError> {
-    Ok(if kind == "member" {
-        let member = caller.store.party_member(id).await?;
-        member.is_some_and(|m| m.community_id == community && m.status == "active")
-    } else {
-        match caller.store.resident(id).await? {
-            Some(r) if !r.moved_out => caller
-                .store
-                .party_door(&r.household_id)
-                .await?
-                .is_some_and(|d| d.community_id == community),
-            _ => false,
-        }
-    })
 }
 
 /// Checks the ticked names in. Answers the sheet (200) saying who was
@@ -153,7 +107,7 @@ async fn check_in(
         if name == "attendee" {
             let (kind, id) = attendee(value)?;
             if !of_community(&caller, kind, &id, &activity.community_id).await? {
-                caller.audit("denied", kind_entity(kind), &id).await?;
+                caller.audit("denied", attendee_entity(kind), &id).await?;
                 return Err(ApiError::not_found());
             }
             ticked.push((kind, id));
@@ -170,8 +124,8 @@ async fn check_in(
         let (row, new) = tx
             .check_in(CheckIn {
                 activity_id: &activity.id,
-                member: (*kind == "member").then_some(person.as_str()),
-                resident: (*kind == "resident").then_some(person.as_str()),
+                member: (*kind == AttendeeKind::Member).then_some(person.as_str()),
+                resident: (*kind == AttendeeKind::Resident).then_some(person.as_str()),
                 by: &caller.user.id,
                 credit_minutes: activity.credit_minutes,
                 at,
@@ -188,10 +142,6 @@ async fn check_in(
     tx.commit().await?;
     let message = format!("签到 {credited} 人，计入服务时长；{before} 人此前已签到，不重复计时");
     sheet_view(&caller, &activity, Some(&message), StatusCode::OK).await
-}
-
-fn kind_entity(kind: &str) -> &'static str {
-    if kind == "member" { "party_member" } else { "resident" }
 }
 
 /// A team's participation over some activities: each activity's share of the

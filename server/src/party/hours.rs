@@ -23,13 +23,14 @@ use store::party_service::{MemberActivityRow, MemberVisitRow, ServiceRow};
 
 use super::rank_label;
 use super::service::year_span;
-use crate::activities::{choose_community, hours_label, shown_community};
+use crate::activities::{choose_community, shown_community};
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::coverage::ledger::{Cell, FileType, Table, download, table_view, workbook_download};
 use crate::requests::Quarter;
 use crate::routes::{Routes, get};
 use crate::staff::page;
+use app::sync::hours_label;
 
 pub fn routes() -> Routes {
     Routes::new()

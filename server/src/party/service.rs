@@ -25,12 +25,13 @@ use store::party::{LinkedHouseholdRow, MemberRow};
 use store::visits::NewVisit;
 
 use super::{Rank, cadence_label, check_text, rank_label, run_member};
-use crate::activities::{choose_community, hours_label, local_input, shown_community};
+use crate::activities::{choose_community, local_input, shown_community};
 use crate::auth::Api;
 use crate::coverage::given;
 use crate::notices::beijing_time;
 use crate::routes::{Routes, get, post};
 use crate::staff::{field, form_body, page};
+use app::sync::hours_label;
 
 pub fn routes() -> Routes {
     Routes::new()

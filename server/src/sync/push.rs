@@ -12,7 +12,7 @@ use axum::extract::rejection::JsonRejection;
 use super::corrupt;
 use super::op::{MEMBER_VISITS_ONLY, OpContext, Verdict};
 use crate::auth::Api;
-use crate::{requests, resident_edits, visits};
+use crate::{activities, requests, resident_edits, visits};
 
 /// How far ahead of the server a phone's clock is believed: beyond, its edit
 /// counts as made when it arrived.
@@ -120,6 +120,7 @@ fn kind(change: &Change) -> &'static str {
         Change::RaiseRequest(_) => "raise_request",
         Change::RequestAction(_) => "request_action",
         Change::RatingToken(_) => "rating_token",
+        Change::CheckIn(_) => "check_in",
     }
 }
 
@@ -164,6 +165,7 @@ async fn push_one(ctx: &OpContext<'_>, device_id: &str, op: &Operation) -> Resul
         Change::RaiseRequest(input) => requests::ops::raise(&mut tx, ctx, input).await?,
         Change::RequestAction(input) => requests::ops::work(&mut tx, ctx, input).await?,
         Change::RatingToken(input) => requests::ops::rating_token(&mut tx, ctx, input).await?,
+        Change::CheckIn(input) => activities::check_in(&mut tx, ctx, input).await?,
     };
     if verdict != Verdict::applied() {
         tx.set_op_result(ctx.op_id, status_str(verdict.status), verdict.reason.as_deref())
