@@ -223,13 +223,13 @@ fn Person(
         if tick.get_untracked() != Tick::Open {
             return;
         }
-        let change = Change::CheckIn(crate::sync::CheckInInput {
-            activity_id: activity.clone(),
-            attendee: key.clone(),
-        });
-        let _ = (change, &label, status);
+        let _ = (&activity, &key, &label, status, error);
         #[cfg(feature = "hydrate")]
         {
+            let change = Change::CheckIn(crate::sync::CheckInInput {
+                activity_id: activity.clone(),
+                attendee: key.clone(),
+            });
             let label = label.clone();
             leptos::task::spawn_local(async move {
                 if let Err(e) = crate::phone::engine::save_change(status, change, label, String::new()).await {

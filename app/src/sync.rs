@@ -191,6 +191,10 @@ pub struct VisitInput {
     /// only; none: `DEFAULT_SERVICE_MINUTES`), for their hours ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_minutes: Option<i64>,
+    /// A worker recording the visit of a party member linked to the
+    /// household, on the member's behalf: it counts as the member's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party_member_id: Option<String>,
 }
 
 /// A party member's service time on one visit, in minutes: 0.1 to 12 hours.
@@ -599,6 +603,19 @@ pub struct HouseholdRecord {
     pub unit: i64,
     pub floor: i64,
     pub door_number: String,
+    /// The party members linked to the household (联系户), for a worker
+    /// recording a visit on a member's behalf. Only the visit form reads it,
+    /// from the phone's copy (`phone::local::linked_members`): the pages'
+    /// parse skips it, which keeps it out of the first page load.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Vec::is_empty")]
+    pub party_members: Vec<LinkedMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkedMember {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -45,11 +45,24 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
     let seen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let concerns: RwSignal<Vec<Concern>> = RwSignal::new(Vec::new());
     let notes = RwSignal::new(String::new());
-    // A party member's phone asks for their time at the door (their hours).
+    // A party member's phone asks for their time at the door (their hours);
+    // so does a worker's visit on behalf of a member linked to the household.
     let member = RwSignal::new(false);
+    let linked = RwSignal::new(Vec::<crate::sync::LinkedMember>::new());
+    let on_behalf = RwSignal::new(None::<String>);
     let hours = RwSignal::new("1".to_owned());
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(async move { member.set(crate::phone::local::member_duty().await.is_some()) });
+    leptos::task::spawn_local({
+        let id = household.id.clone();
+        async move {
+            let own = crate::phone::local::member_duty().await.is_some();
+            member.set(own);
+            if !own {
+                linked.set(crate::phone::local::linked_members(id).await);
+            }
+        }
+    });
+    let counts_hours = move || member.get() || on_behalf.get().is_some();
     let request_category = RwSignal::new(DEFAULT_CATEGORIES[0].0.to_string());
     let verdicts: RwSignal<Vec<(RequestRecord, Verdict)>> = RwSignal::new(Vec::new());
     let awaiting = LocalResource::new({
@@ -105,9 +118,9 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     requests,
                     photos: photos.get_untracked().into_iter().map(|p| p.hash).collect(),
                     // Unreadable: 0, which `validate` refuses with the reason.
-                    service_minutes: member
-                        .get_untracked()
+                    service_minutes: counts_hours()
                         .then(|| crate::sync::service_minutes(&hours.get_untracked()).unwrap_or(0)),
+                    party_member_id: on_behalf.get_untracked(),
                 };
                 if let Err(errors) = visit.validate(now_ms()) {
                     error.set(Some(crate::sync::describe(&errors)));
@@ -222,7 +235,18 @@ fn VisitForm(household: HouseholdDetail, on_done: impl Fn(bool) + Clone + Send +
                     view! { <FollowUps requests verdicts/> }
                 })}
             </Suspense>
-            {move || member.get().then(|| view! {
+            {move || (!linked.get().is_empty()).then(|| view! {
+                <label class="field">
+                    <span>"代联系党员登记（可选）"</span>
+                    <select name="party_member" on:change=move |ev| {
+                        on_behalf.set(Some(event_target_value(&ev)).filter(|id| !id.is_empty()))
+                    }>
+                        <option value="">"不代登记（本人走访）"</option>
+                        {linked.get().into_iter().map(|m| view! { <option value=m.id>{m.name}</option> }).collect_view()}
+                    </select>
+                </label>
+            })}
+            {move || counts_hours().then(|| view! {
                 <label class="field">
                     <span>"服务时长（小时）"</span>
                     <input type="number" inputmode="decimal" min="0.1" max="12" step="0.1" name="hours"

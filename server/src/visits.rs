@@ -83,6 +83,10 @@ pub async fn record_visit(tx: &mut Tx, ctx: &OpContext<'_>, visit: &VisitInput) 
     if let Err(reason) = ctx.may_name_photos(tx, &photos, naming).await? {
         return Ok(Verdict::rejected(reason));
     }
+    let member = match counted_for(ctx, visit, &household_id).await? {
+        Ok(member) => member,
+        Err(reason) => return Ok(Verdict::rejected(reason)),
+    };
     let new = NewVisit {
         id: &visit_id,
         household_id: &household_id,
@@ -97,16 +101,52 @@ pub async fn record_visit(tx: &mut Tx, ctx: &OpContext<'_>, visit: &VisitInput) 
         concerns: visit.concerns.iter().map(|c| c.as_str()).collect(),
     };
     if tx.insert_visit(&new).await? {
-        // A party member's own visit counts on their hours ledger.
-        if let Some(reach) = ctx.reach {
+        // A party member's visit counts on their hours ledger.
+        if let Some(member) = member {
             let minutes = visit.service_minutes.unwrap_or(DEFAULT_SERVICE_MINUTES);
-            tx.mark_party_visit(&visit_id, &reach.member_id, minutes).await?;
+            tx.mark_party_visit(&visit_id, &member, minutes).await?;
         }
         tx.record_change("visit", &visit_id, &grid_id, ctx.now);
         let requests: Vec<_> = request_ids.into_iter().zip(&visit.requests).collect();
         crate::requests::ops::raise_at_door(tx, ctx, &visit_id, &household_id, &grid_id, &requests).await?;
     }
     Ok(Verdict::applied())
+}
+
+pub const NOT_THE_MEMBERS_HOUSEHOLD: &str = "该党员不是这户的联系党员（或已迁出），不能代其登记";
+const ONLY_ONESELF: &str = "党员账号只能登记本人的走访";
+
+/// The party member a visit counts for: a member's account, itself; a
+/// worker's visit on behalf of a member linked to the household, that member;
+/// else nobody. A member's visit is not dated before they registered.
+async fn counted_for(
+    ctx: &OpContext<'_>,
+    visit: &VisitInput,
+    household_id: &str,
+) -> Result<Result<Option<String>, &'static str>, ApiError> {
+    let member_id = match (ctx.reach, visit.party_member_id.as_deref()) {
+        (None, None) => return Ok(Ok(None)),
+        (Some(reach), None) => reach.member_id.clone(),
+        (Some(reach), Some(named)) if named == reach.member_id => reach.member_id.clone(),
+        (Some(_), Some(_)) => return Ok(Err(ONLY_ONESELF)),
+        (None, Some(named)) => {
+            let Ok(named) = parse_id(named) else {
+                return Ok(Err(BAD_RECORD_ID));
+            };
+            let linked = ctx.caller.store.party_household_members(household_id).await?;
+            if !linked.iter().any(|m| m.member_id == named && m.kind != "building") {
+                return Ok(Err(NOT_THE_MEMBERS_HOUSEHOLD));
+            }
+            named
+        }
+    };
+    let Some(member) = ctx.caller.store.party_member(&member_id).await? else {
+        return Ok(Err(NOT_THE_MEMBERS_HOUSEHOLD));
+    };
+    if visit.visited_at < crate::party::registered_from(&member.registered_on) {
+        return Ok(Err(crate::party::BEFORE_REGISTRATION));
+    }
+    Ok(Ok(Some(member_id)))
 }
 
 #[cfg(test)]

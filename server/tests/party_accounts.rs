@@ -278,3 +278,104 @@ async fn opening_an_account_is_the_community_leads_and_refusals_are_clear() {
     let (_, page) = get_text(&server, &lead, &format!("/manage/party/members/{member}")).await;
     assert!(page.contains("dangyuan.yi") && page.contains("尚未首次登录"), "{page}");
 }
+
+#[tokio::test]
+async fn a_worker_records_a_members_visit_on_their_behalf_and_it_counts_as_theirs() {
+    let server = TestServer::start().await;
+    let lead = server.login_as("lead1").await;
+    let (member, [hardship, ordinary]) = linked_member(&server, &lead, "周党员", "区交通局").await;
+
+    // The worker's phone learns who is linked to each household.
+    let worker = server.login_as("worker1").await;
+    let (records, _) = pull_all(&server, &worker, 0).await;
+    let linked_to = |household: &str| -> Vec<Value> {
+        let record = records
+            .iter()
+            .find(|r| r["entity"] == "household" && r["id"] == household)
+            .expect("the household pulled");
+        record["party_members"].as_array().cloned().unwrap_or_default()
+    };
+    for household in [&hardship, &ordinary] {
+        assert_eq!(linked_to(household), [json!({"id": member, "name": "周党员"})]);
+    }
+    let unlinked = "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id
+                    JOIN grids g ON g.id = b.grid_id
+                    WHERE g.name = $1 AND h.id NOT IN (SELECT household_id FROM party_member_households)
+                    ORDER BY h.id LIMIT 1";
+    let other = server.scalar(unlinked, "第1网格").await;
+    assert!(linked_to(&other).is_empty(), "no member field where none is linked");
+
+    // The visit on the member's behalf, two hours, sent twice: stored once,
+    // recorded by the worker and counted as the member's.
+    let on_behalf = |household: &str, visit_id: &str, named: &str| {
+        let mut op = visit_op(household, visit_id, Some(120));
+        op["change"]["record_visit"]["party_member_id"] = json!(named);
+        op
+    };
+    let visit_id = new_id();
+    let op = on_behalf(&hardship, &visit_id, &member);
+    for _ in 0..2 {
+        let (_, body) = server.push(&worker, "worker-phone", std::slice::from_ref(&op)).await;
+        assert_eq!(body["results"][0]["status"], "applied", "{body}");
+    }
+    let stored = "SELECT CAST(COUNT(*) AS TEXT) FROM visits WHERE party_member_id = $1";
+    assert_eq!(server.count(stored, &member).await, 1);
+    let row = "SELECT u.username || ' ' || CAST(v.service_minutes AS TEXT) FROM visits v
+               JOIN users u ON u.id = v.worker_id WHERE v.id = $1";
+    assert_eq!(server.scalar(row, &visit_id).await, "worker1 120");
+
+    // Refused, each in Chinese: a household not linked to the member, a
+    // garbled member id, a visit dated before the member registered (today).
+    let mut yesterday = on_behalf(&ordinary, &new_id(), &member);
+    yesterday["change"]["record_visit"]["visited_at"] = json!(app::state::now_ms() - 2 * 86_400_000);
+    let (_, body) = server
+        .push(
+            &worker,
+            "worker-phone",
+            &[
+                on_behalf(&other, &new_id(), &member),
+                on_behalf(&ordinary, &new_id(), "周党员"),
+                yesterday,
+            ],
+        )
+        .await;
+    let reasons: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], "rejected", "{r}");
+            r["reason"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "该党员不是这户的联系党员（或已迁出），不能代其登记",
+            "记录编号格式不正确，请删除后重新填写",
+            "走访时间不能早于该党员的报到日期",
+        ]
+    );
+    assert_eq!(server.count(stored, &member).await, 1, "nothing refused was stored");
+
+    // The member's own phone neither learns the household's other members nor
+    // records a visit as someone else's.
+    let phone = member_account(&server, &lead, &member, "zhou.dy").await;
+    let (theirs, _) = pull_all(&server, &phone, 0).await;
+    assert!(
+        theirs
+            .iter()
+            .filter(|r| r["entity"] == "household")
+            .all(|r| r.get("party_members").is_none()),
+        "no member list on a member's phone"
+    );
+    let (_, body) = server
+        .push(&phone, "member-phone", &[on_behalf(&hardship, &new_id(), &new_id())])
+        .await;
+    assert_eq!(body["results"][0]["reason"], "党员账号只能登记本人的走访", "{body}");
+
+    // The lead's ledger: one visit, two hours.
+    let (_, csv) = get_text(&server, &lead, "/manage/party/hours.csv").await;
+    let line = csv.lines().find(|l| l.starts_with("周党员,")).expect("on the ledger");
+    assert!(line.starts_with("周党员,在职党员,区交通局,第一党支部,1,2.0,"), "{line}");
+}

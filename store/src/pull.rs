@@ -43,6 +43,9 @@ pub struct PulledHousehold {
     pub unit: i64,
     pub floor: i64,
     pub door_number: String,
+    /// The active party members linked to it, `(id, name)` by name.
+    #[sqlx(skip)]
+    pub party_members: Vec<(String, String)>,
 }
 
 /// Whole, as stored: the caller masks the ID and phone numbers.
@@ -120,6 +123,16 @@ const RESIDENTS: &str = in_range!(
      JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id"
 );
 // DISTINCT: a record changed twice in the range joins twice.
+const HOUSEHOLD_MEMBERS: &str = concat!(
+    in_range!(
+        "DISTINCT l.household_id, m.id, COALESCE(r.name, m.name) AS name",
+        "household",
+        "JOIN party_member_households l ON l.household_id = c.entity_id
+         JOIN party_members m ON m.id = l.member_id AND m.status = 'active'
+         LEFT JOIN residents r ON r.id = m.resident_id"
+    ),
+    " ORDER BY l.household_id, name, m.id"
+);
 const RESIDENT_TAGS: &str = concat!(
     in_range!(
         "DISTINCT t.resident_id, t.tag",
@@ -171,8 +184,23 @@ impl Store {
         self.in_range(BUILDINGS, range).await
     }
 
+    /// With their linked party members, from one more query over the same range.
     pub async fn pulled_households(&self, range: Range<'_>) -> Result<Vec<PulledHousehold>> {
-        self.in_range(HOUSEHOLDS, range).await
+        let mut households: Vec<PulledHousehold> = self.in_range(HOUSEHOLDS, range).await?;
+        if households.is_empty() {
+            return Ok(households);
+        }
+        let mut members: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for (household, id, name) in self
+            .in_range::<(String, String, String)>(HOUSEHOLD_MEMBERS, range)
+            .await?
+        {
+            members.entry(household).or_default().push((id, name));
+        }
+        for pulled in &mut households {
+            pulled.party_members = members.get(&pulled.id).cloned().unwrap_or_default();
+        }
+        Ok(households)
     }
 
     /// With their tags, from one more query over the same range.

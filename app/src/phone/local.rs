@@ -794,6 +794,23 @@ mod client {
         read_state(&db).await.ok()?.member
     }
 
+    /// The party members linked to a household, from the phone's copy of its
+    /// record (`HouseholdRecord::party_members`, which the pages' parse skips).
+    pub async fn linked_members(household_id: String) -> Vec<crate::sync::LinkedMember> {
+        #[derive(Deserialize)]
+        struct Linked {
+            #[serde(default)]
+            party_members: Vec<crate::sync::LinkedMember>,
+        }
+        let Ok(db) = open().await else {
+            return Vec::new();
+        };
+        match get::<Linked>(&db, "households", &household_id).await {
+            Ok(Some(linked)) => linked.party_members,
+            _ => Vec::new(),
+        }
+    }
+
     /// A party member's due list from the phone's copy; `None` for staff.
     pub async fn member_due_list() -> Result<Option<MemberDue>, ApiError> {
         let db = open().await.map_err(store_error)?;
@@ -893,6 +910,7 @@ mod tests {
             unit: 1,
             floor: 3,
             door_number: format!("30{id}"),
+            party_members: Vec::new(),
         }
     }
 

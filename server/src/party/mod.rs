@@ -117,6 +117,15 @@ pub(crate) fn work_phone(text: &str) -> Result<String, String> {
 }
 
 /// Short one-line text of at most `max` characters.
+/// Why a member's visit dated before they registered is refused.
+pub(crate) const BEFORE_REGISTRATION: &str = "走访时间不能早于该党员的报到日期";
+
+/// The first instant of a member's registration day (`YYYY-MM-DD`), Beijing
+/// time; 0 for a date that does not read.
+pub(crate) fn registered_from(registered_on: &str) -> i64 {
+    CivilDate::parse(registered_on).map_or(0, CivilDate::epoch_day) * app::clock::DAY_MS - BEIJING_OFFSET_MS
+}
+
 pub(crate) fn check_text(text: &str, what: &str, min: usize, max: usize) -> Result<(), String> {
     let n = text.chars().count();
     if n < min || n > max || text.contains(['\n', '\r']) {

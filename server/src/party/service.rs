@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use app::api::parse_id;
 use app::auth::ssr::Caller;
-use app::clock::DAY_MS;
 use app::domain::{CivilDate, Outcome, Role};
 use app::error::ApiError;
 use app::policy::{BEIJING_OFFSET_MS, month_start, period_start};
@@ -137,10 +136,8 @@ impl MemberVisit {
             if visited_at > now {
                 return Err("走访时间不能晚于现在".to_owned());
             }
-            let registered =
-                CivilDate::parse(registered_on).map_or(0, CivilDate::epoch_day) * DAY_MS - BEIJING_OFFSET_MS;
-            if visited_at < registered {
-                return Err("走访时间不能早于该党员的报到日期".to_owned());
+            if visited_at < super::registered_from(registered_on) {
+                return Err(super::BEFORE_REGISTRATION.to_owned());
             }
             let outcome = Outcome::parse(field(body, "outcome"))
                 .filter(|o| *o != Outcome::MovedOut)
@@ -350,6 +347,7 @@ async fn set_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::clock::DAY_MS;
 
     /// Beijing wall-clock time as epoch milliseconds.
     fn at(text: &str) -> i64 {

@@ -11,8 +11,8 @@ use app::error::ApiError;
 use app::policy::Policy;
 use app::requests::{Category, RequestStatus, Source};
 use app::sync::{
-    BuildingRecord, GridRef, HouseholdRecord, MemberDuty, PullResponse, Record, Removable, Removal, RequestRecord,
-    ResidentRecord, VisitRecord,
+    BuildingRecord, GridRef, HouseholdRecord, LinkedMember, MemberDuty, PullResponse, Record, Removable, Removal,
+    RequestRecord, ResidentRecord, VisitRecord,
 };
 use axum::Json;
 use axum::extract::{Extension, Query};
@@ -298,14 +298,19 @@ fn in_page(record: Record, grids: &[String], held: &[String]) -> Option<Record> 
 /// an unlinking, which sends the household's records again. No requests, and
 /// no visit of another household (visits leave with their household).
 fn within_reach(record: Record, reach: &Reach) -> Option<Record> {
-    let removal = |record, id: &String| Some(Record::Removed(Removal { record, id: id.clone() }));
-    match &record {
-        Record::Building(b) if !reach.has_building(&b.id) => removal(Removable::Building, &b.id),
-        Record::Household(h) if !reach.has_household(&h.id) => removal(Removable::Household, &h.id),
-        Record::Resident(r) if !reach.has_household(&r.household_id) => removal(Removable::Resident, &r.id),
+    let removal = |record, id: String| Some(Record::Removed(Removal { record, id }));
+    match record {
+        Record::Building(b) if !reach.has_building(&b.id) => removal(Removable::Building, b.id),
+        Record::Household(h) if !reach.has_household(&h.id) => removal(Removable::Household, h.id),
+        // The member visits for themselves: the other members are not theirs to know.
+        Record::Household(h) => Some(Record::Household(HouseholdRecord {
+            party_members: Vec::new(),
+            ..h
+        })),
+        Record::Resident(r) if !reach.has_household(&r.household_id) => removal(Removable::Resident, r.id),
         Record::Visit(v) if !reach.has_household(&v.household_id) => None,
         Record::Request(_) => None,
-        _ => Some(record),
+        record => Some(record),
     }
 }
 
@@ -331,6 +336,11 @@ fn household(h: PulledHousehold) -> (i64, Record) {
         unit: h.unit,
         floor: h.floor,
         door_number: h.door_number,
+        party_members: h
+            .party_members
+            .into_iter()
+            .map(|(id, name)| LinkedMember { id, name })
+            .collect(),
     };
     (h.seq, Record::Household(record))
 }
