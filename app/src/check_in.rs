@@ -3,7 +3,7 @@
 //! fetched while there is signal and kept on the phone; each tick is an
 //! outbox operation (`Change::CheckIn`), saved on the phone first, and the
 //! server credits the activity's hours once per person however often the
-//! tick arrives. The page is a WASM chunk fetched once it runs.
+//! tick arrives. The page is fetched once it runs, with the other phone tools.
 
 use std::collections::HashMap;
 
@@ -101,14 +101,9 @@ fn when(a: &ActivitySheet) -> String {
     format!("{} {start}–{end}", &day[5..])
 }
 
-/// The page's body, a WASM chunk (see `ui::PhonePage`).
+/// The page's body, fetched once it runs (`ui::tool`).
 pub fn body() -> crate::ui::LazyView {
-    Box::pin(check_in_body())
-}
-
-#[lazy]
-fn check_in_body() -> AnyView {
-    view! { <CheckInBody/> }.into_any()
+    crate::ui::tool(crate::ui::Tool::CheckIn)
 }
 
 #[cfg(feature = "hydrate")]
@@ -123,8 +118,16 @@ async fn load() -> Result<KeptSheets, crate::error::ApiError> {
 }
 
 #[component]
-fn CheckInBody() -> impl IntoView {
-    let sheets = LocalResource::new(load);
+pub(crate) fn CheckInBody() -> impl IntoView {
+    // Fetched again after each sync: a tick the outbox has delivered leaves
+    // it, and the server's list then shows the person checked in.
+    // (A memo: the signal is set again, unchanged, whenever the outbox is counted.)
+    let status = crate::phone::status::use_sync_status();
+    let synced = Memo::new(move |_| status.last_sync.get());
+    let sheets = LocalResource::new(move || {
+        synced.track();
+        load()
+    });
     let entries = crate::outbox::outbox_entries(None);
     let open = RwSignal::new(None::<String>);
     view! {

@@ -9,14 +9,9 @@ use crate::error::ApiError;
 use crate::phone::local::{MemberDue, OverdueItem};
 use crate::ui::{ErrorView, Loading};
 
-/// The page's body, a WASM chunk (see `ui::PhonePage`).
+/// The page's body, fetched once it runs (`ui::tool`).
 pub fn body() -> crate::ui::LazyView {
-    Box::pin(overdue_body())
-}
-
-#[lazy]
-fn overdue_body() -> AnyView {
-    view! { <OverdueBody/> }.into_any()
+    crate::ui::tool(crate::ui::Tool::Overdue)
 }
 
 /// A member's list, or each grid's overdue households.
@@ -37,7 +32,7 @@ async fn load() -> Lists {
 }
 
 #[component]
-fn OverdueBody() -> impl IntoView {
+pub(crate) fn OverdueBody() -> impl IntoView {
     let lists = LocalResource::new(load);
     view! {
         <p class="muted small">"按本机同步的数据计算（离线可用），从未走访的排在最前。"</p>

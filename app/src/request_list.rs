@@ -14,14 +14,9 @@ use crate::sync::RequestRecord;
 use crate::ui::Toggle;
 use crate::ui::{ErrorView, Loading};
 
-/// The page's body, a WASM chunk (see `ui::PhonePage`).
+/// The page's body, fetched once it runs (`ui::tool`).
 pub fn body() -> crate::ui::LazyView {
-    Box::pin(requests_body())
-}
-
-#[lazy]
-fn requests_body() -> AnyView {
-    view! { <RequestsBody/> }.into_any()
+    crate::ui::tool(crate::ui::Tool::Requests)
 }
 
 #[cfg(feature = "hydrate")]
@@ -42,7 +37,7 @@ fn due_day(due: i64) -> String {
 }
 
 #[component]
-fn RequestsBody() -> impl IntoView {
+pub(crate) fn RequestsBody() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let list = LocalResource::new(move || {
         version.track();

@@ -190,6 +190,30 @@ pub fn PhonePage(title: &'static str, body: fn() -> LazyView) -> impl IntoView {
     }
 }
 
+/// The phone's offline tools share one WASM chunk: a chunk of its own costs
+/// the first page load its entry in the split loader and the exports it
+/// needs (measured: ~600 B brotli each).
+#[derive(Debug, Clone, Copy)]
+pub enum Tool {
+    Requests,
+    CheckIn,
+    Overdue,
+}
+
+/// A tool's page body (see `PhonePage`).
+pub fn tool(tool: Tool) -> LazyView {
+    Box::pin(tool_body(tool))
+}
+
+#[lazy]
+fn tool_body(tool: Tool) -> AnyView {
+    match tool {
+        Tool::Requests => view! { <crate::request_list::RequestsBody/> }.into_any(),
+        Tool::CheckIn => view! { <crate::check_in::CheckInBody/> }.into_any(),
+        Tool::Overdue => view! { <crate::overdue::OverdueBody/> }.into_any(),
+    }
+}
+
 /// A view whose code is still to be fetched: what a `#[lazy]` form returns, boxed
 /// so that one `FormOpener` serves every form.
 pub type LazyView = std::pin::Pin<Box<dyn Future<Output = AnyView> + Send>>;

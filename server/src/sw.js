@@ -17,9 +17,11 @@ const PRECACHE = __PRECACHE__;
 const PHOTO_CACHE = 'gridwalk-photos-v1';
 // App pages: offline, they open from the empty shell and the app renders them
 // from the phone's copy of its grids.
-const APP_PAGES = /^\/($|grids\/|buildings\/|households\/|residents\/|sync$|overdue$|requests$)/;
-// Answers this worker leaves to the browser alone.
-const NEVER_CACHED = ['/api/sync/', '/api/login', '/healthz', '/login', '/logout', '/sw.js'];
+const APP_PAGES = /^\/($|grids\/|buildings\/|households\/|residents\/|sync$|overdue$|requests$|check-in$)/;
+// Answers this worker leaves to the browser alone. (The attendance lists too:
+// the phone keeps its own copy, and a fetch of the browser's own obeys the
+// browser tests' cut network, which a worker's fetch does not.)
+const NEVER_CACHED = ['/api/sync/', '/api/activities/', '/api/login', '/healthz', '/login', '/logout', '/sw.js'];
 
 // The signed-in user's IndexedDB store, as the page named it (phone.js):
 // the phone's own photos are read from it. Kept in a cache too, since the
