@@ -63,9 +63,12 @@ pub enum Tick {
     Checked,
 }
 
+/// The ticks waiting in the outbox, by (activity, attendee key).
+pub type Ticks = HashMap<(String, String), Tick>;
+
 /// The ticks waiting in the outbox, by (activity, attendee); the newest
 /// entry of a person wins (a refused tick, then a new one).
-pub fn queued(entries: &[OutboxEntry]) -> HashMap<(String, String), Tick> {
+pub fn queued(entries: &[OutboxEntry]) -> Ticks {
     entries
         .iter()
         .filter_map(
@@ -81,7 +84,7 @@ pub fn queued(entries: &[OutboxEntry]) -> HashMap<(String, String), Tick> {
 }
 
 /// A person's standing: the server's word once it has it, else the outbox's.
-pub fn tick_of(activity: &str, person: &Attendee, queued: &HashMap<(String, String), Tick>) -> Tick {
+pub fn tick_of(activity: &str, person: &Attendee, queued: &Ticks) -> Tick {
     if person.checked {
         return Tick::Checked;
     }
@@ -128,7 +131,9 @@ pub(crate) fn CheckInBody() -> impl IntoView {
         synced.track();
         load()
     });
+    // Read once per change of the outbox, not once per name on the list.
     let entries = crate::outbox::outbox_entries(None);
+    let ticks = Memo::new(move |_| queued(&entries.get()));
     let open = RwSignal::new(None::<String>);
     view! {
         <p class="muted small">"本社区近几天的活动：点姓名即签到，先存本机，有信号时自动同步；每人每次活动只计一次服务时长。"</p>
@@ -150,7 +155,7 @@ pub(crate) fn CheckInBody() -> impl IntoView {
                                     "本机还没有活动名单：请在有信号时打开本页一次。"
                                 }}</p>
                             })}
-                            {kept.activities.into_iter().map(|a| view! { <Activity a open entries/> }).collect_view()}
+                            {kept.activities.into_iter().map(|a| view! { <Activity a open ticks/> }).collect_view()}
                         }
                         .into_any()
                     }
@@ -162,7 +167,7 @@ pub(crate) fn CheckInBody() -> impl IntoView {
 }
 
 #[component]
-fn Activity(a: ActivitySheet, open: RwSignal<Option<String>>, entries: RwSignal<Vec<OutboxEntry>>) -> impl IntoView {
+fn Activity(a: ActivitySheet, open: RwSignal<Option<String>>, ticks: Memo<Ticks>) -> impl IntoView {
     let summary = format!(
         "{} · {} · 每人计{}",
         when(&a),
@@ -183,7 +188,7 @@ fn Activity(a: ActivitySheet, open: RwSignal<Option<String>>, entries: RwSignal<
         .map(|person| {
             let name = person.name.clone();
             let hidden = Signal::derive(move || !name.contains(filter.get().trim()));
-            view! { <Person activity=id.clone() title=title.clone() person entries hidden/> }
+            view! { <Person activity=id.clone() title=title.clone() person ticks hidden/> }
         })
         .collect_view();
     view! {
@@ -211,14 +216,14 @@ fn Person(
     activity: String,
     title: String,
     person: Attendee,
-    entries: RwSignal<Vec<OutboxEntry>>,
+    ticks: Memo<Ticks>,
     hidden: Signal<bool>,
 ) -> impl IntoView {
     let status = crate::phone::status::use_sync_status();
     let error = RwSignal::new(None::<String>);
     let tick = {
         let (activity, person) = (activity.clone(), person.clone());
-        Memo::new(move |_| tick_of(&activity, &person, &queued(&entries.get())))
+        Memo::new(move |_| ticks.with(|ticks| tick_of(&activity, &person, ticks)))
     };
     let key = person.key.clone();
     let label = format!("签到 · {title} · {}", person.name);
