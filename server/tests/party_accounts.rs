@@ -72,6 +72,19 @@ fn visit_op(household: &str, visit_id: &str, minutes: Option<i64>) -> Value {
     json!({"op_id": new_id(), "created_at": app::state::now_ms(), "change": {"record_visit": visit}})
 }
 
+/// The reasons of a push's results, each of which must be a refusal.
+fn rejections(body: &Value) -> Vec<&str> {
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], "rejected", "{r}");
+            r["reason"].as_str().unwrap()
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once() {
     let server = TestServer::start().await;
@@ -182,15 +195,7 @@ async fn a_members_phone_reaches_their_households_only_and_its_visits_count_once
             ],
         )
         .await;
-    let reasons: Vec<&str> = body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            assert_eq!(r["status"], "rejected", "{r}");
-            r["reason"].as_str().unwrap()
-        })
-        .collect();
+    let reasons = rejections(&body);
     assert_eq!(reasons[0], "该住户不是您的联系户");
     assert!(reasons[1].contains("服务时长"), "{}", reasons[1]);
     assert!(reasons[2].contains("党员账号只能登记走访"), "{}", reasons[2]);
@@ -339,15 +344,7 @@ async fn a_worker_records_a_members_visit_on_their_behalf_and_it_counts_as_their
             ],
         )
         .await;
-    let reasons: Vec<&str> = body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            assert_eq!(r["status"], "rejected", "{r}");
-            r["reason"].as_str().unwrap()
-        })
-        .collect();
+    let reasons = rejections(&body);
     assert_eq!(
         reasons,
         [
