@@ -60,70 +60,70 @@ fn Matrix(building: BuildingDetail) -> impl IntoView {
             .or_default()
             .push(cell);
     }
-    let unit_numbers: Vec<i64> = (1..=units).collect();
-    let header = unit_numbers.clone();
-    let rows = by_floor
-        .into_iter()
-        .rev()
-        .map(move |(floor, by_unit)| {
-            let units = unit_numbers.clone();
-            view! {
-                <tr>
-                    <th scope="row" class="floor">{floor}"层"</th>
-                    {units.into_iter().map(|unit| {
-                        let cells = by_unit.get(&unit).cloned().unwrap_or_default();
-                        view! {
-                            <td class="unit-cells">
-                                {cells.into_iter().map(|c| view! { <Cell cell=c/> }).collect_view()}
-                            </td>
-                        }
-                    }).collect_view()}
-                </tr>
+    // The matrix is links only and never changes on the page: it is written
+    // as one piece of HTML, so hydrating a building of a hundred homes or more
+    // does not walk each of their elements on the phone's main thread.
+    let mut table = String::from("<thead><tr><th></th>");
+    for unit in 1..=units {
+        table.push_str(&format!(r#"<th scope="col">{unit}单元</th>"#));
+    }
+    table.push_str("</tr></thead><tbody>");
+    for (floor, by_unit) in by_floor.into_iter().rev() {
+        table.push_str(&format!(r#"<tr><th scope="row" class="floor">{floor}层</th>"#));
+        for unit in 1..=units {
+            table.push_str(r#"<td class="unit-cells">"#);
+            for cell in by_unit.get(&unit).into_iter().flatten() {
+                push_cell(&mut table, cell);
             }
-        })
-        .collect_view();
+            table.push_str("</td>");
+        }
+        table.push_str("</tr>");
+    }
+    table.push_str("</tbody>");
     view! {
         <p class="muted small">{address}" · "{floors}"层 · "{total}"户"</p>
         <Legend/>
         <div class="matrix-scroll">
-            <table class="matrix">
-                <thead>
-                    <tr>
-                        <th></th>
-                        {header.into_iter().map(|u| view! { <th scope="col">{u}"单元"</th> }).collect_view()}
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <table class="matrix" inner_html=table></table>
         </div>
     }
 }
 
-#[component]
-fn Cell(cell: HouseholdCell) -> impl IntoView {
-    let class = format!(
-        "cell {}{}",
-        cell.status,
-        if cell.residents == 0 { " vacant" } else { "" }
-    );
-    let label = match cell.last_visit_days {
-        Some(days) => format!(
-            "{}，{}人，{}",
-            cell.door_number,
-            cell.residents,
-            crate::model::days_ago_label(days)
-        ),
-        None => format!("{}，{}人，未走访", cell.door_number, cell.residents),
+/// One household's link in the matrix.
+fn push_cell(html: &mut String, cell: &HouseholdCell) {
+    let vacant = if cell.residents == 0 { " vacant" } else { "" };
+    let door = escape(&cell.door_number);
+    let seen = match cell.last_visit_days {
+        Some(days) => crate::model::days_ago_label(days),
+        None => "未走访".into(),
     };
-    view! {
-        <a class=class href=format!("/households/{}", cell.id) aria-label=label>
-            <span class="door">{cell.door_number}</span>
-            <span class="cell-meta">
-                {cell.residents}"人"
-                {cell.key_group.then(|| view! { <span class="key-mark" title="重点户">"★"</span> })}
-            </span>
-        </a>
+    let key = if cell.key_group {
+        r#"<span class="key-mark" title="重点户">★</span>"#
+    } else {
+        ""
+    };
+    html.push_str(&format!(
+        r#"<a class="cell {status}{vacant}" href="/households/{id}" aria-label="{door}，{residents}人，{seen}"><span class="door">{door}</span><span class="cell-meta">{residents}人{key}</span></a>"#,
+        status = escape(&cell.status),
+        id = escape(&cell.id),
+        residents = cell.residents,
+    ));
+}
+
+/// Text for HTML written by hand: a door number is what a worker typed.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
     }
+    out
 }
 
 #[component]
@@ -206,5 +206,40 @@ pub mod ssr {
             key_group: cell.key_group,
             last_visit_days: cell.last_visit.map(|at| (now - at).max(0) / DAY_MS),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_door_number_cannot_write_markup_into_the_matrix() {
+        let cell = HouseholdCell {
+            id: "h1".into(),
+            unit: 1,
+            floor: 5,
+            door_number: r#"502"><script>alert('x')</script>&"#.into(),
+            residents: 0,
+            key_group: true,
+            last_visit_days: None,
+            status: "never".into(),
+        };
+        let mut html = String::new();
+        push_cell(&mut html, &cell);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("502&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"),
+            "{html}"
+        );
+        assert!(
+            html.starts_with(r#"<a class="cell never vacant" href="/households/h1""#),
+            "{html}"
+        );
+        assert!(html.contains("，0人，未走访"), "{html}");
+        assert!(
+            html.contains(r#"<span class="key-mark" title="重点户">★</span>"#),
+            "{html}"
+        );
     }
 }
