@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::error::ApiError;
 use crate::model::{BuildingDetail, HouseholdCell};
-use crate::ui::{DataPage, PageParts};
+use crate::ui::{DataPage, PageParts, escape_html};
 
 pub async fn fetch_building(id: String) -> Result<BuildingDetail, ApiError> {
     let id = crate::api::parse_id(&id)?;
@@ -92,7 +92,8 @@ fn Matrix(building: BuildingDetail) -> impl IntoView {
 /// One household's link in the matrix.
 fn push_cell(html: &mut String, cell: &HouseholdCell) {
     let vacant = if cell.residents == 0 { " vacant" } else { "" };
-    let door = escape(&cell.door_number);
+    // A door number is what a worker typed.
+    let door = escape_html(&cell.door_number);
     let seen = match cell.last_visit_days {
         Some(days) => crate::model::days_ago_label(days),
         None => "未走访".into(),
@@ -104,26 +105,10 @@ fn push_cell(html: &mut String, cell: &HouseholdCell) {
     };
     html.push_str(&format!(
         r#"<a class="cell {status}{vacant}" href="/households/{id}" aria-label="{door}，{residents}人，{seen}"><span class="door">{door}</span><span class="cell-meta">{residents}人{key}</span></a>"#,
-        status = escape(&cell.status),
-        id = escape(&cell.id),
+        status = escape_html(&cell.status),
+        id = escape_html(&cell.id),
         residents = cell.residents,
     ));
-}
-
-/// Text for HTML written by hand: a door number is what a worker typed.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[component]

@@ -5,6 +5,8 @@
 
 use leptos::prelude::*;
 
+use app::ui::escape_html;
+
 use crate::html::{date, document};
 
 use store::notices::{AttachmentRow, CommunityRow, NoticeRow, RevisionRow};
@@ -195,13 +197,6 @@ pub fn public_notice(community: &CommunityRow, notice: &NoticeRow, files: &[Atta
     )
 }
 
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 pub fn public_error(message: &str) -> String {
     let body = view! {
         <main>
@@ -233,9 +228,9 @@ pub fn atom_feed(base: &str, community: &CommunityRow, notices: &[NoticeRow]) ->
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\
          <title>{} · 公开栏</title><id>{base}/n/{id}</id><link href=\"{base}/n/{id}\"/>\
          <link rel=\"self\" href=\"{base}/n/{id}/feed.atom\"/><updated>{}</updated><author><name>{}</name></author>",
-        xml_escape(&community.name),
+        escape_html(&community.name),
         rfc3339(updated),
-        xml_escape(&community.name),
+        escape_html(&community.name),
         id = community.id,
     );
     for n in notices {
@@ -244,15 +239,15 @@ pub fn atom_feed(base: &str, community: &CommunityRow, notices: &[NoticeRow]) ->
             "<entry><title>{}</title><id>{base}/n/{}/{}</id><link href=\"{base}/n/{}/{}\"/>\
              <updated>{at}</updated><published>{at}</published><category term=\"{}\" label=\"{}\"/>\
              <summary>{}</summary><content type=\"html\">{}</content></entry>",
-            xml_escape(&n.title),
+            escape_html(&n.title),
             community.id,
             n.id,
             community.id,
             n.id,
             n.category,
             category_label(&n.category),
-            xml_escape(&markdown::summary(&n.body, 120)),
-            xml_escape(&markdown::to_html(&n.body)),
+            escape_html(&markdown::summary(&n.body, 120)),
+            escape_html(&markdown::to_html(&n.body)),
         ));
     }
     xml.push_str("</feed>");

@@ -3,13 +3,10 @@
 //! scanning it gives. The community's poster points at its notices; a
 //! building's at who serves that building.
 
+use app::ui::escape_html;
 use qrcodegen::{QrCode, QrCodeEcc};
 
 use store::notices::CommunityRow;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
 
 /// What a poster says around its code.
 pub struct Poster<'a> {
@@ -63,11 +60,11 @@ pub fn poster(p: &Poster<'_>) -> String {
 <text x="105" y="236" font-size="5" text-anchor="middle" fill="#5b6a70" font-family="monospace">{url}</text>
 <text x="105" y="280" font-size="6" text-anchor="middle" fill="#5b6a70" font-family="sans-serif">{footer}</text>
 </svg>"##,
-        heading = escape(&p.heading),
-        line = escape(p.line),
-        call = escape(p.call),
-        footer = escape(&p.footer),
-        url = escape(url),
+        heading = escape_html(&p.heading),
+        line = escape_html(p.line),
+        call = escape_html(p.call),
+        footer = escape_html(&p.footer),
+        url = escape_html(url),
         full = size + 8,
     )
 }
