@@ -8,7 +8,7 @@ use crate::model::{BuildingSummary, GridDetail, GridSummary, HouseholdHit, MyGri
 // The server's search (`ssr` below) reads the box as the offline one does.
 #[cfg(feature = "ssr")]
 use crate::search::DoorQuery;
-use crate::ui::{DataPage, PageParts};
+use crate::ui::{DataPage, PageParts, escape_html};
 
 pub async fn fetch_my_grids() -> Result<MyGrids, ApiError> {
     #[cfg(feature = "ssr")]
@@ -178,9 +178,7 @@ fn GridBody(grid: GridDetail, query: String) -> impl IntoView {
         {nothing.then(|| view! { <p class="empty">"没有找到匹配的楼栋或门牌号。"</p> })}
         {(!buildings.is_empty()).then(|| view! {
             <h2 class="section-title">"楼栋"</h2>
-            <ul class="cards cards-grid">
-                {buildings.into_iter().map(|b| view! { <BuildingCard building=b/> }).collect_view()}
-            </ul>
+            <ul class="cards cards-grid" inner_html=building_cards_html(&buildings)></ul>
         })}
     }
 }
@@ -197,21 +195,30 @@ fn HitRow(hit: HouseholdHit) -> impl IntoView {
     }
 }
 
-#[component]
-fn BuildingCard(building: BuildingSummary) -> impl IntoView {
-    let covered = percent(building.visited_30d, building.households);
-    view! {
-        <li>
-            <a class="card card-link building-card" href=format!("/buildings/{}", building.id)>
-                <strong class="building-no">{building.name}</strong>
-                <span class="muted small">{building.units}"个单元 · "{building.floors}"层"</span>
-                <span class="small">{building.households}" 户"
-                    {(building.key_households > 0).then(|| view! { <span class="dot-key" title="重点户">" · 重点 "{building.key_households}</span> })}
-                </span>
-                <div class="progress"><div class="progress-bar" style=format!("width:{covered}%")></div></div>
-            </a>
-        </li>
+/// The building cards as one piece of HTML: links and text that never change
+/// on the page, adopted by hydration as one node (see `buildings.rs`).
+fn building_cards_html(buildings: &[BuildingSummary]) -> String {
+    let mut html = String::new();
+    for b in buildings {
+        let key = if b.key_households > 0 {
+            format!(
+                r#"<span class="dot-key" title="重点户"> · 重点 {}</span>"#,
+                b.key_households
+            )
+        } else {
+            String::new()
+        };
+        html.push_str(&format!(
+            r#"<li><a class="card card-link building-card" href="/buildings/{id}"><strong class="building-no">{name}</strong><span class="muted small">{units}个单元 · {floors}层</span><span class="small">{households} 户{key}</span><div class="progress"><div class="progress-bar" style="width:{covered}%"></div></div></a></li>"#,
+            id = escape_html(&b.id),
+            name = escape_html(&b.name),
+            units = b.units,
+            floors = b.floors,
+            households = b.households,
+            covered = percent(b.visited_30d, b.households),
+        ));
     }
+    html
 }
 
 #[cfg(feature = "ssr")]

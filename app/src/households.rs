@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use crate::error::ApiError;
 use crate::model::{HouseholdDetail, ResidentSummary, VisitSummary, days_ago_label};
 use crate::resident_form::{AddResident, MoveOutHousehold};
-use crate::ui::{DataPage, PageParts, TagChips};
+use crate::ui::{DataPage, PageParts, escape_html};
 
 pub async fn fetch_household(id: String) -> Result<HouseholdDetail, ApiError> {
     let id = crate::api::parse_id(&id)?;
@@ -62,67 +62,86 @@ fn HouseholdBody(household: HouseholdDetail) -> impl IntoView {
         {if household.residents.is_empty() {
             view! { <p class="empty">"暂无居民信息（空置或待登记）。"</p> }.into_any()
         } else {
-            view! {
-                <ul class="list residents">
-                    {household.residents.into_iter().map(|r| view! { <ResidentRow resident=r/> }).collect_view()}
-                </ul>
-            }.into_any()
+            view! { <ul class="list residents" inner_html=residents_html(&household.residents)></ul> }.into_any()
         }}
         <h2 class="section-title">"走访记录"</h2>
         {if household.visits.is_empty() {
             view! { <p class="empty">"还没有走访记录。"</p> }.into_any()
         } else {
-            view! {
-                <ul class="list visits">
-                    {household.visits.into_iter().map(|v| view! { <VisitRow visit=v/> }).collect_view()}
-                </ul>
-            }.into_any()
+            view! { <ul class="list visits" inner_html=visits_html(&household.visits)></ul> }.into_any()
         }}
     }
 }
 
-#[component]
-fn ResidentRow(resident: ResidentSummary) -> impl IntoView {
-    let class = if resident.moved_out {
-        "row resident moved-out"
-    } else {
-        "row resident"
-    };
-    view! {
-        <li>
-            <a class=class href=format!("/residents/{}", resident.id)>
-                <span class="avatar" aria-hidden="true">{resident.name.chars().next().map(String::from)}</span>
-                <span class="grow">
-                    <span class="name">{resident.name.clone()}</span>
-                    <span class="muted small">
-                        " "{resident.gender.label()}" · "{resident.age}"岁 · "{resident.registration_type.label()}
-                        {resident.moved_out.then_some(" · 已迁出")}
-                    </span>
-                    <span class="idno small">{resident.id_number_masked.clone().unwrap_or_else(|| "未登记身份证".into())}</span>
-                    <TagChips tags=resident.tags.clone()/>
-                </span>
-            </a>
-        </li>
+/// The residents as one piece of HTML. The rows are links and text that
+/// never change on the page, so hydration adopts the list as one node instead
+/// of walking every row's elements (on a cheap phone, a large part of the
+/// page's first hydration). Names and ID numbers are what people typed.
+fn residents_html(residents: &[ResidentSummary]) -> String {
+    let mut html = String::new();
+    for r in residents {
+        let moved_out = if r.moved_out { " moved-out" } else { "" };
+        let initial = r
+            .name
+            .chars()
+            .next()
+            .map(|c| escape_html(&c.to_string()))
+            .unwrap_or_default();
+        let id_number = r.id_number_masked.as_deref().unwrap_or("未登记身份证");
+        let chips: String = r
+            .tags
+            .iter()
+            .map(|t| format!(r#"<span class="chip chip-key">{}</span>"#, t.label()))
+            .collect();
+        html.push_str(&format!(
+            r#"<li><a class="row resident{moved_out}" href="/residents/{id}"><span class="avatar" aria-hidden="true">{initial}</span><span class="grow"><span class="name">{name}</span><span class="muted small"> {gender} · {age}岁 · {registration}{moved_note}</span><span class="idno small">{id_number}</span><span class="chips">{chips}</span></span></a></li>"#,
+            id = escape_html(&r.id),
+            name = escape_html(&r.name),
+            gender = r.gender.label(),
+            age = r.age,
+            registration = r.registration_type.label(),
+            moved_note = if r.moved_out { " · 已迁出" } else { "" },
+            id_number = escape_html(id_number),
+        ));
     }
+    html
 }
 
-#[component]
-fn VisitRow(visit: VisitSummary) -> impl IntoView {
-    view! {
-        <li class="row visit">
-            <span class="grow">
-                <strong>{visit.visit_type.label()}</strong>
-                <span class="muted small">" · "{visit.outcome.label()}" · "{visit.worker_name}</span>
-                {(!visit.notes.is_empty()).then(|| view! { <span class="small notes">{visit.notes.clone()}</span> })}
-                {(!visit.photos.is_empty()).then(|| view! {
-                    <span class="photo-strip">
-                        {visit.photos.iter().map(|h| view! { <crate::photos::PhotoImg hash=h.clone() class="photo-thumb"/> }).collect_view()}
-                    </span>
-                })}
-            </span>
-            <span class="muted small">{days_ago_label(visit.days_ago)}</span>
-        </li>
+/// The recent visits as one piece of HTML, for the same reason; notes and
+/// names are what people typed.
+fn visits_html(visits: &[VisitSummary]) -> String {
+    let mut html = String::new();
+    for v in visits {
+        let notes = if v.notes.is_empty() {
+            String::new()
+        } else {
+            format!(r#"<span class="small notes">{}</span>"#, escape_html(&v.notes))
+        };
+        let photos = if v.photos.is_empty() {
+            String::new()
+        } else {
+            // As `PhotoImg` draws them: offline the service worker answers with the phone's copy.
+            let thumbs: String = v
+                .photos
+                .iter()
+                .map(|h| {
+                    format!(
+                        r#"<img class="photo-thumb" src="/api/photos/{}/thumb" alt="照片" loading="lazy">"#,
+                        escape_html(h)
+                    )
+                })
+                .collect();
+            format!(r#"<span class="photo-strip">{thumbs}</span>"#)
+        };
+        html.push_str(&format!(
+            r#"<li class="row visit"><span class="grow"><strong>{kind}</strong><span class="muted small"> · {outcome} · {worker}</span>{notes}{photos}</span><span class="muted small">{when}</span></li>"#,
+            kind = v.visit_type.label(),
+            outcome = v.outcome.label(),
+            worker = escape_html(&v.worker_name),
+            when = days_ago_label(v.days_ago),
+        ));
     }
+    html
 }
 
 #[cfg(feature = "ssr")]
@@ -233,5 +252,50 @@ pub mod ssr {
             notes: row.notes,
             photos: row.photos,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Gender, KeyGroup, Outcome, RegistrationType, VisitType};
+
+    #[test]
+    fn typed_names_and_notes_cannot_write_markup_into_the_household_page() {
+        let resident = ResidentSummary {
+            id: "r1".into(),
+            name: "<b>张三".into(),
+            gender: Gender::Male,
+            age: 70,
+            registration_type: RegistrationType::Registered,
+            tags: vec![KeyGroup::ElderlyAlone],
+            id_number_masked: None,
+            moved_out: true,
+        };
+        let html = residents_html(&[resident]);
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(
+            html.starts_with(r#"<li><a class="row resident moved-out" href="/residents/r1"><span class="avatar" aria-hidden="true">&lt;</span>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<span class="name">&lt;b&gt;张三</span>"#), "{html}");
+        assert!(html.contains("未登记身份证") && html.contains(" · 已迁出"), "{html}");
+        assert!(html.contains(r#"<span class="chip chip-key">"#), "{html}");
+
+        let visit = VisitSummary {
+            id: "v1".into(),
+            visited_at: 0,
+            days_ago: 3,
+            visit_type: VisitType::Routine,
+            outcome: Outcome::Met,
+            worker_name: "王芳".into(),
+            notes: r#"门口有"<script>""#.into(),
+            photos: vec!["abc".into()],
+        };
+        let html = visits_html(&[visit]);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("门口有&quot;&lt;script&gt;&quot;"), "{html}");
+        assert!(html.contains(r#"src="/api/photos/abc/thumb""#), "{html}");
+        assert!(html.contains("3天前"), "{html}");
     }
 }

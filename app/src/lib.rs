@@ -120,17 +120,25 @@ pub fn hydrate() {
     // release build (panic = abort) only traps, to keep the WASM small.
     #[cfg(debug_assertions)]
     std::panic::set_hook(Box::new(|info| leptos::logging::error!("{info}")));
-    let offline_shell = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-        .is_some_and(|b| b.has_attribute("data-offline-shell"));
-    if offline_shell {
-        leptos::mount::mount_to_body(App);
-    } else {
-        leptos::mount::hydrate_body(App);
-    }
-    // A flag for the browser tests (and for debugging on a phone): the WASM is live.
-    if let Some(window) = web_sys::window() {
-        let _ = js_sys::Reflect::set(&window, &"__gridwalk_hydrated".into(), &true.into());
-    }
+    // The module has just been compiled and instantiated, a long stretch on a
+    // cheap phone's main thread; hydrating in the same task would add to it.
+    // The page is hydrated in the next task, so a paint or a tap can come
+    // between the two. (wasm-bindgen's own executor: Leptos' is set up only
+    // by the hydration itself.)
+    wasm_bindgen_futures::spawn_local(async {
+        gloo_timers::future::sleep(std::time::Duration::ZERO).await;
+        let offline_shell = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+            .is_some_and(|b| b.has_attribute("data-offline-shell"));
+        if offline_shell {
+            leptos::mount::mount_to_body(App);
+        } else {
+            leptos::mount::hydrate_body(App);
+        }
+        // A flag for the browser tests (and for debugging on a phone): the WASM is live.
+        if let Some(window) = web_sys::window() {
+            let _ = js_sys::Reflect::set(&window, &"__gridwalk_hydrated".into(), &true.into());
+        }
+    });
 }

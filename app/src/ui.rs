@@ -96,9 +96,23 @@ where
     F: Fn(T) -> PageParts + Clone + Send + Sync + 'static,
 {
     let fallback = move || {
-        view! {
-            <AppBar title=loading_title/>
-            <main class="page"><Loading/></main>
+        // Suspense builds its fallback when it hydrates, even though the
+        // server sent the page whole (tachys' `EitherKeepAlive`): a cheap phone
+        // paid ~40 ms at every first load for a bar it never showed. Then a
+        // plain bar, without the sync badge, is enough.
+        let hydrating = Owner::current_shared_context().is_some_and(|context| context.during_hydration());
+        if hydrating {
+            view! {
+                <header class="appbar"><h1 class="appbar-title">{loading_title}</h1></header>
+                <main class="page"><Loading/></main>
+            }
+            .into_any()
+        } else {
+            view! {
+                <AppBar title=loading_title/>
+                <main class="page"><Loading/></main>
+            }
+            .into_any()
         }
     };
     view! {

@@ -297,7 +297,7 @@ mod client {
                 status.signed_out(&reply.body());
                 return Ok(false);
             }
-            if status.back_off(reply.status, &reply.body()) {
+            if status.back_off(&reply) {
                 // Busy: the ops stay "sent" and go again when it said.
                 return Ok(false);
             }

@@ -437,7 +437,7 @@ mod client {
             status.signed_out(&reply.body());
             return Ok(None);
         }
-        if status.back_off(reply.status, &reply.body()) {
+        if status.back_off(&reply) {
             // Busy: the cursor stays; the pull goes on when the server said.
             return Ok(None);
         }
@@ -463,27 +463,34 @@ mod client {
             .find(|s| s.strip_suffix('s') == Some(entity))
     }
 
-    /// Records written between two pauses. IndexedDB copies each record when
-    /// it is put, on the page's own thread: 5,000 puts in a row held a cheap
-    /// phone for a second (64 take about 10 ms there). After a slice the writer waits for its last put to
-    /// finish; the browser runs taps and paints meanwhile, and the
-    /// transaction stays open because a request of it is still pending.
-    const SLICE: usize = 64;
+    /// How long the writer runs before it lets the browser in, in ms of the
+    /// phone's own time. IndexedDB copies each record when it is put, on the
+    /// page's own thread: 5,000 puts in a row held a cheap phone for a second,
+    /// and a count of puts was no measure (a page of visits is grouped first,
+    /// an ID-carrying resident costs more than a building). Once the stretch
+    /// has run this long, the writer waits for its last put to finish; the
+    /// browser runs taps and paints meanwhile, and the transaction stays open
+    /// because a request of it is still pending.
+    const SLICE_MS: f64 = 8.0;
 
-    /// Queues a put; every `SLICE`th waits until the writes so far are done.
-    async fn put_sliced(
-        store: &idb::ObjectStore,
-        value: &JsValue,
-        key: Option<&JsValue>,
-        queued: &mut usize,
-    ) -> Result<(), StoreError> {
-        let request = store.put(value, key)?;
-        *queued += 1;
-        if (*queued).is_multiple_of(SLICE) {
-            request.await?;
+    /// When the current stretch of writing began.
+    struct Slice(f64);
+
+    impl Slice {
+        fn start() -> Self {
+            Slice(js_sys::Date::now())
         }
-        // Otherwise the request stays queued on the transaction; its commit waits for all.
-        Ok(())
+
+        /// Queues a put; waits for it when the stretch has run its time.
+        async fn put(&mut self, store: &idb::ObjectStore, value: &JsValue) -> Result<(), StoreError> {
+            let request = store.put(value, None)?;
+            if js_sys::Date::now() - self.0 >= SLICE_MS {
+                request.await?;
+                self.0 = js_sys::Date::now();
+            }
+            // Otherwise the request stays queued on the transaction; its commit waits for all.
+            Ok(())
+        }
     }
 
     /// Writes a page's records, and the new state if given, in one transaction:
@@ -498,7 +505,7 @@ mod client {
         stores.push(META);
         let tx = db.transaction(&stores, TransactionMode::ReadWrite)?;
         let mut visits: HashMap<String, Vec<JsValue>> = HashMap::new();
-        let mut queued = 0;
+        let mut slice = Slice::start();
         let mut removed = false;
         for record in records.iter() {
             match field(&record, "entity").as_string().as_deref() {
@@ -519,13 +526,13 @@ mod client {
                 }
                 Some(entity) => {
                     if let Some(store) = store_of(entity) {
-                        put_sliced(&tx.object_store(store)?, &record, None, &mut queued).await?;
+                        slice.put(&tx.object_store(store)?, &record).await?;
                     }
                 }
                 None => {}
             }
         }
-        merge_visits(&tx.object_store("visits")?, visits).await?;
+        merge_visits(&tx.object_store("visits")?, visits, &mut slice).await?;
         if let Some(state) = state {
             let text = serde_json::to_string(state).map_err(|e| StoreError(e.to_string()))?;
             drop(
@@ -539,13 +546,17 @@ mod client {
 
     /// Adds pulled visits to their household's group (a visit pulled again
     /// replaces its earlier copy). The groups are read together, then written.
-    async fn merge_visits(store: &idb::ObjectStore, visits: HashMap<String, Vec<JsValue>>) -> Result<(), StoreError> {
+    async fn merge_visits(
+        store: &idb::ObjectStore,
+        visits: HashMap<String, Vec<JsValue>>,
+        slice: &mut Slice,
+    ) -> Result<(), StoreError> {
         let reads = visits
             .keys()
             .map(|household| store.get(JsValue::from_str(household)))
             .collect::<Result<Vec<_>, _>>()?;
         let found = futures::future::join_all(reads.into_iter().map(IntoFuture::into_future)).await;
-        let mut queued = 0;
+        *slice = Slice::start();
         for ((household, pulled), found) in visits.into_iter().zip(found) {
             let group = found?.unwrap_or_else(|| {
                 let group = js_sys::Object::new();
@@ -565,7 +576,7 @@ mod client {
                 }
             }
             let _ = js_sys::Reflect::set(&group, &"visits".into(), &list);
-            put_sliced(store, &group, None, &mut queued).await?;
+            slice.put(store, &group).await?;
         }
         Ok(())
     }

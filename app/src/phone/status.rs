@@ -58,14 +58,16 @@ impl SyncStatus {
     /// seconds, in the body as in the Retry-After header): no sync before
     /// then, stretched by up to half again so that the phones told at one
     /// moment do not all come back at one moment. `false`: not such an answer.
+    /// The body is read only then: a pull page's megabytes of text stay out
+    /// of WASM memory.
     #[cfg(feature = "hydrate")]
-    pub fn back_off(&self, status: u16, body: &str) -> bool {
+    pub fn back_off(&self, reply: &crate::api::Reply) -> bool {
         #[derive(serde::Deserialize)]
         struct Busy {
             retry_after: u64,
         }
-        let Some(busy) = (status == 503)
-            .then(|| serde_json::from_str::<Busy>(body).ok())
+        let Some(busy) = (reply.status == 503)
+            .then(|| serde_json::from_str::<Busy>(&reply.body()).ok())
             .flatten()
         else {
             return false;
