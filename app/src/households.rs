@@ -126,8 +126,8 @@ fn visits_html(visits: &[VisitSummary]) -> String {
                 .iter()
                 .map(|h| {
                     format!(
-                        r#"<img class="photo-thumb" src="{}" alt="照片" loading="lazy">"#,
-                        escape_html(&crate::photos::thumb_src(h))
+                        r#"<img class="photo-thumb" src="/api/photos/{}/thumb" alt="照片" loading="lazy">"#,
+                        escape_html(h)
                     )
                 })
                 .collect();

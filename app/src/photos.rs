@@ -10,11 +10,6 @@ use crate::phone::photo_queue::{BUDGET_BYTES, QueuedPhoto, Taken};
 use crate::phone::status::use_sync_status;
 use crate::ui::FormOpener;
 
-/// Where a photo's thumbnail is fetched (offline, the service worker answers).
-pub fn thumb_src(hash: &str) -> String {
-    format!("/api/photos/{hash}/thumb")
-}
-
 /// A photo's thumbnail by hash. Offline, or before the photo is uploaded, the
 /// service worker answers with the phone's own copy (sw.js).
 #[component]
@@ -25,7 +20,7 @@ pub fn PhotoImg(
     #[prop(default = None)]
     local: Option<String>,
 ) -> impl IntoView {
-    let src = local.unwrap_or_else(|| thumb_src(&hash));
+    let src = local.unwrap_or_else(|| format!("/api/photos/{hash}/thumb"));
     view! { <img class=class src=src alt="照片" loading="lazy"/> }
 }
 

@@ -101,14 +101,18 @@ where
         // paid ~40 ms at every first load for a bar it never showed. Then a
         // plain bar, without the sync badge, is enough.
         let hydrating = Owner::current_shared_context().is_some_and(|context| context.during_hydration());
-        let bar = if hydrating {
-            view! { <header class="appbar"><h1 class="appbar-title">{loading_title}</h1></header> }.into_any()
+        if hydrating {
+            view! {
+                <header class="appbar"><h1 class="appbar-title">{loading_title}</h1></header>
+                <main class="page"><Loading/></main>
+            }
+            .into_any()
         } else {
-            view! { <AppBar title=loading_title/> }.into_any()
-        };
-        view! {
-            {bar}
-            <main class="page"><Loading/></main>
+            view! {
+                <AppBar title=loading_title/>
+                <main class="page"><Loading/></main>
+            }
+            .into_any()
         }
     };
     view! {
